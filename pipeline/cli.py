@@ -1,0 +1,105 @@
+"""`newsbeam`: the command line. Thin: parse, load the config, hand over to the runner, print the summary.
+
+Exit codes: 0 the pipeline ran (even if some feeds failed: they are dead letters and in the summary);
+2 a bad config or option, reported before any work; 1 the run as a whole failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from newsbeam.pipeline.config import ConfigError, load_config, resolve_feeds
+
+log = logging.getLogger("newsbeam")
+
+
+def _common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="YAML config (default: the bundled configs/local.yaml)")
+    parser.add_argument("--feed", action="append", metavar="URL_OR_PATH",
+                        help="a feed to read; repeatable; replaces the config's feed list")  # fmt: skip
+    parser.add_argument("--feeds-file", metavar="PATH", help="OPML, plain list or YAML of feeds")
+    parser.add_argument("--output", metavar="DIR", help="output directory (default from the config: ./output)")
+    parser.add_argument("--runner", metavar="NAME", help="direct (default), or any Beam runner name")
+    parser.add_argument("--workers", type=int, metavar="N", help="local worker processes for the direct runner")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="the summary as a readable line (text) or one JSON line")  # fmt: skip
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and Beam's own messages")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbeam",
+        description="Fetch news feeds, clean, deduplicate and region-tag the articles, write Parquet.",
+        epilog="Options not listed here (e.g. --temp_location) are passed to Apache Beam.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser("run", help="one pass over the feeds, then exit",
+                              epilog="Options not listed here are passed to Apache Beam.")  # fmt: skip
+    _common_options(run)
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    overrides: dict = {"output": args.output, "runner": args.runner, "workers": args.workers}
+    if args.feed:  # relative paths on the command line are relative to the working directory
+        overrides["feeds"] = [f if "://" in f else str(Path(f).resolve()) for f in args.feed]
+        overrides["feeds_file"] = None
+    if args.feeds_file:
+        overrides["feeds_file"] = str(Path(args.feeds_file).resolve())
+    return overrides
+
+
+def check_beam_flags(flags: list[str]) -> None:
+    """Beam discards flags it does not know with a warning; here a typo is an error before any work."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    known = set(PipelineOptions([]).get_all_options(drop_default=False))
+    for flag in flags:
+        name = flag.split("=", 1)[0]
+        if not name.startswith("--") or name[2:].replace("-", "_") not in known:
+            raise ConfigError(f"unknown option {name} (not a newsbeam option, nor a Beam pipeline option)")
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not args.verbose:  # Beam logs a great deal at INFO and WARNING that is not about the user's run
+        logging.getLogger("apache_beam").setLevel(logging.ERROR)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, beam_args = parser.parse_known_args(argv)
+    _configure_logging(args)
+    try:
+        check_beam_flags(beam_args)
+        overrides = _overrides(args)
+        config, config_dir = load_config(args.config, overrides)
+        feeds = resolve_feeds(config, Path.cwd() if args.feed else config_dir)
+    except ConfigError as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return 2
+
+    from newsbeam.pipeline.runner import run_batch  # Beam's runners load slowly: only once the config is good
+
+    try:
+        summary = run_batch(config, feeds, beam_args)
+    except ConfigError as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        log.debug("run failed", exc_info=True)
+        print(f"newsbeam: error: the run failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    if not args.quiet:
+        print(summary.json() if args.log_format == "json" else summary.text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""The one validated config model: YAML defaults first, then the user's file, then CLI flags.
+
+Each stage owns its settings dataclass and the defaults in it (FetchSettings, DedupSettings, ...); this
+model only composes them, so no default is written twice. Unknown keys and wrong types are errors that
+name the key; a bad config stops the run before any work (exit code 2).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from newsbeam.pipeline.feedlist import FeedListError, read_feed_list
+from newsbeam.transforms.dedup import DedupSettings
+from newsbeam.transforms.enrich import EnrichSettings
+from newsbeam.transforms.fetch import FetchSettings
+from newsbeam.transforms.records import FeedSpec
+from newsbeam.transforms.sink import SinkSettings
+
+DEFAULT_CONFIG = "local.yaml"
+
+
+class ConfigError(ValueError):
+    """A bad config or option: one line that names the key or path."""
+
+
+class FeedEntry(BaseModel):
+    """A feed in the config: `url` is an http(s) URL or a path (relative to the config file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str
+    name: str | None = None
+    language: str | None = None
+    region_hint: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    feeds: list[FeedEntry | str] = []
+    feeds_file: str | None = None  # OPML, plain list or YAML; replaces `feeds`
+    output: str = "output"
+    runner: str = "direct"  # direct | dask | any Beam runner name (DataflowRunner, FlinkRunner, ...)
+    workers: int = Field(default=1, ge=1)
+    fetch: FetchSettings = FetchSettings()
+    dedup: DedupSettings = DedupSettings()
+    enrich: EnrichSettings = EnrichSettings()
+    sink: SinkSettings = SinkSettings()
+    pipeline_options: dict[str, Any] = {}  # passed to Beam as --key=value
+
+    @field_validator("runner")
+    @classmethod
+    def _runner_not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must name a runner")
+        return value.strip()
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"]
+    if first["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+        message = "unknown key"
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{source}: {key}: {message}{more}"
+
+
+def default_config_path() -> Path:
+    return Path(str(importlib.resources.files("newsbeam.configs").joinpath(DEFAULT_CONFIG)))
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> tuple[Config, Path]:
+    """Config from YAML (the bundled local.yaml when `path` is None) with CLI overrides applied.
+
+    Returns the config and the directory that relative feed paths in it are resolved against.
+    """
+    config_path = Path(path) if path else default_config_path()
+    if not config_path.is_file():
+        raise ConfigError(f"config file not found: {config_path}")
+    try:
+        data = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{config_path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{config_path}: the top level must be a mapping of keys, not {type(data).__name__}")
+    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return Config.model_validate(data), config_path.resolve().parent
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, str(config_path))) from None
+
+
+def _is_url(value: str) -> bool:
+    return "://" in value
+
+
+def resolve_feeds(config: Config, base_dir: Path) -> list[FeedSpec]:
+    """The feeds to poll, each an http(s) URL or an absolute path that exists; duplicates removed."""
+    if config.feeds_file:
+        feeds_file = (base_dir / config.feeds_file) if not Path(config.feeds_file).is_absolute() else Path(
+            config.feeds_file
+        )
+        try:
+            raw = read_feed_list(feeds_file)
+            entries = [FeedEntry.model_validate(item) for item in raw]
+        except FeedListError as exc:
+            raise ConfigError(f"feeds_file: {exc}") from None
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, f"feeds_file {feeds_file}")) from None
+        base_dir = feeds_file.resolve().parent
+    else:
+        entries = [FeedEntry(url=f) if isinstance(f, str) else f for f in config.feeds]
+    if not entries:
+        raise ConfigError("feeds: no feeds to read (give --feed, --feeds-file, or `feeds:` in the config)")
+    specs: dict[str, FeedSpec] = {}
+    for index, entry in enumerate(entries):
+        url = entry.url.strip()
+        if url.startswith("file://"):
+            url = url[len("file://") :]
+        if _is_url(url):
+            if not url.lower().startswith(("http://", "https://")):
+                raise ConfigError(f"feeds[{index}]: {url}: only http(s) URLs and local paths are accepted")
+        else:
+            path = Path(url).expanduser()
+            path = path if path.is_absolute() else (base_dir / path)
+            if not path.is_file():
+                raise ConfigError(f"feeds[{index}]: feed file not found: {path}")
+            url = str(path.resolve())
+        specs.setdefault(url, FeedSpec(url, entry.name, entry.language, entry.region_hint))
+    return list(specs.values())
+
+
+__all__ = ["Config", "ConfigError", "FeedEntry", "load_config", "resolve_feeds"]

@@ -1,0 +1,68 @@
+"""The batch graph, built apart from running it: `build_pipeline(p, ...)` only wires transforms/ together.
+
+    feeds -> FetchFeeds -> ParseEntries -> CleanArticles -> TagRegions -> Deduplicate -> WriteArticles
+                 |             |               |              |              |  \\-> WriteIndex (_state)
+                 |             +---------------+--------------+--------------+----> WriteDeadLetters
+                 +-> CountFeedHealth -> WriteFeedHealth
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import apache_beam as beam
+
+from newsbeam.pipeline.config import Config
+from newsbeam.transforms.clean import CleanArticles
+from newsbeam.transforms.dedup import Deduplicate
+from newsbeam.transforms.enrich import TagRegions
+from newsbeam.transforms.fetch import FetchFeeds
+from newsbeam.transforms.health import CountFeedHealth
+from newsbeam.transforms.parse import ParseEntries
+from newsbeam.transforms.records import FeedSpec
+from newsbeam.transforms.sink import ReadIndex, WriteArticles, WriteDeadLetters, WriteFeedHealth, WriteIndex
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """What one run needs besides the config: its id, its clock reading, and the look-back index files."""
+
+    run_id: str
+    started_at: dt.datetime
+    index_paths: tuple[str, ...] = ()
+
+
+class PipelineOutputs(NamedTuple):
+    articles: beam.PCollection  # Article, as written
+    feed_health: beam.PCollection  # FeedHealth
+    dead_letters: beam.PCollection  # DeadLetter, every stage
+    written: beam.PCollection  # (dataset, staged path, rows) per file
+
+
+def build_pipeline(p: beam.Pipeline, config: Config, feeds: list[FeedSpec], run: RunContext) -> PipelineOutputs:
+    specs = p | "ListFeeds" >> beam.Create(feeds)
+    fetched = specs | "FetchFeeds" >> FetchFeeds(config.fetch)
+    parsed = fetched.main | "ParseEntries" >> ParseEntries()
+    cleaned = parsed.main | "CleanArticles" >> CleanArticles()
+    tagged = cleaned.main | "TagRegions" >> TagRegions(config.enrich)
+    seen = p | "ReadLookbackIndex" >> ReadIndex(list(run.index_paths))
+    deduped = tagged.main | "Deduplicate" >> Deduplicate(seen, run.started_at)
+    health = fetched.main | "CountFeedHealth" >> CountFeedHealth(parsed.main, deduped.main)
+    dead_letters = (
+        fetched.dead_letters,
+        parsed.dead_letters,
+        cleaned.dead_letters,
+        tagged.dead_letters,
+        deduped.dead_letters,
+    ) | "AllDeadLetters" >> beam.Flatten()
+
+    output, run_id, sink = config.output, run.run_id, config.sink
+    written = (
+        deduped.main | "WriteArticles" >> WriteArticles(output, run_id, sink),
+        health | "WriteFeedHealth" >> WriteFeedHealth(output, run_id, sink),
+        dead_letters | "WriteDeadLetters" >> WriteDeadLetters(output, run_id, sink),
+        deduped.index | "WriteIndex" >> WriteIndex(output, run_id, sink),
+    ) | "AllWrittenFiles" >> beam.Flatten()
+    return PipelineOutputs(deduped.main, health, dead_letters, written)

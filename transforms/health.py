@@ -1,0 +1,47 @@
+"""Feed health: one row per fetch attempt, with the entries it held and the new articles it gave."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import apache_beam as beam
+
+from newsbeam.transforms.records import Article, FeedHealth, RawEntry
+
+
+def _health_rows(element: tuple[str, dict]) -> Iterable[FeedHealth]:
+    _, groups = element
+    entries = sum(groups["entries"])
+    new_articles = sum(groups["new"])
+    for fetched in groups["fetched"]:
+        yield FeedHealth.of(fetched, entries, new_articles)
+
+
+class CountFeedHealth(beam.PTransform):
+    """(fetch attempts, parsed entries, written articles) -> FeedHealth rows, joined on the feed URL."""
+
+    def __init__(self, entries: beam.PCollection, articles: beam.PCollection) -> None:
+        super().__init__()
+        self._entries = entries
+        self._articles = articles
+
+    def expand(self, fetched: beam.PCollection) -> beam.PCollection:
+        def count_by_feed(label: str, pcoll: beam.PCollection, feed_of) -> beam.PCollection:
+            return pcoll | label >> (beam.Map(lambda x: (feed_of(x), 1)) | beam.CombinePerKey(sum))
+
+        groups = {
+            "fetched": fetched | "KeyFetchByFeed" >> beam.Map(lambda f: (f.feed.url, f)),
+            "entries": count_by_feed("CountEntries", self._entries, _entry_feed),
+            "new": count_by_feed("CountNewArticles", self._articles, _article_feed),
+        }
+        return groups | "JoinByFeed" >> beam.CoGroupByKey() | "HealthRows" >> beam.FlatMap(_health_rows)
+
+
+def _entry_feed(entry: RawEntry) -> str:
+    return entry.feed.url
+
+
+def _article_feed(article: Article) -> str:
+    return article.feed_url
+
+

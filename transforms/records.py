@@ -1,0 +1,255 @@
+"""The records that flow between stages, and the Arrow schemas they are written with.
+
+One record type per boundary: FeedSpec (what to fetch) -> FetchedFeed (bytes) -> RawEntry (one feed item
+as the feed gave it) -> Article (clean, tagged, deduplicated). Failures at any stage become a DeadLetter;
+every fetch attempt becomes a FeedHealth row. The Arrow schemas beside them are the output contract
+(README "Schema"); changes are additive and bump SCHEMA_VERSION.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import traceback
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1.1"
+RAW_PAYLOAD_LIMIT = 4096  # characters of the failing input kept in a dead letter
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """One feed to poll: an http(s) URL or an absolute local path, with optional hints."""
+
+    url: str
+    name: str | None = None
+    language: str | None = None
+    region_hint: str | None = None  # ISO 3166-1 alpha-2 code, a fallback prior for the tagger
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedFeed:
+    """The outcome of one fetch attempt. `body` is None when nothing usable came back."""
+
+    feed: FeedSpec
+    fetched_at: dt.datetime
+    final_url: str
+    status: int | None = None
+    body: bytes | None = None
+    content_type: str | None = None
+    not_modified: bool = False
+    duration_ms: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """One feed item as the feed gave it: HTML fields not yet cleaned, dates already UTC."""
+
+    feed: FeedSpec
+    fetched_at: dt.datetime
+    position: int  # index of the entry in its feed, for stable ordering and error reports
+    guid: str | None = None
+    link: str | None = None
+    title: str = ""
+    content_html: str | None = None  # content:encoded / Atom content / JSON Feed content_html
+    summary_html: str | None = None  # description / Atom summary / JSON Feed summary
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    published_at: dt.datetime | None = None  # None when the feed gives no usable date
+    date_source: str = "feed"  # feed | clamped (a future date replaced by fetched_at) | fetched (no date)
+
+    @property
+    def ref(self) -> str:
+        """The best identifier of this entry for an error report."""
+        return self.link or self.guid or f"{self.feed.url}#{self.position}"
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedItem:
+    title: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    name: str
+    country: str
+    mentions: int
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One clean article: the row written to OUTPUT/articles (see ARTICLE_SCHEMA)."""
+
+    article_id: str
+    url: str | None
+    source: str | None
+    feed_url: str
+    title: str
+    body: str
+    fetched_at: dt.datetime
+    summary: str | None = None
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    published_at: dt.datetime | None = None
+    date_source: str = "feed"  # feed | clamped | fetched: where the partition date came from
+    section: str | None = None
+    credits: tuple[str, ...] = ()
+    related: tuple[RelatedItem, ...] = ()
+    countries: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    places: tuple[Place, ...] = ()
+    story_id: str = ""
+    duplicate_of: str | None = None
+    guid: str | None = None
+    region_hint: str | None = None
+
+    @property
+    def event_time(self) -> dt.datetime:
+        return self.published_at or self.fetched_at
+
+    def to_row(self) -> dict:
+        row = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name in _ARTICLE_COLUMNS}
+        row["authors"] = list(self.authors)
+        row["credits"] = list(self.credits)
+        row["related"] = [{"title": r.title, "url": r.url} for r in self.related]
+        row["countries"] = list(self.countries)
+        row["regions"] = list(self.regions)
+        row["places"] = [{"name": p.name, "country": p.country, "mentions": p.mentions} for p in self.places]
+        return row
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A record that a stage could not process, with the reason: never dropped silently."""
+
+    stage: str
+    feed_url: str | None
+    item: str | None
+    error_class: str
+    message: str
+    raw: str | None
+    failed_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    @classmethod
+    def from_exception(
+        cls, stage: str, exc: BaseException, *, feed_url: str | None, item: str | None, raw: object
+    ) -> DeadLetter:
+        message = str(exc) or type(exc).__name__
+        if not isinstance(exc, ValueError):  # unexpected: keep where it happened
+            frame = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+            if frame:
+                message += f" (at {frame[0].filename.rsplit('/', 1)[-1]}:{frame[0].lineno})"
+        return cls(stage, feed_url, item, type(exc).__name__, message, truncate_raw(raw))
+
+    def to_row(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """One row per fetch attempt: written to OUTPUT/feeds."""
+
+    feed_url: str
+    final_url: str
+    fetched_at: dt.datetime
+    status: int | None
+    not_modified: bool
+    bytes: int
+    entries: int
+    new_articles: int
+    duration_ms: int
+    error: str | None
+
+    @classmethod
+    def of(cls, fetched: FetchedFeed, entries: int, new_articles: int) -> FeedHealth:
+        return cls(
+            feed_url=fetched.feed.url,
+            final_url=fetched.final_url,
+            fetched_at=fetched.fetched_at,
+            status=fetched.status,
+            not_modified=fetched.not_modified,
+            bytes=len(fetched.body) if fetched.body is not None else 0,
+            entries=entries,
+            new_articles=new_articles,
+            duration_ms=fetched.duration_ms,
+            error=fetched.error,
+        )
+
+    def to_row(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def truncate_raw(raw: object, limit: int = RAW_PAYLOAD_LIMIT) -> str | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bytes):
+        raw = raw[: limit * 4].decode("utf-8", errors="replace")
+    text = raw if isinstance(raw, str) else repr(raw)
+    return text if len(text) <= limit else text[:limit] + "…[truncated]"
+
+
+_TS = pa.timestamp("us", tz="UTC")
+
+ARTICLE_SCHEMA = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("url", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field("feed_url", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("summary", pa.string()),
+        pa.field("body", pa.string()),
+        pa.field("authors", pa.list_(pa.string())),
+        pa.field("language", pa.string()),
+        pa.field("published_at", _TS),
+        pa.field("fetched_at", _TS),
+        pa.field("date_source", pa.string()),
+        pa.field("section", pa.string()),
+        pa.field("credits", pa.list_(pa.string())),
+        pa.field("related", pa.list_(pa.struct([("title", pa.string()), ("url", pa.string())]))),
+        pa.field("countries", pa.list_(pa.string())),
+        pa.field("regions", pa.list_(pa.string())),
+        pa.field(
+            "places",
+            pa.list_(pa.struct([("name", pa.string()), ("country", pa.string()), ("mentions", pa.int32())])),
+        ),
+        pa.field("story_id", pa.string(), nullable=False),
+        pa.field("duplicate_of", pa.string()),
+        pa.field("guid", pa.string()),
+    ],
+    metadata={"newsbeam.schema_version": SCHEMA_VERSION},
+)
+_ARTICLE_COLUMNS = frozenset(ARTICLE_SCHEMA.names)
+
+DEAD_LETTER_SCHEMA = pa.schema(
+    [
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("feed_url", pa.string()),
+        pa.field("item", pa.string()),
+        pa.field("error_class", pa.string(), nullable=False),
+        pa.field("message", pa.string()),
+        pa.field("raw", pa.string()),
+        pa.field("failed_at", _TS),
+    ],
+    metadata={"newsbeam.schema_version": SCHEMA_VERSION},
+)
+
+FEED_HEALTH_SCHEMA = pa.schema(
+    [
+        pa.field("feed_url", pa.string(), nullable=False),
+        pa.field("final_url", pa.string()),
+        pa.field("fetched_at", _TS),
+        pa.field("status", pa.int32()),
+        pa.field("not_modified", pa.bool_()),
+        pa.field("bytes", pa.int64()),
+        pa.field("entries", pa.int32()),
+        pa.field("new_articles", pa.int32()),
+        pa.field("duration_ms", pa.int64()),
+        pa.field("error", pa.string()),
+    ],
+    metadata={"newsbeam.schema_version": SCHEMA_VERSION},
+)

@@ -1,0 +1,286 @@
+"""Stage "sink": hive-partitioned Parquet, committed atomically per run.
+
+Workers write complete files into the run's staging area, `OUTPUT/_state/runs/<run_id>/<dataset>/
+date=YYYY-MM-DD/part-<run_id>-<shard>.parquet`, which no reader looks at. When the pipeline has
+finished, the driver commits: it writes a manifest (`_COMMIT`, atomically) and then renames every staged
+file to the same relative path under OUTPUT. A run killed before the manifest leaves only staging, which
+the next run deletes; a run killed during the renames is finished by the next run from the manifest.
+Each rename is atomic, so `articles/`, `feeds/` and `errors/` only ever hold complete files.
+
+File I/O goes through pyarrow.fs, so OUTPUT may be a local path or a URI pyarrow understands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+from apache_beam.metrics import Metrics
+
+from newsbeam.transforms.dedup import INDEX_SCHEMA, IndexEntry
+from newsbeam.transforms.records import (
+    ARTICLE_SCHEMA,
+    DEAD_LETTER_SCHEMA,
+    FEED_HEALTH_SCHEMA,
+    Article,
+)
+
+log = logging.getLogger(__name__)
+
+ARTICLES, FEEDS, ERRORS, INDEX = "articles", "feeds", "errors", "_state/index"
+RUNS_DIR = "_state/runs"
+COMMIT_MANIFEST = "_COMMIT"
+
+
+@dataclass(frozen=True, slots=True)
+class SinkSettings:
+    files_per_partition: int = 1  # files per date partition and run; raise it for very large runs
+    row_group_rows: int = 100_000  # rows per Parquet row group: sized for scans, not lookups
+    compression: str = "zstd"
+
+
+def open_output(output: str) -> tuple[pafs.FileSystem, str]:
+    """The filesystem and base path for OUTPUT: a local path (relative to the working directory) or a URI."""
+    if "://" in output:
+        return pafs.FileSystem.from_uri(output)
+    return pafs.LocalFileSystem(), os.path.abspath(output)
+
+
+@contextlib.contextmanager
+def run_lock(output: str) -> Iterator[None]:
+    """One run at a time per OUTPUT (local paths): a second one fails fast instead of racing the commit."""
+    if "://" in output:
+        yield
+        return
+    lock_path = os.path.join(os.path.abspath(output), "_state", "lock")
+    os.makedirs(os.path.dirname(lock_path), exist_ok=True)
+    with open(lock_path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"another newsbeam process is writing to {output} (it holds {lock_path})") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def staging_dir(base: str, run_id: str) -> str:
+    return f"{base}/{RUNS_DIR}/{run_id}"
+
+
+def partition_date(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).date().isoformat()
+
+
+def _shard(key: str, shards: int) -> int:
+    return zlib.crc32(key.encode("utf-8")) % shards if shards > 1 else 0
+
+
+class _WriteFileFn(beam.DoFn):
+    """Writes one group of rows as one Parquet file, sorted so that a replay writes the same bytes."""
+
+    def __init__(self, output: str, run_id: str, dataset: str, schema: pa.Schema, settings: SinkSettings,
+                 sort_by: str) -> None:  # fmt: skip
+        self._output, self._run_id, self._dataset = output, run_id, dataset
+        self._schema, self._settings, self._sort_by = schema, settings, sort_by
+        self._rows = Metrics.counter("sink", f"{dataset.rsplit('/', 1)[-1]}_rows")
+
+    def setup(self) -> None:
+        self._fs, self._base = open_output(self._output)
+
+    def process(self, element: tuple[tuple[str, int], Iterable[dict]]) -> Iterator[tuple[str, str, int]]:
+        (date, shard), rows = element
+        rows = sorted(rows, key=lambda r: str(r[self._sort_by]))
+        relative = f"{self._dataset}/date={date}/part-{self._run_id}-{shard:04d}.parquet"
+        path = f"{staging_dir(self._base, self._run_id)}/{relative}"
+        self._fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+        step = self._settings.row_group_rows
+        with pq.ParquetWriter(path, self._schema, compression=self._settings.compression, filesystem=self._fs) as w:
+            for start in range(0, len(rows), step):
+                w.write_table(pa.Table.from_pylist(rows[start : start + step], schema=self._schema))
+        self._rows.inc(len(rows))
+        yield self._dataset, relative, len(rows)
+
+
+class _WritePartitioned(beam.PTransform):
+    """Records -> staged Parquet files, one per (date partition, shard); yields (dataset, path, rows)."""
+
+    def __init__(self, dataset: str, schema: pa.Schema, output: str, run_id: str, settings: SinkSettings,
+                 date_of: Callable[[Any], dt.datetime], id_of: Callable[[Any], str]) -> None:  # fmt: skip
+        super().__init__()
+        self._dataset, self._schema, self._output, self._run_id = dataset, schema, output, run_id
+        self._settings, self._date_of, self._id_of = settings, date_of, id_of
+
+    def expand(self, records: beam.PCollection) -> beam.PCollection:
+        shards, date_of, id_of = self._settings.files_per_partition, self._date_of, self._id_of
+        sort_by = "article_id" if self._schema is ARTICLE_SCHEMA else self._schema.names[0]
+        return (
+            records
+            | "ToRow" >> beam.Map(lambda r: ((partition_date(date_of(r)), _shard(id_of(r), shards)), r.to_row()))
+            | "GroupByFile" >> beam.GroupByKey()
+            | "WriteFile"
+            >> beam.ParDo(_WriteFileFn(self._output, self._run_id, self._dataset, self._schema, self._settings,
+                                       sort_by))  # fmt: skip
+        )
+
+
+class WriteArticles(_WritePartitioned):
+    """Article -> articles/date=<UTC date of published_at, else fetched_at>/part-*.parquet"""
+
+    def __init__(self, output: str, run_id: str, settings: SinkSettings) -> None:
+        super().__init__(ARTICLES, ARTICLE_SCHEMA, output, run_id, settings, Article.event_time.fget,
+                         lambda a: a.article_id)  # fmt: skip
+
+
+class WriteDeadLetters(_WritePartitioned):
+    """DeadLetter -> errors/date=<UTC date of failure>/part-*.parquet"""
+
+    def __init__(self, output: str, run_id: str, settings: SinkSettings) -> None:
+        super().__init__(ERRORS, DEAD_LETTER_SCHEMA, output, run_id, settings, lambda d: d.failed_at,
+                         lambda d: f"{d.stage}{d.feed_url}{d.item}")  # fmt: skip
+
+
+class WriteFeedHealth(_WritePartitioned):
+    """FeedHealth -> feeds/date=<UTC date of the fetch>/part-*.parquet"""
+
+    def __init__(self, output: str, run_id: str, settings: SinkSettings) -> None:
+        super().__init__(FEEDS, FEED_HEALTH_SCHEMA, output, run_id, settings, lambda h: h.fetched_at,
+                         lambda h: h.feed_url)  # fmt: skip
+
+
+class WriteIndex(_WritePartitioned):
+    """IndexEntry -> _state/index/date=<run date>/part-*.parquet: the keys dedup remembers."""
+
+    def __init__(self, output: str, run_id: str, settings: SinkSettings) -> None:
+        super().__init__(INDEX, INDEX_SCHEMA, output, run_id, settings, lambda e: e.seen_at,
+                         lambda e: e.key)  # fmt: skip
+
+
+def index_files(output: str, since: dt.date) -> list[str]:
+    """Paths of the look-back index partitions dated `since` or later (older ones have expired)."""
+    fs, base = open_output(output)
+    root = f"{base}/{INDEX}"
+    if fs.get_file_info(root).type != pafs.FileType.Directory:
+        return []
+    paths = []
+    for info in fs.get_file_info(pafs.FileSelector(root, recursive=True)):
+        partition = info.path.rsplit("/", 2)[-2] if info.path.endswith(".parquet") else ""
+        if partition.startswith("date=") and partition[5:] >= since.isoformat():
+            paths.append(info.path)
+    return sorted(paths)
+
+
+def read_index(paths: list[str]) -> Iterator[tuple[str, tuple[str, dt.datetime]]]:
+    """(key, (article_id, seen_at)) for every row of the given index files."""
+    fs = pafs.LocalFileSystem() if paths and "://" not in paths[0] else None
+    for path in paths:
+        table = pq.read_table(path, filesystem=fs, schema=INDEX_SCHEMA)
+        for key, article_id, seen_at in zip(*(table.column(c).to_pylist() for c in INDEX_SCHEMA.names),
+                                            strict=True):  # fmt: skip
+            yield key, (article_id, seen_at)
+
+
+class ReadIndex(beam.PTransform):
+    """PBegin -> (key, (article_id, seen_at)) from the given index files; one read per file, on workers."""
+
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__()
+        self._paths = paths
+
+    def expand(self, begin: beam.pvalue.PBegin) -> beam.PCollection:
+        return (
+            begin
+            | "IndexFiles" >> beam.Create(self._paths)
+            | "ReadIndexFile" >> beam.FlatMap(lambda path: read_index([path]))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CommitReport:
+    run_id: str
+    base: str  # OUTPUT as a filesystem path
+    paths: tuple[str, ...]  # committed files, relative to `base`
+    rows: dict[str, int]  # dataset -> rows committed
+
+    def files_of(self, dataset: str) -> list[str]:
+        return [f"{self.base}/{p}" for p in self.paths if p.startswith(f"{dataset}/date=")]
+
+
+def _staged_files(fs: pafs.FileSystem, staging: str) -> list[str]:
+    if fs.get_file_info(staging).type != pafs.FileType.Directory:
+        return []
+    infos = fs.get_file_info(pafs.FileSelector(staging, recursive=True))
+    return sorted(
+        i.path[len(staging) + 1 :] for i in infos if i.type == pafs.FileType.File and i.path.endswith(".parquet")
+    )
+
+
+def _finish(fs: pafs.FileSystem, base: str, staging: str, relatives: list[str]) -> None:
+    for relative in relatives:
+        source, target = f"{staging}/{relative}", f"{base}/{relative}"
+        if fs.get_file_info(source).type == pafs.FileType.File:  # already moved by an interrupted commit
+            fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
+            fs.move(source, target)
+    fs.delete_dir(staging)
+
+
+def commit_run(output: str, run_id: str) -> CommitReport:
+    """Publish everything the run staged: manifest first, then one atomic rename per file."""
+    fs, base = open_output(output)
+    staging = staging_dir(base, run_id)
+    relatives = _staged_files(fs, staging)
+    rows: dict[str, int] = {}
+    for relative in relatives:
+        dataset = relative.split("/date=", 1)[0]
+        rows[dataset] = rows.get(dataset, 0) + pq.read_metadata(f"{staging}/{relative}", filesystem=fs).num_rows
+    if relatives:
+        manifest = f"{staging}/{COMMIT_MANIFEST}"
+        with fs.open_output_stream(manifest + ".tmp") as out:
+            out.write(json.dumps(relatives).encode("utf-8"))
+        fs.move(manifest + ".tmp", manifest)
+        _finish(fs, base, staging, relatives)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            fs.delete_dir(staging)
+    return CommitReport(run_id, base, tuple(relatives), rows)
+
+
+def discard_run(output: str, run_id: str) -> None:
+    """Forget a run that failed: its staged files are never published."""
+    fs, base = open_output(output)
+    with contextlib.suppress(FileNotFoundError):
+        fs.delete_dir(staging_dir(base, run_id))
+
+
+def recover(output: str) -> list[str]:
+    """Finish or discard what interrupted runs left in staging. Returns one line per run handled."""
+    fs, base = open_output(output)
+    runs = f"{base}/{RUNS_DIR}"
+    if fs.get_file_info(runs).type != pafs.FileType.Directory:
+        return []
+    done = []
+    for info in fs.get_file_info(pafs.FileSelector(runs)):
+        if info.type != pafs.FileType.Directory:
+            continue
+        manifest = f"{info.path}/{COMMIT_MANIFEST}"
+        if fs.get_file_info(manifest).type == pafs.FileType.File:
+            with fs.open_input_stream(manifest) as stream:
+                _finish(fs, base, info.path, json.loads(stream.read()))
+            done.append(f"finished the commit of interrupted run {info.base_name}")
+        else:
+            fs.delete_dir(info.path)
+            done.append(f"discarded the staged files of interrupted run {info.base_name}")
+    return done
