@@ -11,8 +11,6 @@ import logging
 import sys
 from pathlib import Path
 
-from newsbeam.pipeline.config import ConfigError, load_config, resolve_feeds
-
 log = logging.getLogger("newsbeam")
 
 
@@ -57,6 +55,8 @@ def check_beam_flags(flags: list[str]) -> None:
     """Beam discards flags it does not know with a warning; here a typo is an error before any work."""
     from apache_beam.options.pipeline_options import PipelineOptions
 
+    from newsbeam.pipeline.config import ConfigError
+
     known = set(PipelineOptions([]).get_all_options(drop_default=False))
     for flag in flags:
         name = flag.split("=", 1)[0]
@@ -64,17 +64,27 @@ def check_beam_flags(flags: list[str]) -> None:
             raise ConfigError(f"unknown option {name} (not a newsbeam option, nor a Beam pipeline option)")
 
 
+def _not_from_imports(record: logging.LogRecord) -> bool:
+    """Beam logs on the root logger while it is imported (e.g. "apitools not found"): not about the run."""
+    return record.name != "root" or record.levelno >= logging.ERROR
+
+
 def _configure_logging(args: argparse.Namespace) -> None:
+    """Before anything imports Beam, so its import-time messages meet this configuration."""
     level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if not args.verbose:  # Beam logs a great deal at INFO and WARNING that is not about the user's run
         logging.getLogger("apache_beam").setLevel(logging.ERROR)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_not_from_imports)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, beam_args = parser.parse_known_args(argv)
     _configure_logging(args)
+    from newsbeam.pipeline.config import ConfigError, load_config, resolve_feeds
+
     try:
         check_beam_flags(beam_args)
         overrides = _overrides(args)

@@ -7,6 +7,7 @@ name the key; a bad config stops the run before any work (exit code 2).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.resources
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from newsbeam.pipeline.feedlist import FeedListError, read_feed_list
 from newsbeam.transforms.dedup import DedupSettings
-from newsbeam.transforms.enrich import EnrichSettings
+from newsbeam.transforms.enrich import EnrichSettings, load_taxonomy
 from newsbeam.transforms.fetch import FetchSettings
 from newsbeam.transforms.records import FeedSpec
 from newsbeam.transforms.sink import SinkSettings
@@ -92,10 +93,25 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     if not isinstance(data, dict):
         raise ConfigError(f"{config_path}: the top level must be a mapping of keys, not {type(data).__name__}")
     data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    base_dir = config_path.resolve().parent
     try:
-        return Config.model_validate(data), config_path.resolve().parent
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, str(config_path))) from None
+    return _check_taxonomy(config, base_dir, config_path), base_dir
+
+
+def _check_taxonomy(config: Config, base_dir: Path, source: Path) -> Config:
+    """A relative taxonomy path is relative to the config file; a bad taxonomy is a config error."""
+    path = config.enrich.taxonomy_path
+    if path and not Path(path).is_absolute():
+        enrich = dataclasses.replace(config.enrich, taxonomy_path=str(base_dir / path))
+        config = config.model_copy(update={"enrich": enrich})
+    try:
+        load_taxonomy(config.enrich.taxonomy_path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{source}: enrich.taxonomy_path: {exc}") from None
+    return config
 
 
 def _is_url(value: str) -> bool:

@@ -42,6 +42,7 @@ class FetchedFeed:
     not_modified: bool = False
     duration_ms: int = 0
     error: str | None = None
+    error_class: str | None = None  # HTTPError, Timeout, TooLarge, NotFound, ... when `error` is set
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,816 @@
+"""Tests of the cleaning functions: the seed acceptance test, each noise kind, the must-stay sentences,
+inline normalisation, robustness and idempotence (hypothesis).
+
+Expected values are written out by hand from the seed page and the fixtures, never computed by the code
+under test.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newsbeam.transforms.clean import RULES, Extract, clean_inline, extract
+from newsbeam.transforms.records import RelatedItem
+
+CLEAN_DATA = Path(__file__).parent / "data" / "clean"
+SEED_TITLE = "Major Rafah operation will not defeat Hamas, White House says"
+
+# The eight story paragraphs of tests/data/seed_afa6e4451900c9df.txt, copied by hand.
+SEED_PARAGRAPHS = [
+    "US President Joe Biden believes that a major Rafah operation by Israel will not advance the country's "
+    "objective of defeating Hamas in Gaza, the White House said on Thursday.",
+    '"Smashing into Rafah, in his view, will not advance that objective," spokesman John Kirby said in a '
+    "briefing with reporters.",
+    "Kirby said Hamas had been pressured significantly by Israel and that there were better ways now to go "
+    "after what remains of the group's leadership than an operation with significant risk to civilians.",
+    "\"The argument that somehow we're walking away from Israel, or we're not willing to help them defeat "
+    "Hamas just doesn't comport with the facts.\"",
+    "The current round of negotiations in Cairo over a possible hostage-release deal have ended without "
+    "apparent resolution of differences, a senior Israeli official said on Thursday. Israel will proceed "
+    "with its operation in Rafah as planned, the official added.",
+    "\"We still believe that there's a path forward, but it's gonna take some leadership on both sides,\" "
+    "said Kirby. \"And it's going to take a little bit of moral courage on both sides to finally be able to "
+    'come across that table and ink this deal."',
+    "Kirby said US-Israel consultations were ongoing about alternatives to a major ground operation in "
+    "Rafah.",
+    '"That\'s a choice that Israel will have to make," he said of the offensive in densely packed Rafah. '
+    "\"And it's one we hope they don't.\"",
+]
+
+SEED_TEASER_TITLES = [
+    "Iranian President Raisi killed in helicopter accident, state media says",
+    "Israel intends to broaden Rafah sweep, Defence Minister tells US",
+    "New Taiwanese president calls on China to stop threats",
+    "India votes in fifth phase of elections",
+]
+
+SEED_TEASER_URLS = [
+    "https://www.example-news.test/international/2024/05/20/iranian-president-raisi-killed-in-helicopter-accident",
+    "https://www.example-news.test/international/2024/05/20/israel-intends-to-broaden-rafah-sweep",
+    "https://www.example-news.test/international/2024/05/20/new-taiwanese-president-calls-on-china-to-stop-threats",
+    "https://www.example-news.test/international/2024/05/20/india-votes-in-fifth-phase-of-elections",
+]
+
+# Strings of the seed's page chrome that must never reach the body.
+SEED_NOISE = [
+    "ANDREW CABALLERO-REYNOLDS",
+    "AFP",
+    "More from International news",
+    *SEED_TEASER_TITLES,
+    "Iranian President Ebrahim Raisi, seen as a potential successor",
+    "Defence Minister Yoav Gallant on Monday told a senior aide",
+    "ordered Pale",
+    "Pale",
+    "Taiwan President Lai Ching-te asked China",
+    "Millions of Indians across 49 constituencies",
+    "•",
+]
+
+# Sentence ends inside the hand-written paragraphs: after . ! or ? (and a closing quote), before a capital
+# or an opening quote.
+_SENTENCE_END = re.compile(r'(?<=[.!?])\s+(?=["A-Z])|(?<=[.!?]")\s+(?=["A-Z])')
+
+P1 = "The ceasefire talks in Cairo ended on Thursday without an agreement, officials said."
+P2 = "Negotiators are expected to meet again next week, according to two people familiar with the talks."
+
+
+@pytest.fixture(scope="module")
+def seed_html() -> str:
+    return (CLEAN_DATA / "seed.html").read_text(encoding="utf-8")
+
+
+def _between(noise: str) -> str:
+    """A plain-text item: a paragraph, the noise block, another paragraph."""
+    return f"{P1}\n\n{noise}\n\n{P2}"
+
+
+def _sentences(paragraph: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip()]
+
+
+# --------------------------------------------------------------------------------------------------------
+# The seed: the project's acceptance test for cleaning
+# --------------------------------------------------------------------------------------------------------
+def test_seed_plain_text(seed_text: str) -> None:
+    result = extract(seed_text, title=SEED_TITLE)
+    assert list(result.paragraphs) == SEED_PARAGRAPHS
+    assert result.credits == ("ANDREW CABALLERO-REYNOLDS/AFP",)
+    assert [r.title for r in result.related] == SEED_TEASER_TITLES
+    assert [r.url for r in result.related] == [None, None, None, None]
+    assert result.section == "International news"
+
+
+def test_seed_html(seed_html: str) -> None:
+    # The same expectations as the plain text: the fixture's &rsquo; / &#8217; decode to "’", which the
+    # cleaner straightens to "'" (as the scraped seed already has it), and &quot; decodes to '"'.
+    result = extract(seed_html, title=SEED_TITLE)
+    assert list(result.paragraphs) == SEED_PARAGRAPHS
+    assert result.credits == ("ANDREW CABALLERO-REYNOLDS/AFP",)
+    assert [r.title for r in result.related] == SEED_TEASER_TITLES
+    assert [r.url for r in result.related] == SEED_TEASER_URLS
+    assert result.section == "International news"
+
+
+@pytest.mark.parametrize("form", ["text", "html"])
+def test_seed_body_holds_no_noise(form: str, seed_text: str, seed_html: str) -> None:
+    body = extract(seed_text if form == "text" else seed_html, title=SEED_TITLE).body
+    for noise in SEED_NOISE:
+        assert noise not in body, noise
+    assert SEED_TITLE not in body
+    assert not body.endswith("News")
+    assert "\n\nNews" not in body
+
+
+@pytest.mark.parametrize("form", ["text", "html"])
+def test_seed_body_keeps_every_sentence(form: str, seed_text: str, seed_html: str) -> None:
+    body = extract(seed_text if form == "text" else seed_html, title=SEED_TITLE).body
+    sentences = [s for p in SEED_PARAGRAPHS for s in _sentences(p)]
+    assert len(sentences) == 11  # paragraphs 5, 6 and 8 hold two sentences each
+    for sentence in sentences:
+        assert sentence in body, sentence
+
+
+@pytest.mark.parametrize("form", ["text", "html"])
+def test_seed_body_paragraphs_are_separated_by_one_blank_line(
+    form: str, seed_text: str, seed_html: str
+) -> None:
+    body = extract(seed_text if form == "text" else seed_html, title=SEED_TITLE).body
+    assert body.split("\n\n") == SEED_PARAGRAPHS
+    assert "\n\n\n" not in body
+    assert body == body.strip()
+    assert body.count("\n") == 2 * (len(SEED_PARAGRAPHS) - 1)
+
+
+def test_seed_without_title_keeps_the_headline_as_first_paragraph(seed_text: str) -> None:
+    result = extract(seed_text)
+    assert list(result.paragraphs) == [SEED_TITLE, *SEED_PARAGRAPHS]
+
+
+@pytest.mark.parametrize("form", ["text", "html"])
+def test_seed_is_idempotent(form: str, seed_text: str, seed_html: str) -> None:
+    first = extract(seed_text if form == "text" else seed_html, title=SEED_TITLE)
+    again = extract(first.body)
+    assert again == Extract(tuple(SEED_PARAGRAPHS))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Credits
+# --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("line", "credit"),
+    [
+        ("ANDREW CABALLERO-REYNOLDS/ AFP", "ANDREW CABALLERO-REYNOLDS/AFP"),
+        ("MAHMUD HAMS / AFP", "MAHMUD HAMS/AFP"),
+        ("Photograph: Jane Doe/Reuters", "Jane Doe/Reuters"),
+        ("Image source, Getty Images", "Getty Images"),
+        ("Photo: Reuters", "Reuters"),
+        ("(Photo by Jim Watson/AFP via Getty Images)", "Jim Watson/AFP via Getty Images"),
+        ("REUTERS/Evelyn Hockstein", "REUTERS/Evelyn Hockstein"),
+        ("Getty Images", "Getty Images"),
+    ],
+)
+def test_credit_lines_go_to_credits(line: str, credit: str) -> None:
+    result = extract(_between(line))
+    assert result.paragraphs == (P1, P2)
+    assert result.credits == (credit,)
+
+
+def test_figcaption_credit_at_the_end_of_a_caption() -> None:
+    markup = (
+        '<figure><img src="a.jpg" alt="Biden"><figcaption>President Joe Biden at the White House on '
+        "Monday. Photograph: Evan Vucci/AP</figcaption></figure>"
+        f"<p>{P1}</p><p>{P2}</p>"
+    )
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert result.credits == ("Evan Vucci/AP",)
+
+
+def test_figcaption_credit_element() -> None:
+    markup = (
+        f"<p>{P1}</p><figure><img src='b.jpg'><figcaption>Smoke rises over Rafah."
+        "<span class='credit'>Said Khatib / AFP via Getty Images</span></figcaption></figure>"
+        f"<p>{P2}</p>"
+    )
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert result.credits == ("Said Khatib/AFP via Getty Images",)
+    assert "Smoke rises" not in result.body
+
+
+def test_figure_caption_without_credit_is_dropped_not_kept() -> None:
+    markup = (
+        f"<p>{P1}</p><figure><img src='c.jpg'><figcaption>Smoke rises over Rafah.</figcaption></figure>"
+        f"<p>{P2}</p>"
+    )
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert result.credits == ()
+
+
+def test_teaser_thumbnail_credit_is_not_the_article_credit() -> None:
+    markup = (
+        f"<p>{P1}</p><div class='related-stories'><figure><img src='t.jpg'><figcaption>JANE DOE/AFP"
+        "</figcaption></figure><a href='https://n.test/e'><h3>Aid convoy reaches northern Gaza</h3></a></div>"
+    )
+    result = extract(markup)
+    assert result.paragraphs == (P1,)
+    assert result.credits == ()
+    assert result.related == (RelatedItem("Aid convoy reaches northern Gaza", "https://n.test/e"),)
+
+
+def test_photo_credit_paragraph_by_class() -> None:
+    result = extract(f"<p>{P1}</p><p class='photo-credit'>Photo: Ahmad Gharabli/AFP</p><p>{P2}</p>")
+    assert result.paragraphs == (P1, P2)
+    assert result.credits == ("Ahmad Gharabli/AFP",)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Teasers, related items and section labels
+# --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Related",
+        "Related stories",
+        "Read more",
+        "More on this story",
+        "Most read",
+        "You may also like",
+        "RELATED STORIES",
+        "Read more:",
+    ],
+)
+def test_teaser_block_after_heading_goes_to_related(heading: str) -> None:
+    text = (
+        f"{P1}\n\n{P2}\n\n{heading}\n\n"
+        "  • Ceasefire talks collapse in Cairo\n\n"
+        "    Talks between the two sides ended without a deal after thr\n\n"
+        "  • Aid convoy reaches northern Gaza\n"
+    )
+    result = extract(text)
+    assert result.paragraphs == (P1, P2)
+    assert result.related == (
+        RelatedItem("Ceasefire talks collapse in Cairo"),
+        RelatedItem("Aid convoy reaches northern Gaza"),
+    )
+    assert result.section is None
+
+
+def test_more_from_sets_section() -> None:
+    text = f"{P1}\n\n{P2}\n\nMore from Sport\n\n  • Arsenal win the derby\n\n    A late goal settled it."
+    result = extract(text)
+    assert result.paragraphs == (P1, P2)
+    assert result.section == "Sport"
+    assert result.related == (RelatedItem("Arsenal win the derby"),)
+    assert "A late goal" not in result.body
+
+
+def test_teaser_text_without_indent_between_items() -> None:
+    text = (
+        f"{P1}\n\nRelated stories\n\n• Ceasefire talks collapse in Cairo\n\nTalks between the two sides "
+        "ended without a deal.\n\n• Aid convoy reaches northern Gaza\n\nNews"
+    )
+    result = extract(text)
+    assert result.paragraphs == (P1,)
+    assert [r.title for r in result.related] == [
+        "Ceasefire talks collapse in Cairo",
+        "Aid convoy reaches northern Gaza",
+    ]
+    assert result.section == "News"
+
+
+def test_teaser_headlines_without_bullets() -> None:
+    text = (
+        f"{P1}\n\n{P2}\n\nRelated stories\n\nCeasefire talks collapse in Cairo\n\n"
+        "Aid convoy reaches northern Gaza"
+    )
+    result = extract(text)
+    assert result.paragraphs == (P1, P2)
+    assert [r.title for r in result.related] == [
+        "Ceasefire talks collapse in Cairo",
+        "Aid convoy reaches northern Gaza",
+    ]
+
+
+def test_article_continues_after_a_teaser_list() -> None:
+    markup = (
+        f"<p>{P1}</p><h3>Read more</h3><ul><li><a href='https://n.test/a'>Ceasefire talks collapse in Cairo"
+        f"</a></li></ul><p>{P2}</p>"
+    )
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert result.related == (RelatedItem("Ceasefire talks collapse in Cairo", "https://n.test/a"),)
+
+
+def test_related_container_by_class_without_heading() -> None:
+    markup = (
+        f"<p>{P1}</p><div class='related-articles'><a href='https://n.test/b'><h4>Aid convoy reaches "
+        "northern Gaza</h4></a><p>The first convoy in weeks crossed at Erez.</p></div>"
+        f"<p>{P2}</p>"
+    )
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert result.related == (RelatedItem("Aid convoy reaches northern Gaza", "https://n.test/b"),)
+
+
+@pytest.mark.parametrize(
+    ("markup", "related"),
+    [
+        (
+            _between("Read more: Israel says Rafah talks have stalled"),
+            RelatedItem("Israel says Rafah talks have stalled"),
+        ),
+        (
+            f"<p>{P1}</p><p>READ MORE: <a href='https://n.test/c'>Israel says Rafah talks have stalled"
+            f"</a></p><p>{P2}</p>",
+            RelatedItem("Israel says Rafah talks have stalled", "https://n.test/c"),
+        ),
+    ],
+)
+def test_one_line_teaser_goes_to_related(markup: str, related: RelatedItem) -> None:
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert result.related == (related,)
+
+
+@pytest.mark.parametrize(
+    ("label", "section"),
+    [
+        ("News", "News"),
+        ("Sport", "Sport"),
+        ("World", "World"),
+        ("Business", "Business"),
+        ("Politics", "Politics"),
+        ("Middle East", "Middle East"),
+        ("US & Canada", "US & Canada"),
+        ("World news", "World news"),
+    ],
+)
+def test_trailing_section_label_is_removed(label: str, section: str) -> None:
+    result = extract(f"{P1}\n\n{P2}\n\n{label}\n")
+    assert result.paragraphs == (P1, P2)
+    assert result.section == section
+
+
+def test_trailing_label_does_not_override_a_known_section() -> None:
+    result = extract(f"{P1}\n\nMore from International news\n\n  • Quake hits Peru\n\nWorld")
+    assert result.paragraphs == (P1,)
+    assert result.section == "International news"
+
+
+def test_section_label_in_the_middle_is_not_a_trailing_label() -> None:
+    result = extract(f"{P1}\n\nWorld\n\n{P2}")
+    assert result.paragraphs == (P1, "World", P2)
+    assert result.section is None
+
+
+# --------------------------------------------------------------------------------------------------------
+# Boilerplate
+# --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "noise",
+    [
+        "Advertisement",
+        "ADVERTISEMENT",
+        "Story continues below advertisement",
+        "Supported by",
+        "Share",
+        "Share this article",
+        "Share on Facebook",
+        "Facebook Twitter WhatsApp Email",
+        "Share | Tweet | Email",
+        "Sign up for our daily newsletter",
+        "Sign up to our Morning Briefing email",
+        "Subscribe to our newsletter for the latest updates",
+        "Download the BBC News app",
+        "Get the free Example News app for breaking news alerts.",
+        "Follow BBC Africa on WhatsApp",
+        "Follow us on Twitter and Facebook",
+        "Join our WhatsApp channel for the latest news",
+        "Click here to join our Telegram channel",
+        "We use cookies to improve your experience. By continuing you agree to our cookie policy.",
+        "Accept all cookies",
+        "12 comments",
+        "1,204 Comments",
+        "View comments",
+        "By Jane Doe, BBC News",
+        "By Trevor Hunnicutt and Jeff Mason",
+        "By Jane Doe in Jerusalem",
+        "By Lucy Williamson, Middle East correspondent",
+        "Published 21 May 2024",
+        "Updated: May 21, 2024 10:15 AM EDT",
+        "2 hours ago",
+        "Reporting by Trevor Hunnicutt; Editing by Andrea Ricci",
+        "(Reporting by Jane Doe in Jerusalem; Additional reporting by Nidal al-Mughrabi; "
+        "Editing by John Smith)",
+        "Source: Al Jazeera and news agencies",
+        "(FRANCE 24 with AFP)",
+        "(FRANCE 24 avec AFP)",
+        "Our Standards: The Thomson Reuters Trust Principles., opens new tab",
+        "Find more of AP's coverage at https://apnews.com/hub/israel-hamas-war",
+        "https://apnews.com/hub/israel-hamas-war",
+        "(Reuters)",
+        "___",
+        "Associated Press writer Matthew Lee contributed to this report.",
+        "___ Associated Press writer Matthew Lee in Washington contributed to this report.",
+        "Reuters and Agence France-Presse contributed to this report",
+        "Jane Doe in Washington contributed reporting.",
+        "* * *",
+        "Image caption, Smoke rises over Rafah after an Israeli strike",
+        "Copyright 2024 The Associated Press. All rights reserved.",
+        "The post Rafah talks stall appeared first on Example News.",
+        "Listen to this article",
+        "Continue reading",
+        "[…]",
+    ],
+)
+def test_boilerplate_block_is_dropped(noise: str) -> None:
+    result = extract(_between(noise))
+    assert result == Extract((P1, P2))
+
+
+def test_sign_off_at_the_end_of_an_item() -> None:
+    text = f"{P1}\n\n{P2}\n\n___\n\nAssociated Press writer Matthew Lee contributed to this report."
+    assert extract(text).paragraphs == (P1, P2)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Precision: narrative sentences that look like chrome stay
+# --------------------------------------------------------------------------------------------------------
+MUST_STAY = [
+    "More from the minister's speech was broadcast on state television later that evening.",
+    "More from Biden's remarks is expected when he lands in Delaware on Friday.",
+    '"Read more, argue less," she told the graduating students.',
+    'She urged parents to "read more with their children" before the age of five.',
+    "AFP reported that at least 35 people were killed in the strike on the camp.",
+    "Photographs released by AFP showed the damaged hospital wing.",
+    "The news agency said the talks would resume on Sunday.",
+    "News of the deal spread quickly through the camp.",
+    "By Monday, the troops had withdrawn from the area.",
+    "Reporting by the BBC has revealed that the minister misled parliament.",
+    '"Follow the money," he said on Twitter.',
+    "Related reports suggested that the deal had collapsed.",
+    "Share prices fell sharply on Monday after the announcement.",
+    "Advertisement revenue fell by a third last year.",
+    "Supported by the army, the rebels advanced on the capital.",
+    "Comments made by the minister drew criticism from the opposition.",
+    "12 comments were posted before the page was taken down.",
+    "World leaders gathered in Paris for the summit.",
+    "Sources close to the negotiations said a deal was near.",
+    "Source: the figures come from the UN humanitarian office.",
+    "Photo opportunities were rare during the visit.",
+    "Most read books this year were memoirs, the survey found.",
+    "Several factors contributed.",
+    "The drought contributed to the crop failure, officials said.",
+    "Read the full text of the ruling on the court's website.",
+    "Sign language interpreters were present at the briefing.",
+    "Get out of our country, the protesters chanted.",
+]
+
+
+@pytest.mark.parametrize("sentence", MUST_STAY)
+def test_narrative_sentence_stays_in_the_middle(sentence: str) -> None:
+    result = extract(_between(sentence))
+    assert result == Extract((P1, sentence, P2))
+
+
+@pytest.mark.parametrize("sentence", MUST_STAY)
+def test_narrative_sentence_stays_at_the_end(sentence: str) -> None:
+    result = extract(f"{P1}\n\n{sentence}")
+    assert result == Extract((P1, sentence))
+
+
+@pytest.mark.parametrize("sentence", MUST_STAY)
+def test_narrative_sentence_stays_in_html(sentence: str) -> None:
+    escaped = sentence.replace("&", "&amp;").replace('"', "&quot;")
+    result = extract(f"<p>{P1}</p><p>{escaped}</p>")
+    assert result == Extract((P1, sentence))
+
+
+# --------------------------------------------------------------------------------------------------------
+# HTML structure
+# --------------------------------------------------------------------------------------------------------
+def test_inline_elements_merge_into_their_paragraph() -> None:
+    markup = (
+        '<p>Talks in <b>Cairo</b> ended <em>without</em> a <a href="https://n.test/d">deal</a>, '
+        "<span>officials</span> said.</p>"
+    )
+    assert extract(markup).paragraphs == ("Talks in Cairo ended without a deal, officials said.",)
+
+
+def test_block_elements_make_paragraphs() -> None:
+    markup = (
+        "<div>First block.</div><h2>A subheading</h2><blockquote>A quoted passage.</blockquote>"
+        "<p>Line one.<br>Line two.<br/><br/>Line three.</p><ul><li>Point one.</li><li>Point two.</li></ul>"
+    )
+    assert extract(markup).paragraphs == (
+        "First block.",
+        "A subheading",
+        "A quoted passage.",
+        "Line one.",
+        "Line two.",
+        "Line three.",
+        "Point one.",
+        "Point two.",
+    )
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "<script>var secret = 'SECRET';</script>",
+        "<style>.secret { content: 'SECRET'; }</style>",
+        "<noscript>SECRET</noscript>",
+        "<iframe>SECRET</iframe>",
+        "<form><label>SECRET</label><input value='x'><button>SECRET</button></form>",
+        "<button>SECRET</button>",
+        "<svg><text>SECRET</text></svg>",
+        "<nav><a href='/'>SECRET</a></nav>",
+        "<aside><p>SECRET</p></aside>",
+        "<footer><p>SECRET</p></footer>",
+        "<div class='share-tools'><a>SECRET</a></div>",
+        "<div class='ad-slot'>SECRET</div>",
+        "<p hidden>SECRET</p>",
+        "<p style='display: none'>SECRET</p>",
+        "<!-- SECRET -->",
+    ],
+)
+def test_chrome_elements_never_reach_the_body(chrome: str) -> None:
+    result = extract(f"<p>{P1}</p>{chrome}<p>{P2}</p>")
+    assert result.paragraphs == (P1, P2)
+
+
+def test_wordpress_more_link_is_not_body_text() -> None:
+    markup = (
+        '<p>The council voted 7-2 to approve the budget. <a href="https://n.test/p" class="more-link">'
+        'Continue reading<span class="screen-reader-text"> "Council approves budget"</span></a></p>'
+    )
+    assert extract(markup).paragraphs == ("The council voted 7-2 to approve the budget.",)
+
+
+def test_docstring_example() -> None:
+    markup = (
+        "<figure><figcaption>JOHN DOE/ AFP</figcaption></figure><p>Talks ended.</p>"
+        "<h2>More from World news</h2><ul><li><a href='https://x.test/a'>Quake hits</a></li></ul>"
+    )
+    assert extract(markup) == Extract(
+        paragraphs=("Talks ended.",),
+        credits=("JOHN DOE/AFP",),
+        related=(RelatedItem("Quake hits", "https://x.test/a"),),
+        section="World news",
+    )
+    assert Extract(("A.", "B.")).body == "A.\n\nB."
+
+
+def test_full_html_document_and_xml_declaration() -> None:
+    markup = (
+        '<?xml version="1.0" encoding="utf-8"?><html><head><title>SECRET</title><meta charset="latin-1">'
+        f"</head><body><p>{P1}</p><p>Café</p></body></html>"
+    )
+    assert extract(markup).paragraphs == (P1, "Café")
+
+
+def test_escaped_html_is_read_as_html() -> None:
+    markup = "&lt;p&gt;First paragraph.&lt;/p&gt;&lt;p&gt;Second &amp;amp; last.&lt;/p&gt;"
+    assert extract(markup).paragraphs == ("First paragraph.", "Second & last.")
+
+
+def test_title_is_dropped_after_normalisation() -> None:
+    markup = f"<h1>  Major Rafah operation will not defeat Hamas,&nbsp;White House says </h1><p>{P1}</p>"
+    assert extract(markup, title=SEED_TITLE).paragraphs == (P1,)
+    assert extract(markup, title=SEED_TITLE.upper()).paragraphs == (P1,)
+
+
+def test_only_the_first_block_is_compared_with_the_title() -> None:
+    result = extract(f"{P1}\n\n{SEED_TITLE}", title=SEED_TITLE)
+    assert result.paragraphs == (P1, SEED_TITLE)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Inline normalisation, entities, mojibake, other scripts
+# --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        (None, ""),
+        ("", ""),
+        ("   \n\t ", ""),
+        ("Caf\u00c3\u00a9", "Café"),
+        ("Caf&amp;eacute; society", "Café society"),
+        ("Tom &amp;amp; Jerry", "Tom & Jerry"),
+        ("It&amp;#8217;s over", "It's over"),  # ftfy straightens the decoded curly apostrophe
+        ("AT&amp;T", "AT&T"),
+        ("<b>Breaking</b>:   Rafah\n talks", "Breaking: Rafah talks"),
+        ("one<br>two", "one two"),
+        ("&lt;p&gt;Hello&lt;/p&gt;", "Hello"),
+        ("<<b>b>x", "x"),
+        ("a < b and c > d", "a < b and c > d"),
+        ("Cafe\u0301", "Caf\u00e9"),
+        ("a\x00b\u200bc", "abc"),
+        ("\u00a0Jane\u00a0Doe\u00a0", "Jane Doe"),
+        ("The country\u00e2\u20ac\u2122s election", "The country's election"),
+        ("\u0420\u045f\u0421\u0402\u0420\u0451\u0420\u0406\u0420\u00b5\u0421\u201a", "Привет"),
+        ("\u201cQuoted\u201d and \u2018single\u2019", "\"Quoted\" and 'single'"),
+        ("<b>Caf\u00c3\u00a9</b> &amp;amp; bar\n  tabac", "Café & bar tabac"),
+    ],
+)
+def test_clean_inline(raw: str | None, clean: str) -> None:
+    assert clean_inline(raw) == clean
+    assert clean_inline(clean) == clean
+
+
+def test_extract_repairs_entities_and_mojibake() -> None:
+    markup = "<p>Caf\u00c3\u00a9 society &amp;amp; the &amp;quot;new&amp;quot; left</p>"
+    assert extract(markup).paragraphs == ('Café society & the "new" left',)
+
+
+FRENCH = "Le président français a déclaré jeudi que la paix était « encore possible » à Gaza."
+ARABIC = "قال البيت الأبيض يوم الخميس إن عملية كبرى في رفح لن تحقق هدف هزيمة حماس."
+CHINESE = "白宫周四表示，以色列在拉法的大规模行动不会击败哈马斯。"
+
+
+@pytest.mark.parametrize("paragraph", [FRENCH, ARABIC, CHINESE])
+def test_non_english_text_is_kept_intact(paragraph: str) -> None:
+    assert extract(_between(paragraph)).paragraphs == (P1, paragraph, P2)
+    assert extract(f"<p>{P1}</p><p>{paragraph}</p>").paragraphs == (P1, paragraph)
+    assert clean_inline(paragraph) == paragraph
+
+
+# --------------------------------------------------------------------------------------------------------
+# Robustness and idempotence
+# --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "markup",
+    [
+        None,
+        "",
+        "   \n\n  ",
+        "<",
+        "</p>",
+        "<p><b>unclosed <i>tags</div></span> here",
+        "<div>" * 5000 + "deep" + "</div>" * 5000,
+        "<b>" * 20000,
+        "\ud800 lone surrogate <p>x</p>",
+        "\x00\x01\x02\xff\xfe binary \x7f junk",
+        b"\xff\xfe<p>bytes \xc3\xa9</p>",
+        "&" * 1000 + "amp;" * 1000,
+        "<!--" * 2000,
+        "<a " * 2000,
+    ],
+)
+def test_never_raises(markup: str | bytes | None) -> None:
+    result = extract(markup)  # type: ignore[arg-type]
+    assert isinstance(result, Extract)
+    assert all(p and p == p.strip() and "\n" not in p for p in result.paragraphs)
+
+
+def test_shallow_unbalanced_markup_keeps_its_text() -> None:
+    assert extract("<p><b>unclosed <i>tags</div></span> here").paragraphs == ("unclosed tags here",)
+
+
+def test_bytes_are_decoded() -> None:
+    assert extract("<p>Café</p>".encode()).paragraphs == ("Café",)
+
+
+@pytest.mark.parametrize(
+    ("markup", "paragraphs"),
+    [
+        # Cases hypothesis found: a tag split across two paragraphs, a bullet in front of a symbol, text
+        # that ftfy reads as mojibake only once the bullet before it is gone.
+        ("<</p>A<p>>", ("<A", ">")),
+        ("*•;•", ("*•;•",)),
+        ("•€<a>©", ("\u06e9",)),
+    ],
+)
+def test_found_edge_cases_are_idempotent(markup: str, paragraphs: tuple[str, ...]) -> None:
+    result = extract(markup)
+    assert result.paragraphs == paragraphs
+    assert extract(result.body).paragraphs == paragraphs
+
+
+def test_clean_body_is_unchanged() -> None:
+    body = "\n\n".join([P1, FRENCH, ARABIC, CHINESE, *MUST_STAY, P2])
+    result = extract(body)
+    assert result.body == body
+    assert (result.credits, result.related, result.section) == ((), (), None)
+
+
+def test_rule_table_is_declarative() -> None:
+    names = [rule.name for rule in RULES]
+    assert len(names) == len(set(names))
+    assert {rule.kind for rule in RULES} == {
+        "credit",
+        "related_heading",
+        "related_link",
+        "boilerplate",
+        "section_label",
+        "noise_class",
+        "credit_class",
+        "related_class",
+    }
+    assert all(isinstance(rule.pattern, re.Pattern) for rule in RULES)
+
+
+_FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Well-formed tags and text; a bare "<" is added only for the idempotence property, as "<x<script>" opens a
+# tag whose attributes swallow the "<script>" (as in a browser), so the script's text is then plain text.
+_HTML_TOKENS = st.one_of(
+    st.sampled_from(
+        [
+            "<p>",
+            "</p>",
+            "<div>",
+            "</div>",
+            "<br>",
+            "<br/>",
+            "<b>",
+            "</b>",
+            "<a href='https://n.test/x'>",
+            "</a>",
+            "<ul>",
+            "</ul>",
+            "<li>",
+            "</li>",
+            "<h2>",
+            "</h2>",
+            "<h3>",
+            "</h3>",
+            "<figure>",
+            "</figure>",
+            "<figcaption>",
+            "</figcaption>",
+            "<span class='credit'>",
+            "</span>",
+            "<div class='related'>",
+            "<script>SECRET</script>",
+            "<style>SECRET</style>",
+            "<nav>SECRET</nav>",
+            "<!-- SECRET -->",
+            "&amp;",
+            "&amp;amp;",
+            "&rsquo;",
+            "&lt;b&gt;",
+            "&nbsp;",
+            "\n\n",
+            "\n",
+            "  • ",
+            "More from International news",
+            "Related",
+            "Read more",
+            "News",
+            "Advertisement",
+            "ANDREW CABALLERO-REYNOLDS/ AFP",
+            "Photo: Reuters",
+            "Caf\u00c3\u00a9",
+            P1,
+            P2,
+            ">",
+            "&",
+            "\u00a0",
+        ]
+    ),
+    st.text(alphabet=string.ascii_lowercase + " .,'\"é•", max_size=20),  # never spells SECRET
+)
+_HTMLISH = st.lists(_HTML_TOKENS, max_size=30).map("".join)
+_HTMLISH_BROKEN = st.lists(st.one_of(_HTML_TOKENS, st.just("<")), max_size=30).map("".join)
+
+
+@_FAST
+@given(st.text())
+def test_property_arbitrary_text(text: str) -> None:
+    result = extract(text)
+    assert all(p and "\n" not in p for p in result.paragraphs)
+    assert extract(result.body).paragraphs == result.paragraphs
+
+
+@_FAST
+@given(_HTMLISH)
+def test_property_htmlish_never_leaks_chrome(markup: str) -> None:
+    result = extract(markup)
+    assert "SECRET" not in result.body
+    assert all(p and "\n" not in p for p in result.paragraphs)
+    assert extract(result.body).paragraphs == result.paragraphs
+
+
+@_FAST
+@given(_HTMLISH_BROKEN)
+def test_property_broken_htmlish_is_idempotent(markup: str) -> None:
+    result = extract(markup)
+    assert all(p and "\n" not in p for p in result.paragraphs)
+    assert extract(result.body).paragraphs == result.paragraphs
+
+
+@_FAST
+@given(st.text())
+def test_property_clean_inline_is_idempotent(text: str) -> None:
+    once = clean_inline(text)
+    assert clean_inline(once) == once
+    assert "\n" not in once and once == once.strip()

@@ -1,0 +1,883 @@
+"""Cleaning one feed item: clean inline strings, and split an item's content into narrative and noise.
+
+`clean_inline` normalises a title, an author name or a teaser headline. `extract` turns an item's content (an
+HTML fragment, or a plain-text dump of a page such as the seed) into the article's own paragraphs plus the
+page chrome it removed: photo credits, "More from ..." teasers and the section label. Both are pure functions
+of their arguments; the Beam composite `CleanArticles` only adapts them.
+
+Every content rule lives in `RULES`, one declarative table (name, kind, compiled regex, longest block it
+may match), matched against whole, already-normalised blocks (`fullmatch`), so that a narrative sentence
+that merely mentions "Read more" or AFP is never touched. The regexes further down (`_TAG`, `_BLANK_LINE`,
+...) describe markup and layout, not content, and are not rules.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import NamedTuple, TypeVar
+
+import apache_beam as beam
+import ftfy
+from apache_beam.metrics import Metrics
+from lxml import etree
+
+from newsbeam.transforms.deadletters import DEAD_LETTERS, StageFn, StageOutput
+from newsbeam.transforms.dedup import canonical_url, make_article_id, registered_domain
+from newsbeam.transforms.records import Article, RawEntry, RelatedItem
+
+# --------------------------------------------------------------------------------------------------------
+# The rule table
+# --------------------------------------------------------------------------------------------------------
+# Kinds:
+#   credit           a photo / agency credit line: the `credit` group (or the whole block) goes to `credits`
+#   related_heading  starts a teaser block ("More from X", "Related", ...); `section` group sets `section`
+#   related_link     a one-line teaser ("Read more: headline"): the `title` group goes to `related`
+#   boilerplate      page chrome dropped outright (share / newsletter / app prompts, ads, bylines, sign-offs)
+#   section_label    a lone section label; only ever applied to the last block(s) of the body
+#   noise_class      an HTML class / id token whose element is chrome: its whole subtree is skipped
+#   credit_class     an HTML class / id token whose element holds a photo credit
+#   related_class    an HTML class / id token whose element is a teaser container (no heading needed)
+# Block rules are tried in table order and the first match wins, so a credit is recognised before the
+# agency sign-off rules could claim it.
+
+
+class Rule(NamedTuple):
+    name: str
+    kind: str
+    pattern: re.Pattern[str]
+    max_len: int  # longer blocks are never tested: chrome is short, narrative is not
+
+
+# Building blocks shared by several rules (plain strings, composed once at import). Name tokens use
+# possessive quantifiers (*+): a token never gives characters back, which keeps a failed match linear.
+_AGENCY = (
+    r"(?:AFP|Reuters|REUTERS|AP|The Associated Press|Associated Press|EPA(?:-EFE)?|EFE|Getty Images|Getty"
+    r"|Anadolu(?: Agency)?|Xinhua|Bloomberg|SOPA Images|NurPhoto|Shutterstock|Alamy"
+    r"|PA(?: Images| Wire| Media)?|ANP|DPA|dpa|Sipa(?: USA)?|AAP|Kyodo|Yonhap|TASS|Sputnik|WANA"
+    r"|ZUMA(?: Press| Wire)?|Zuma(?: Press)?|IANS|PTI|ANI|UPI|Pool|POOL)"
+)
+_PARTICLE = r"(?:de|da|di|del|van|von|der|al|el|bin|le|la)"
+_NAME_WORD = r"[A-Z][\w'’.\-]*+"
+_NAME = rf"{_NAME_WORD}(?: (?:{_NAME_WORD}|{_PARTICLE}(?:-{_NAME_WORD})?)){{0,4}}"
+_NAMES = rf"{_NAME}(?:(?:, and |, | and | & ){_NAME})*"
+_UPPER_NAME = r"[A-Z][A-Z'’.\-]++(?: [A-Z][A-Z'’.\-]++){0,4}"
+_TITLE_WORD = r"[A-Z][\w'’\-]*+"
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|Jun(?:e)?|Jul(?:y)?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_WEEKDAY = r"(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)[a-z]*\.?,? "
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_DATE = (
+    rf"(?:{_WEEKDAY})?(?:\d{{1,2}}{_ORDINAL} {_MONTH},? \d{{4}}|{_MONTH} \d{{1,2}}{_ORDINAL},? \d{{4}}"
+    r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})"
+)
+_TIME = r"(?:\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?: ?[AaPp]\.?[Mm]\.?)?(?: [A-Z]{2,5}| GMT[+-]\d{1,2})?)"
+_STAMP = (
+    r"(?:(?:Published|Updated|Posted|Last updated|First published|Last modified)(?: on| at)?:? )?"
+    rf"(?:{_DATE}(?:,? (?:at |- |– )?{_TIME})?|{_TIME}(?:,? {_DATE})?"
+    r"|\d+ (?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?) ago)"
+)
+_PLATFORM = (
+    r"(?:Facebook|Twitter|X|WhatsApp|Telegram|Instagram|TikTok|YouTube|LinkedIn|Threads|Bluesky"
+    r"|Google News|Snapchat|Flipboard|Reddit)"
+)
+_SHARE_TOKEN = (
+    r"(?:Share(?: this(?: article| story| page| post)?| on| via| with)?|Tweet|Email|E-mail|Print"
+    r"|Copy link|Link copied|Save(?: article)?|Facebook|Twitter|X|WhatsApp|LinkedIn|Reddit|Telegram"
+    r"|Messenger|Pinterest|Flipboard|Bluesky|Threads|Comments?)"
+)
+_SECTION_WORD = (
+    r"(?:News|Sport|Sports|World|Business|Politics|Tech|Technology|Science|Health|Culture|Arts"
+    r"|Entertainment|Lifestyle|Style|Travel|Opinion|Comment|Analysis|Features?|Money|Finance|Economy"
+    r"|Markets|Climate|Environment|Education|Weather|Video|Videos|Live|Media|Football|Cricket|Tennis"
+    r"|Rugby|Golf|Motoring|Food|Books|Music|Film|Television|TV|Fashion|Property|Law|Crime|Society"
+    r"|Religion|Africa|Asia|Europe|Americas|Middle East|Latin America|Asia Pacific|Australia|UK|US"
+    r"|Global|International|National|Local|Regional|Top Stories|Breaking|Latest)"
+)
+_BYLINE_WORD = (
+    r"(?:and|of|in|for|the|at|&|correspondent|editor|reporter|writer|journalist|analyst|producer|staff"
+    r"|news|affairs|political|diplomatic|security|chief|senior|international|global|business)"
+)
+_JOURNALIST = (
+    r"(?:writers?|reporters?|correspondents?|journalists?|staff|producers?|AP|Reuters|AFP|Associated Press"
+    r"|Agence France-Presse|Bloomberg|agencies)"
+)
+_CREDIT_ROLE = r"(?:(?:Additional )?[Rr]eporting|[Ww]riting|[Ee]diting|[Cc]ompiled|[Pp]roduced|[Gg]raphics)"
+
+
+def _rule(name: str, kind: str, max_len: int, pattern: str) -> Rule:
+    return Rule(name, kind, re.compile(pattern), max_len)
+
+
+# fmt: off
+RULES: tuple[Rule, ...] = (
+    # -- credits ----------------------------------------------------------------------------------------
+    _rule("credit_prefixed", "credit", 140,
+          r"(?:Photograph|Photographs|Photo|Photos|Picture|Pictures|Image|Images|Illustration"
+          r"|Photo illustration|Photo credit|Image credit|Credit|Credits) ?: ?(?P<credit>\S.{0,118}?)\.?"),
+    _rule("credit_image_source", "credit", 140, r"Image source, (?P<credit>\S.{0,118}?)\.?"),
+    _rule("credit_photo_by", "credit", 140,
+          r"\(?(?:Photo|Photograph|Picture|Image|Photos|Pictures)(?: and video)? by"
+          r" (?P<credit>[^()]{2,120}?)\.?\)?\.?"),
+    _rule("credit_name_agency", "credit", 120,
+          rf"(?P<credit>(?:{_UPPER_NAME}|{_NAME}) ?/ ?{_AGENCY}(?: ?/ ?{_AGENCY})*(?: via {_AGENCY})?"
+          rf"|{_UPPER_NAME} ?/ ?{_UPPER_NAME}(?: via {_AGENCY})?"
+          rf"|{_AGENCY} ?/ ?{_NAME}(?: via {_AGENCY})?)"),
+    _rule("credit_bare_agency", "credit", 60, rf"(?P<credit>{_AGENCY}(?: via {_AGENCY})?)"),
+    # -- teaser blocks ----------------------------------------------------------------------------------
+    _rule("related_more_from", "related_heading", 80,
+          r"(?i:more from) (?P<section>[A-Z][\w'’&\-]*+(?: [\w'’&\-]++){0,4}) ?:?"),
+    _rule("related_heading", "related_heading", 40,
+          r"(?i:related(?: (?:stories|articles|content|coverage|topics|news|links|reading|posts|videos"
+          r"|internet links))?|read more|more on this (?:story|topic)|more stories|more news"
+          r"|most (?:read|popular|viewed|shared|watched)|you (?:may|might) also (?:like|be interested in)"
+          r"|recommended(?: for you| stories| reading)?|top stories|also read|read also|read next|see also"
+          r"|further reading|editor['’]s picks|trending(?: now)?|what to read next) ?:?"),
+    _rule("related_link", "related_link", 240,
+          r"(?i:read more|also read|read also|see also|related(?: article| story)?|recommended) ?: ?"
+          r"(?P<title>\S.{2,200})"),
+    # -- boilerplate ------------------------------------------------------------------------------------
+    _rule("advertisement", "boilerplate", 60,
+          r"(?i:advertisement|advertising|ad|sponsored(?: content)?|paid (?:content|post|partner content)"
+          r"|skip advertisement|(?:story|article) continues below(?: this)? (?:advertisement|advert)"
+          r"|continue reading the main story|scroll to continue(?: with content)?"
+          r"|advertisement ?[·•\-] ?scroll to continue)"),
+    _rule("supported_by", "boilerplate", 20, r"(?i:supported by)"),
+    _rule("share_prompt", "boilerplate", 200, rf"{_SHARE_TOKEN}(?:(?: ?[|,/•·:] ?| ){_SHARE_TOKEN})*"),
+    _rule("newsletter_prompt", "boilerplate", 400,
+          r"(?:Sign up|Sign-up|Subscribe|Get|Join)\b[^.!?]{0,120}?"
+          r"\b(?i:newsletters?|e-?mails?|alerts|briefing|inbox)\b.{0,150}"
+          r"|(?i:newsletters?(?: sign-?up)?|sign up|subscribe(?: now| here| today)?)[.!]?"
+          r"|Privacy Notice: Newsletters may contain .{0,300}"),
+    _rule("app_prompt", "boilerplate", 200,
+          r"(?:Download|Get|Install)(?: the| our)?(?: free)?(?: [\w&'’\-]++){0,3} (?i:apps?)\b.{0,120}"
+          r"|(?i:open in app)"),
+    _rule("follow_prompt", "boilerplate", 200,
+          rf"(?:(?:Click|Tap) here to )?(?:Follow|Join)"
+          rf" (?:us|our [\w \-]{{1,40}}|{_TITLE_WORD}(?: {_TITLE_WORD}){{0,3}})"
+          rf" on {_PLATFORM}(?:(?:,| and| or| &) {_PLATFORM})*(?: (?:for|to get) [^.]{{0,80}})?[.!]?"),
+    _rule("channel_prompt", "boilerplate", 200,
+          r"(?:(?:Click|Tap) here to )?(?:Join|Follow|Subscribe to) (?:our|the)(?: [\w\-]++){0,4}"
+          r" (?:WhatsApp|Telegram) (?:channel|group|community)\b.{0,120}"),
+    _rule("click_here", "boilerplate", 170, r"(?:Click|Tap) here\b.{0,150}"),
+    _rule("cookie_notice", "boilerplate", 500,
+          r"(?:We|This (?:site|website)|Our (?:site|website)s?) uses? cookies\b.{0,400}"
+          r"|By (?:continuing to (?:use|browse)|using) (?:this|our) (?:site|website)\b.{0,300}"
+          r"|(?i:(?:accept|reject|manage)(?: all)? cookies|cookie (?:settings|policy|preferences|notice))"),
+    _rule("comment_count", "boilerplate", 40,
+          r"\d[\d,.]*[kK]? (?i:comments?|replies|responses)"
+          r"|(?i:(?:view|show|read|jump to|leave a|add a|post a)(?: the)? comments?)(?: \(\d+\))?"
+          r"|(?i:comments?)(?: \(\d+\)| \d+)?"),
+    _rule("listen_prompt", "boilerplate", 60,
+          r"(?i:listen to (?:this )?(?:article|story)|\d+ min(?:ute)?s? read|reading time:? \d+ min(?:ute)?s?"
+          r"|continue reading|read the full (?:story|article))(?: ?[.…»›→]+| \.\.\.)?"),
+    _rule("caption_label", "boilerplate", 420, r"(?:Image|Media|Video) caption, .{0,400}"),
+    _rule("byline", "boilerplate", 200,
+          rf"By {_NAMES}(?:(?:,| in| for| \||,? [-–—])"
+          rf" {_TITLE_WORD}(?:,? (?:{_TITLE_WORD}|{_BYLINE_WORD})){{0,6}})?(?: ?[|·•,] ?{_STAMP})?"),
+    _rule("dateline", "boilerplate", 120, rf"{_STAMP}(?: ?[|·•,;] ?{_STAMP})*"),
+    _rule("signoff_reporting", "boilerplate", 300,
+          rf"\(?{_CREDIT_ROLE} by {_NAMES}(?: in {_NAME})?"
+          rf"(?: ?[;,] (?:and )?{_CREDIT_ROLE} by {_NAMES}(?: in {_NAME})?)*\.?\)?\.?"),
+    _rule("signoff_source", "boilerplate", 100, r"Sources?: [A-Z][^.!?:]{0,80}\.?"),
+    _rule("signoff_with_agency", "boilerplate", 100,
+          rf"\([A-Z0-9][\w&'’ .\-]{{0,40}} (?:with|avec|mit|con) {_AGENCY}(?:(?:,| and| et) {_AGENCY})*\)\.?"
+          rf"|\({_AGENCY}(?:(?:,| and|/) {_AGENCY})*\)\.?"
+          rf"|(?:[-–—] ?|With ){_AGENCY}(?:(?:,| and) {_AGENCY})*\.?"),
+    _rule("signoff_contributed", "boilerplate", 260,
+          r"(?:_{2,} ?)?[A-Z][^.!?]{0,200}? contributed"
+          r" (?:reporting(?: to this (?:report|story|article))?|to this (?:report|story|article))\.?"
+          rf"|(?:_{{2,}} ?)?(?=[^.!?]{{0,200}}?\b{_JOURNALIST}\b)[A-Z][^.!?]{{0,200}}? contributed\."),
+    _rule("coverage_prompt", "boilerplate", 260,
+          r"(?:Follow|Find more of|Read more of|See more of|More of|Read|Find|See)"
+          r" [A-Z][\w'’ .\-]{0,40} coverage\b[^.]{0,120}? (?:at|on|here)\b.{0,150}"),
+    _rule("standards_notice", "boilerplate", 160,
+          r"Our Standards: The Thomson Reuters Trust Principles\.?.{0,40}"),
+    _rule("url_only", "boilerplate", 300, r"(?:https?://|www\.)\S+"),
+    _rule("separator", "boilerplate", 200, r"(?:[_\-–—=*~•·#]++ ?)++"),
+    _rule("copyright", "boilerplate", 170,
+          r"(?:©|\([cC]\)|Copyright) ?(?:\d{4}(?:[-–]\d{4})?)?.{0,150}|(?i:all rights reserved)\.?"),
+    _rule("wordpress_footer", "boilerplate", 420, r"The post .{1,300} appeared first on .{1,100}\.?"),
+    _rule("ellipsis", "boilerplate", 5, r"\[?(?:…|\.\.\.)\]?"),
+    # -- section label (positional: only ever the last blocks of the body) -------------------------------
+    _rule("section_label", "section_label", 40,
+          rf"(?P<section>(?:{_TITLE_WORD} (?:& |and )?){{0,2}}{_SECTION_WORD}"
+          rf"(?: (?:& |and )?{_TITLE_WORD}){{0,2}}|{_TITLE_WORD}(?: {_TITLE_WORD})? [Nn]ews)"),
+    # -- HTML class / id tokens (lower-cased) -------------------------------------------------------------
+    _rule("noise_class", "noise_class", 100,
+          r"(?:ads?|advert\w*|adsbygoogle|dfp|ad[-_]\w[\w-]*|(?:social[-_])?shar(?:e|ing)(?:[-_]\w[\w-]*)?"
+          r"|share(?:bar|tools|buttons|links)|newsletter[\w-]*|cookie[\w-]*|paywall[\w-]*"
+          r"|promo(?:[-_][\w-]*)?|byline[\w-]*|dateline|timestamp|comments?(?:[-_]count)?|twitter-tweet"
+          r"|instagram-media|tiktok-embed|read-?more[\w-]*|more-link|continue-?reading[\w-]*"
+          r"|screen-?reader-?text"
+          r"|sr-only|visually-?hidden)"),
+    _rule("credit_class", "credit_class", 100, r"[\w-]*(?:credit|copyright)[\w-]*"),
+    _rule("related_class", "related_class", 100,
+          r"(?:related|more-?from|more-?stories|more-?on|most-?read|most-?popular|recommended)[\w-]*"),
+)
+# fmt: on
+
+_BLOCK_KINDS = frozenset({"credit", "related_heading", "related_link", "boilerplate"})
+_BLOCK_RULES = tuple(rule for rule in RULES if rule.kind in _BLOCK_KINDS)
+_CREDIT_RULES = tuple(rule for rule in RULES if rule.kind == "credit")
+_BLOCK_RULES_MAX_LEN = max(rule.max_len for rule in _BLOCK_RULES)
+# (max_len, fullmatch, rule) triples: the classifier's inner loop runs once per rule per short block.
+_BLOCK_MATCHERS = tuple((rule.max_len, rule.pattern.fullmatch, rule) for rule in _BLOCK_RULES)
+_SECTION_LABEL = next(rule for rule in RULES if rule.kind == "section_label")
+_NOISE_CLASS = next(rule.pattern for rule in RULES if rule.kind == "noise_class")
+_CREDIT_CLASS = next(rule.pattern for rule in RULES if rule.kind == "credit_class")
+_RELATED_CLASS = next(rule.pattern for rule in RULES if rule.kind == "related_class")
+
+# --------------------------------------------------------------------------------------------------------
+# Markup and layout (structure, not content rules)
+# --------------------------------------------------------------------------------------------------------
+# A tag, a comment, a doctype or a processing instruction. A comment that holds "<" is stripped in two
+# passes (its inner tags first), which keeps every scan stopping at the next "<": linear on any input.
+_TAG = re.compile(r"<(?:/?[A-Za-z][\w:.\-]*(?:[\s/][^<>]*)?|![^<>]*|\?[^<>]*)>")
+# What makes `extract` read a string as HTML: a tag on one line. Everything it finds `_TAG` strips, and it
+# cannot span the blank line between two paragraphs ("<A" + "\n\n" + ">"), so a cleaned body is always
+# re-read as plain text (idempotence).
+_TAG_ON_ONE_LINE = re.compile(r"<(?:/?[A-Za-z][\w:.\-]*(?:[\t /][^<>\n]*)?|![^<>\n]*|\?[^<>\n]*)>")
+_BREAKING_TAG = re.compile(r"</?(?:br|p|div|li|h[1-6]|tr|td|th|blockquote|dd|dt)\b", re.I)
+_ESCAPED_HTML = re.compile(r"&lt;/?(?:p|div|br|span|a|h[1-6]|ul|ol|li|figure|img|strong|em)\b", re.I)
+_AMP_CHAIN = re.compile(r"&(?:amp;)+", re.I)
+# C0/C1 controls (but not tab / newlines), zero-width space / word joiner / BOM, lone surrogates.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x84\x86-\x9f\u200b\u2060\ufeff\ud800-\udfff]")
+_SPACES = re.compile(r"  +")
+_BLANK_LINE = re.compile(r"\n\s*\n")
+_BULLET_LINE = re.compile(r"\n(?=[ \t]*(?:[•·▪●◦‣∙]|\*[ \t]))")
+_BULLET = re.compile(r"[ \t]*(?:[•·▪●◦‣∙]|\*[ \t])[ \t]*")
+_LEADING_BULLETS = re.compile(r"(?:[•·▪●◦‣∙] ?|\* )+")
+_CREDIT_SLASH = re.compile(r"\s*/\s*")
+_CAPTION_SPLIT = re.compile(r"(?:[.!?:;|–—]\s+|\s+(?=\())")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_HEADLINE_END = (".", "!", "?", ":", ";", ",", '"', "”", "’", "'", "»", "…")
+
+# Entities are decoded beforehand (ftfy's "auto" would skip any text holding a "<"); full-width forms stay
+# as CJK text uses them.
+_FTFY_CONFIG = ftfy.TextFixerConfig(unescape_html=False, fix_character_width=False, explain=False)
+# Curly quotes are straightened (ftfy's own set) so that one story from two CMSs reads the same.
+_SINGLE_QUOTES = re.compile("[ʼ‘’‚‛]")
+_DOUBLE_QUOTES = re.compile("[“”„‟]")
+
+
+def _mojibake_hints() -> tuple[re.Pattern[str], ...]:
+    """What any text ftfy would repair contains: UTF-8 read as one of ftfy's single-byte codepages puts a
+    lead byte (0xC2-0xF4) next to a continuation byte (0x80-0xBF) or a space that replaced 0xA0; C1
+    controls, ligatures and U+FFFD are ftfy's other cases. ftfy costs about 1 us per character, and clean
+    text (even with accents, "’" or non-Latin scripts) almost never matches, so most text skips it."""
+    codepages = (
+        "latin-1",
+        "cp1252",
+        "cp1251",
+        "cp1250",
+        "cp1253",
+        "cp1254",
+        "cp1257",
+        "iso8859-2",
+        "mac-roman",
+        "cp437",
+    )
+    lead = {c for cp in codepages for c in bytes(range(0xC2, 0xF5)).decode(cp, "ignore")}
+    cont = {c for cp in codepages for c in bytes(range(0x80, 0xC0)).decode(cp, "ignore")}
+    lead_a0 = {
+        c
+        for cp in codepages
+        for c in bytes([0xC2, 0xC3, 0xC5, 0xCE, 0xD0, 0xD9, 0xE2, 0xE3, 0xF0]).decode(cp, "ignore")
+    }
+
+    def charset(chars: set[str]) -> str:
+        return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+
+    # Three patterns, not one alternation: sre tries every branch at every position, three times the cost.
+    return (
+        re.compile(charset(lead) + charset(cont)),
+        re.compile(charset(lead_a0) + "[ \xa0]"),
+        re.compile("[\x80-\x9f\ufb00-\ufb06\ufffd]"),
+    )
+
+
+_MOJIBAKE_HINTS = _mojibake_hints()
+_MAX_PASSES = 6  # fixpoint bound: real text settles in one or two passes; only adversarial input needs it
+
+_SKIP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "iframe",
+        "form",
+        "button",
+        "svg",
+        "nav",
+        "aside",
+        "footer",
+        "template",
+        "object",
+        "embed",
+        "head",
+        "title",
+        "select",
+        "textarea",
+        "option",
+        "datalist",
+        "video",
+        "audio",
+        "canvas",
+        "math",
+        "map",
+        "input",
+        "label",
+    }
+)
+_BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "blockquote",
+        "body",
+        "br",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "dir",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "hr",
+        "html",
+        "legend",
+        "li",
+        "main",
+        "menu",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_ITEM_TAGS = frozenset({"li", "article"})
+_CAPTION_TAGS = frozenset({"figure", "figcaption"})
+
+_T = TypeVar("_T")
+_CAPTION, _CREDIT = 1, 2  # _Block.caption: inside a figure / inside an element marked as a credit
+
+
+@dataclass(frozen=True, slots=True)
+class Extract:
+    """What `extract` found in one item's content: the narrative and the chrome removed from it."""
+
+    paragraphs: tuple[str, ...]
+    credits: tuple[str, ...] = ()
+    related: tuple[RelatedItem, ...] = ()
+    section: str | None = None
+
+    @property
+    def body(self) -> str:
+        """The paragraphs separated by one blank line: ("A.", "B.") -> "A.\\n\\nB."."""
+        return "\n\n".join(self.paragraphs)
+
+
+class _Block(NamedTuple):
+    text: str  # already normalised: clean_inline, leading bullets removed
+    item: int = -1  # the list item (li / article / bullet) it belongs to, -1 outside lists
+    link: str | None = None  # the first href inside the block
+    heading: bool = False
+    caption: int = 0
+    teaser: bool = False  # inside an element whose class marks a teaser container
+
+
+# --------------------------------------------------------------------------------------------------------
+# Inline text
+# --------------------------------------------------------------------------------------------------------
+def clean_inline(text: str | None) -> str:
+    """Normalise a short string for display and comparison.
+
+    `clean_inline("<b>Caf\u00c3\u00a9</b> &amp;amp; bar\\n  tabac")` -> `"Café & bar tabac"`.
+    """
+    if not text:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if text.isascii() and text.isprintable() and "&" not in text and "<" not in text:
+        return _squeeze_spaces(text)  # the common case, and the fast one
+    # Each step can expose work for another (a decoded "&lt;b&gt;" is a tag, a stripped tag can join an
+    # entity, a repair can reveal an entity), so run them to a fixpoint: clean_inline(clean_inline(x)) ==
+    # clean_inline(x). A pass that ends with nothing left to decode and nothing repaired is one already.
+    for _ in range(_MAX_PASSES):
+        cleaned, settled = _clean_pass(text)
+        if settled or cleaned == text:
+            return cleaned
+        text = cleaned
+    return text
+
+
+def _clean_pass(text: str) -> tuple[str, bool]:
+    """One pass of clean_inline; True when the result is known to be a fixpoint."""
+    if not text.isprintable():  # printable: no controls, no whitespace but " " (a C-speed test)
+        text = _CONTROL.sub("", text)
+    if "&" in text:
+        text = html.unescape(_AMP_CHAIN.sub("&", text))
+    if "<" in text:
+        text = _TAG.sub(_tag_replacement, text)
+    text = _squeeze_spaces(text) if text.isprintable() else " ".join(text.split())
+    repaired = False
+    if not text.isascii():
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        # On the text as it will be returned but for the quotes, which mojibake needs ("‚" is byte 0x82 in
+        # cp1251) and whose ASCII replacements can make no new hint: a hint that finds nothing here finds
+        # nothing next time.
+        if any(hint.search(text) for hint in _MOJIBAKE_HINTS):
+            fixed = ftfy.fix_text(text, _FTFY_CONFIG)
+            repaired = fixed != text
+            text = fixed
+        text = _DOUBLE_QUOTES.sub('"', _SINGLE_QUOTES.sub("'", text))
+    return text, not repaired and "&" not in text and "<" not in text
+
+
+def _squeeze_spaces(text: str) -> str:
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
+    return text.strip(" ")
+
+
+def _tag_replacement(match: re.Match[str]) -> str:
+    # "a<br>b" is two words, "<b>Caf</b>é" is one.
+    return " " if _BREAKING_TAG.match(match.group()) else ""
+
+
+def _normalise_block(text: str) -> str:
+    text = clean_inline(text)
+    # Clean again after a bullet goes: what follows it can read differently alone (ftfy judges mojibake
+    # on the whole string), and a block must be a fixpoint for extract to be idempotent.
+    for _ in range(_MAX_PASSES):
+        bullets = _LEADING_BULLETS.match(text)
+        if bullets is None:
+            break
+        text = clean_inline(text[bullets.end() :])
+    return text
+
+
+def _compare_key(text: str) -> str:
+    return clean_inline(text).casefold().rstrip(" .")
+
+
+# --------------------------------------------------------------------------------------------------------
+# extract
+# --------------------------------------------------------------------------------------------------------
+def extract(markup: str | None, *, title: str | None = None) -> Extract:
+    """Split one item's content into its narrative paragraphs and the page chrome around them.
+
+    `extract("<figure><figcaption>JOHN DOE/ AFP</figcaption></figure><p>Talks ended.</p>"
+    "<h2>More from World news</h2><ul><li><a href='https://x.test/a'>Quake hits</a></li></ul>")`
+    -> `Extract(paragraphs=("Talks ended.",), credits=("JOHN DOE/AFP",),
+    related=(RelatedItem("Quake hits", "https://x.test/a"),), section="World news")`.
+    """
+    if isinstance(markup, bytes):
+        markup = markup.decode("utf-8", "replace")
+    if not markup or not isinstance(markup, str) or markup.isspace():
+        return Extract(())
+    markup = _CONTROL.sub("", markup)
+    if _ESCAPED_HTML.search(markup) and not _TAG_ON_ONE_LINE.search(markup):
+        # A CMS escaped its HTML once more than the feed format needed; read it as the HTML it is.
+        markup = html.unescape(markup)
+    blocks = _html_blocks(markup) if _TAG_ON_ONE_LINE.search(markup) else _text_blocks(markup)
+    return _sort_blocks(list(blocks), title)
+
+
+def _text_blocks(text: str) -> Iterator[_Block]:
+    """Blocks of a plain-text dump: blank-line separated; '•' lines start list items, indented blocks after
+    an item continue it (the teaser text under a teaser headline)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2029", "\n\n").replace("\u2028", "\n")
+    item, next_item = -1, 0
+    for chunk in _BLANK_LINE.split(text):
+        for part in _BULLET_LINE.split(chunk):
+            if not part or part.isspace():
+                continue
+            bullet = _BULLET.match(part)
+            if bullet:
+                item, next_item = next_item, next_item + 1
+                part = part[bullet.end() :]
+            elif item >= 0 and part[0] in " \t":
+                pass  # continues the open item
+            else:
+                item = -1
+            cleaned = _normalise_block(part)
+            if cleaned:
+                yield _Block(cleaned, item)
+
+
+# lxml.html's parser is libxml2's HTML parser plus a Python element-class lookup per element; the plain
+# etree.HTMLParser is the same parser without that cost.
+_PARSER = etree.HTMLParser(
+    remove_comments=True, remove_pis=True, no_network=True, recover=True, huge_tree=True, encoding="utf-8"
+)
+
+
+def _parse_html(markup: str) -> etree._Element | None:
+    """The document, or None when it holds no element at all (only comments, a doctype, stray end tags)."""
+    # Bytes, not str: lxml refuses a str that carries an XML encoding declaration.
+    return etree.fromstring(markup.encode("utf-8", "replace"), _PARSER)
+
+
+_NOISE, _CREDIT_ELEMENT, _TEASER_ELEMENT = 1, 2, 4
+
+
+def _element_role(attrib: etree._Attrib) -> int:
+    """What an element's attributes say it is: noise, a credit, a teaser container (bit flags)."""
+    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
+        return _NOISE
+    style = attrib.get("style")
+    if style and _HIDDEN_STYLE.search(style):
+        return _NOISE
+    names = attrib.get("class"), attrib.get("id")
+    if not any(names):
+        return 0
+    role = 0
+    for token in " ".join(name for name in names if name).lower().split():
+        if _NOISE_CLASS.fullmatch(token):
+            return _NOISE
+        if _CREDIT_CLASS.fullmatch(token):
+            role |= _CREDIT_ELEMENT
+        elif _RELATED_CLASS.fullmatch(token):
+            role |= _TEASER_ELEMENT
+    return role
+
+
+def _html_blocks(markup: str) -> list[_Block]:
+    """Blocks of an HTML fragment, in document order, walked without recursion (any nesting depth)."""
+    try:
+        root = _parse_html(markup)
+    except (etree.LxmlError, ValueError):  # not seen with recover=True; keep the words rather than fail
+        return list(_text_blocks(_TAG.sub(_tag_replacement, markup)))
+    if root is None:
+        return []
+    blocks: list[_Block] = []
+    buffer: list[str] = []
+    link: str | None = None
+    headings = captions = credits = teasers = 0
+    items: list[int] = []
+    next_item = 0
+    # per open element: bit 1 = block, 2 = heading, 4 = caption, 8 = credit, 16 = item, 32 = teaser container
+    stack: list[int] = []
+
+    def flush() -> None:
+        nonlocal link
+        if not buffer:
+            return
+        text = "".join(buffer)
+        buffer.clear()
+        if text.isspace() or not (text := _normalise_block(text)):
+            return
+        caption = _CREDIT if credits else _CAPTION if captions else 0
+        blocks.append(_Block(text, items[-1] if items else -1, link, headings > 0, caption, teasers > 0))
+        link = None
+
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        tag = el.tag
+        if event == "start":
+            attrib = el.attrib
+            role = _element_role(attrib) if attrib else 0
+            if not isinstance(tag, str) or tag in _SKIP_TAGS or role & _NOISE:
+                walker.skip_subtree()
+                stack.append(-1)
+                continue
+            flags = 0
+            is_credit = role & _CREDIT_ELEMENT
+            is_teaser = role & _TEASER_ELEMENT
+            if tag in _BLOCK_TAGS or is_credit or is_teaser or (captions and tag in ("cite", "small")):
+                flush()
+                flags |= 1
+            if is_teaser:
+                teasers += 1
+                flags |= 32
+            if tag in _HEADING_TAGS:
+                headings += 1
+                flags |= 2
+            if tag in _CAPTION_TAGS:
+                captions += 1
+                flags |= 4
+            if is_credit or (captions and tag in ("cite", "small")):
+                credits += 1
+                flags |= 8
+            if tag in _ITEM_TAGS:
+                items.append(next_item)
+                next_item += 1
+                flags |= 16
+            if tag == "a" and link is None:
+                link = el.get("href") or None
+            stack.append(flags)
+            if el.text:
+                buffer.append(el.text)
+        else:
+            flags = stack.pop()
+            if flags > 0:
+                if flags & 1:
+                    flush()
+                headings -= bool(flags & 2)
+                captions -= bool(flags & 4)
+                credits -= bool(flags & 8)
+                teasers -= bool(flags & 32)
+                if flags & 16:
+                    items.pop()
+            if el.tail:
+                buffer.append(el.tail)
+    flush()
+    return blocks
+
+
+def _classify(text: str) -> tuple[Rule, re.Match[str]] | None:
+    size = len(text)
+    if size > _BLOCK_RULES_MAX_LEN:
+        return None
+    for max_len, fullmatch, rule in _BLOCK_MATCHERS:
+        if size <= max_len and (match := fullmatch(text)):
+            return rule, match
+    return None
+
+
+def _group(match: re.Match[str], name: str) -> str | None:
+    return match.groupdict().get(name) or None
+
+
+def _normalise_credit(text: str) -> str:
+    text = _CREDIT_SLASH.sub("/", text).strip(" .;,")
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    return text
+
+
+def _caption_credit(block: _Block) -> str | None:
+    """The credit inside a figure caption: the whole caption or its last clause ("... Photo: X/AFP")."""
+    text = block.text
+    starts = [0, *(m.end() for m in _CAPTION_SPLIT.finditer(text))]
+    for start in starts:
+        candidate = text[start:]
+        for rule in _CREDIT_RULES:
+            match = rule.pattern.fullmatch(candidate) if len(candidate) <= rule.max_len else None
+            if match:
+                return _normalise_credit(_group(match, "credit") or candidate)
+    if block.caption == _CREDIT and len(text) <= 120:
+        return _normalise_credit(text)
+    return None
+
+
+def _looks_like_headline(text: str) -> bool:
+    return len(text) <= 160 and not text.endswith(_HEADLINE_END) and text.count(" ") < 20
+
+
+def _teaser_items(blocks: list[_Block]) -> list[RelatedItem]:
+    """One RelatedItem per list item: its heading (else linked, else first) block is the headline."""
+    grouped: dict[int, list[_Block]] = {}
+    for block in blocks:
+        grouped.setdefault(block.item, []).append(block)
+    related = []
+    for members in grouped.values():
+        head = next((b for b in members if b.heading), None) or next(
+            (b for b in members if b.link), members[0]
+        )
+        url = next((b.link for b in members if b.link), None)
+        related.append(RelatedItem(head.text, url))
+    return related
+
+
+def _sort_blocks(blocks: list[_Block], title: str | None) -> Extract:
+    body: list[str] = []
+    credits: list[str] = []
+    related: list[RelatedItem] = []
+    section: str | None = None
+    title_key = _compare_key(title) if title else ""
+    first_body = True
+    i, n = 0, len(blocks)
+    while i < n:
+        block = blocks[i]
+        i += 1
+        if block.teaser:  # first: a teaser's thumbnail credit is not this article's
+            start = i - 1
+            while i < n and blocks[i].teaser:
+                i += 1
+            section = _teaser_container(blocks[start:i], related) or section
+            continue
+        if block.caption:
+            credit = _caption_credit(block)
+            if credit:
+                credits.append(credit)
+            continue
+        found = _classify(block.text)
+        if found is None:
+            if first_body and title_key and _compare_key(block.text) == title_key:
+                first_body = False
+                continue
+            first_body = False
+            body.append(block.text)
+            continue
+        rule, match = found
+        if rule.kind == "credit":
+            credits.append(_normalise_credit(_group(match, "credit") or block.text))
+        elif rule.kind == "related_link":
+            related.append(RelatedItem(_group(match, "title") or block.text, block.link))
+        elif rule.kind == "related_heading":
+            section = section or _group(match, "section")
+            i = _consume_teasers(blocks, i, related)
+        # boilerplate: dropped
+    while body:  # a loop, so that extract(extract(x).body) strips nothing more
+        label = (
+            _SECTION_LABEL.pattern.fullmatch(body[-1]) if len(body[-1]) <= _SECTION_LABEL.max_len else None
+        )
+        if label is None:
+            break
+        body.pop()
+        section = section or label.group("section")
+    return Extract(tuple(body), _unique(credits), _unique(related), section)
+
+
+def _teaser_container(blocks: list[_Block], related: list[RelatedItem]) -> str | None:
+    """A run of blocks inside a teaser container: list items and headings are teasers, the rest is their
+    teaser text. Returns the section named by a "More from X" heading, if any."""
+    section = None
+    members: list[_Block] = []
+    for block in blocks:
+        found = _classify(block.text)
+        if found and found[0].kind == "related_heading":
+            section = section or _group(found[1], "section")
+        elif block.item >= 0:
+            members.append(block)
+        elif block.heading or block.link:
+            related.append(RelatedItem(block.text, block.link))
+    related.extend(_teaser_items(members))
+    return section
+
+
+def _consume_teasers(blocks: list[_Block], i: int, related: list[RelatedItem]) -> int:
+    """Take the teaser list that follows a related heading at blocks[i]; return the index after it."""
+    n = len(blocks)
+    members: list[_Block] = []
+    while i < n:
+        block = blocks[i]
+        if block.item >= 0:
+            members.append(block)
+        elif members and i + 1 < n and blocks[i + 1].item >= 0 and not block.caption:
+            pass  # unindented teaser text between two items of the list
+        else:
+            break
+        i += 1
+    if members:
+        related.extend(_teaser_items(members))
+        return i
+    # No list: a run of headline-like lines ("Related\n\nHeadline one\n\nHeadline two").
+    while i < n and not blocks[i].caption and _looks_like_headline(blocks[i].text):
+        if _classify(blocks[i].text) is not None:
+            break
+        related.append(RelatedItem(blocks[i].text, blocks[i].link))
+        i += 1
+    return i
+
+
+def _unique(values: Iterable[_T]) -> tuple[_T, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+# --------------------------------------------------------------------------------------------------------
+# The Beam stage
+# --------------------------------------------------------------------------------------------------------
+
+
+def build_article(entry: RawEntry) -> Article:
+    """A feed entry as a clean Article, with its canonical URL and stable id; tags and stories come later.
+
+    The body comes from the richest field (content:encoded / Atom content, else the description); the
+    description is kept as `summary` only when it says something the body does not already start with.
+    """
+    title = clean_inline(entry.title)
+    main = extract(entry.content_html or entry.summary_html, title=title)
+    summary = None
+    if entry.content_html and entry.summary_html:
+        summary = extract(entry.summary_html, title=title).body or None
+        if summary and _compare_key(main.body).startswith(_compare_key(summary).rstrip(".… ")):
+            summary = None
+    if not title and not main.paragraphs:
+        raise ValueError("empty item: no title and no text left after cleaning")
+    url = canonical_url(entry.link)
+    article_id = make_article_id(url, entry.guid, entry.feed.url, title, main.body)
+    return Article(
+        article_id=article_id,
+        url=url,
+        source=registered_domain(url) if url else registered_domain(entry.feed.url),
+        feed_url=entry.feed.url,
+        title=title,
+        body=main.body,
+        fetched_at=entry.fetched_at,
+        summary=summary,
+        authors=_unique(a for a in (clean_inline(name) for name in entry.authors) if a),
+        language=entry.language,
+        published_at=entry.published_at,
+        date_source=entry.date_source,
+        section=main.section,
+        credits=main.credits,
+        related=main.related,
+        story_id=article_id,
+        guid=entry.guid,
+        region_hint=entry.feed.region_hint,
+    )
+
+
+class _CleanEntryFn(StageFn):
+    stage = "clean"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cleaned = Metrics.counter("clean", "cleaned")
+        self._no_body = Metrics.counter("clean", "title_only")
+
+    def describe(self, entry: RawEntry) -> tuple[str | None, str | None]:
+        return entry.feed.url, entry.ref
+
+    def handle(self, entry: RawEntry) -> Iterator[Article]:
+        article = build_article(entry)
+        self._cleaned.inc()
+        if not article.body:
+            self._no_body.inc()
+        yield article
+
+
+@beam.typehints.with_input_types(RawEntry)
+class CleanArticles(beam.PTransform):
+    """PCollection[RawEntry] -> StageOutput(main=PCollection[Article], dead_letters=PCollection[DeadLetter]).
+
+    Counters (namespace "clean"): cleaned, title_only (items whose feed gives a headline and no text),
+    dead_letters.
+    """
+
+    def expand(self, entries: beam.PCollection) -> StageOutput:
+        results = entries | "CleanEach" >> beam.ParDo(_CleanEntryFn()).with_outputs(DEAD_LETTERS, main="main")
+        return StageOutput(main=results.main, dead_letters=results[DEAD_LETTERS])
