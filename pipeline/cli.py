@@ -16,14 +16,26 @@ log = logging.getLogger("newsbeam")
 
 def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="YAML config (default: the bundled configs/local.yaml)")
-    parser.add_argument("--feed", action="append", metavar="URL_OR_PATH",
-                        help="a feed to read; repeatable; replaces the config's feed list")  # fmt: skip
+    parser.add_argument(
+        "--feed",
+        action="append",
+        metavar="URL_OR_PATH",
+        help="a feed to read; repeatable; with --feeds-file, replaces the config's feeds",
+    )
     parser.add_argument("--feeds-file", metavar="PATH", help="OPML, plain list or YAML of feeds")
-    parser.add_argument("--output", metavar="DIR", help="output directory (default from the config: ./output)")
+    parser.add_argument(
+        "--output", metavar="DIR", help="output directory (default from the config: ./output)"
+    )
     parser.add_argument("--runner", metavar="NAME", help="direct (default), or any Beam runner name")
-    parser.add_argument("--workers", type=int, metavar="N", help="local worker processes for the direct runner")
-    parser.add_argument("--log-format", choices=("text", "json"), default="text",
-                        help="the summary as a readable line (text) or one JSON line")  # fmt: skip
+    parser.add_argument(
+        "--workers", type=int, metavar="N", help="local worker processes for the direct runner"
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="the summary as a readable line (text) or one JSON line",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and Beam's own messages")
 
@@ -35,19 +47,22 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Options not listed here (e.g. --temp_location) are passed to Apache Beam.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run = commands.add_parser("run", help="one pass over the feeds, then exit",
-                              epilog="Options not listed here are passed to Apache Beam.")  # fmt: skip
+    run = commands.add_parser(
+        "run",
+        help="one pass over the feeds, then exit",
+        epilog="Options not listed here are passed to Apache Beam.",
+    )
     _common_options(run)
     return parser
 
 
 def _overrides(args: argparse.Namespace) -> dict:
-    overrides: dict = {"output": args.output, "runner": args.runner, "workers": args.workers}
-    if args.feed:  # relative paths on the command line are relative to the working directory
-        overrides["feeds"] = [f if "://" in f else str(Path(f).resolve()) for f in args.feed]
-        overrides["feeds_file"] = None
-    if args.feeds_file:
-        overrides["feeds_file"] = str(Path(args.feeds_file).resolve())
+    """The config keys the command line sets (only those given)."""
+    given = {"output": args.output, "runner": args.runner, "workers": args.workers}
+    overrides: dict = {key: value for key, value in given.items() if value is not None}
+    if args.feed or args.feeds_file:  # together they replace the config's feed list
+        overrides["feeds"] = [f if "://" in f else str(Path(f).resolve()) for f in args.feed or []]
+        overrides["feeds_file"] = str(Path(args.feeds_file).resolve()) if args.feeds_file else None
     return overrides
 
 
@@ -72,7 +87,9 @@ def _not_from_imports(record: logging.LogRecord) -> bool:
 def _configure_logging(args: argparse.Namespace) -> None:
     """Before anything imports Beam, so its import-time messages meet this configuration."""
     level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     if not args.verbose:  # Beam logs a great deal at INFO and WARNING that is not about the user's run
         logging.getLogger("apache_beam").setLevel(logging.ERROR)
         for handler in logging.getLogger().handlers:
@@ -89,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         check_beam_flags(beam_args)
         overrides = _overrides(args)
         config, config_dir = load_config(args.config, overrides)
-        feeds = resolve_feeds(config, Path.cwd() if args.feed else config_dir)
+        feeds = resolve_feeds(config, Path.cwd() if args.feed or args.feeds_file else config_dir)
     except ConfigError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return 2
@@ -103,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         log.debug("run failed", exc_info=True)
-        print(f"newsbeam: error: the run failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-              file=sys.stderr)  # fmt: skip
+        first_line = str(exc).strip().split("\n", 1)[0]
+        print(f"newsbeam: error: the run failed: {type(exc).__name__}: {first_line}", file=sys.stderr)
         return 1
     if not args.quiet:
         print(summary.json() if args.log_format == "json" else summary.text())

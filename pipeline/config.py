@@ -44,7 +44,7 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     feeds: list[FeedEntry | str] = []
-    feeds_file: str | None = None  # OPML, plain list or YAML; replaces `feeds`
+    feeds_file: str | None = None  # OPML, plain list or YAML: its feeds are added to `feeds`
     output: str = "output"
     runner: str = "direct"  # direct | dask | any Beam runner name (DataflowRunner, FlinkRunner, ...)
     workers: int = Field(default=1, ge=1)
@@ -76,7 +76,9 @@ def default_config_path() -> Path:
     return Path(str(importlib.resources.files("newsbeam.configs").joinpath(DEFAULT_CONFIG)))
 
 
-def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> tuple[Config, Path]:
+def load_config(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None
+) -> tuple[Config, Path]:
     """Config from YAML (the bundled local.yaml when `path` is None) with CLI overrides applied.
 
     Returns the config and the directory that relative feed paths in it are resolved against.
@@ -89,10 +91,14 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{config_path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        raise ConfigError(
+            f"{config_path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})"
+        ) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{config_path}: the top level must be a mapping of keys, not {type(data).__name__}")
-    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        raise ConfigError(
+            f"{config_path}: the top level must be a mapping of keys, not {type(data).__name__}"
+        )
+    data.update(overrides or {})
     base_dir = config_path.resolve().parent
     try:
         config = Config.model_validate(data)
@@ -119,36 +125,37 @@ def _is_url(value: str) -> bool:
 
 
 def resolve_feeds(config: Config, base_dir: Path) -> list[FeedSpec]:
-    """The feeds to poll, each an http(s) URL or an absolute path that exists; duplicates removed."""
+    """The feeds to poll: `feeds` (paths relative to `base_dir`) then those of `feeds_file` (paths relative
+    to that file), each an http(s) URL or an absolute path that exists; duplicates removed."""
+    sources = [
+        (f"feeds[{i}]", FeedEntry(url=f) if isinstance(f, str) else f, base_dir)
+        for i, f in enumerate(config.feeds)
+    ]
     if config.feeds_file:
-        feeds_file = (base_dir / config.feeds_file) if not Path(config.feeds_file).is_absolute() else Path(
-            config.feeds_file
-        )
+        feeds_file = Path(config.feeds_file)
+        feeds_file = feeds_file if feeds_file.is_absolute() else base_dir / feeds_file
         try:
-            raw = read_feed_list(feeds_file)
-            entries = [FeedEntry.model_validate(item) for item in raw]
+            listed = [FeedEntry.model_validate(item) for item in read_feed_list(feeds_file)]
         except FeedListError as exc:
             raise ConfigError(f"feeds_file: {exc}") from None
         except ValidationError as exc:
             raise ConfigError(_describe(exc, f"feeds_file {feeds_file}")) from None
-        base_dir = feeds_file.resolve().parent
-    else:
-        entries = [FeedEntry(url=f) if isinstance(f, str) else f for f in config.feeds]
-    if not entries:
+        sources += [
+            (f"{feeds_file.name}[{i}]", entry, feeds_file.resolve().parent) for i, entry in enumerate(listed)
+        ]
+    if not sources:
         raise ConfigError("feeds: no feeds to read (give --feed, --feeds-file, or `feeds:` in the config)")
     specs: dict[str, FeedSpec] = {}
-    for index, entry in enumerate(entries):
-        url = entry.url.strip()
-        if url.startswith("file://"):
-            url = url[len("file://") :]
+    for where, entry, relative_to in sources:
+        url = entry.url.strip().removeprefix("file://")
         if _is_url(url):
             if not url.lower().startswith(("http://", "https://")):
-                raise ConfigError(f"feeds[{index}]: {url}: only http(s) URLs and local paths are accepted")
+                raise ConfigError(f"{where}: {url}: only http(s) URLs and local paths are accepted")
         else:
             path = Path(url).expanduser()
-            path = path if path.is_absolute() else (base_dir / path)
+            path = path if path.is_absolute() else relative_to / path
             if not path.is_file():
-                raise ConfigError(f"feeds[{index}]: feed file not found: {path}")
+                raise ConfigError(f"{where}: feed file not found: {path}")
             url = str(path.resolve())
         specs.setdefault(url, FeedSpec(url, entry.name, entry.language, entry.region_hint))
     return list(specs.values())

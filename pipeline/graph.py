@@ -1,9 +1,9 @@
 """The batch graph, built apart from running it: `build_pipeline(p, ...)` only wires transforms/ together.
 
-    feeds -> FetchFeeds -> ParseEntries -> CleanArticles -> TagRegions -> Deduplicate -> WriteArticles
-                 |             |               |              |              |  \\-> WriteIndex (_state)
-                 |             +---------------+--------------+--------------+----> WriteDeadLetters
-                 +-> CountFeedHealth -> WriteFeedHealth
+feeds -> FetchFeeds -> ParseEntries -> CleanArticles -> TagRegions -> Deduplicate -> WriteArticles
+             |             |               |              |              |  \\-> WriteIndex (_state)
+             |             +---------------+--------------+--------------+----> WriteDeadLetters
+             +-> CountFeedHealth -> WriteFeedHealth
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ class PipelineOutputs(NamedTuple):
     written: beam.PCollection  # (dataset, staged path, rows) per file
 
 
-def build_pipeline(p: beam.Pipeline, config: Config, feeds: list[FeedSpec], run: RunContext) -> PipelineOutputs:
+def build_pipeline(
+    p: beam.Pipeline, config: Config, feeds: list[FeedSpec], run: RunContext
+) -> PipelineOutputs:
     specs = p | "ListFeeds" >> beam.Create(feeds)
     fetched = specs | "FetchFeeds" >> FetchFeeds(config.fetch)
     parsed = fetched.main | "ParseEntries" >> ParseEntries()

@@ -34,7 +34,7 @@ def test_stage_defaults_come_from_the_stage_and_can_be_overridden_key_by_key(tmp
 
 
 def test_cli_overrides_win_over_the_file(tmp_path):
-    config, _ = load_config(write(tmp_path, "feeds: [https://a/rss]\noutput: out1\n"), {"output": "out2", "runner": None})
+    config, _ = load_config(write(tmp_path, "feeds: [https://a/rss]\noutput: out1\n"), {"output": "out2"})
     assert config.output == "out2"
     assert config.runner == "direct"
 
@@ -43,7 +43,10 @@ def test_cli_overrides_win_over_the_file(tmp_path):
     ("text", "message"),
     [
         ("feeds: [https://a/rss]\nfetch:\n  max_byte: 10\n", "fetch.max_byte: unknown key"),
-        ("feeds: [https://a/rss]\nfetch:\n  max_bytes: lots\n", "fetch.max_bytes: Input should be a valid integer"),
+        (
+            "feeds: [https://a/rss]\nfetch:\n  max_bytes: lots\n",
+            "fetch.max_bytes: Input should be a valid integer",
+        ),
         ("feeds: [https://a/rss]\noutpt: x\n", "outpt: unknown key"),
         ("feeds: [https://a/rss]\nworkers: 0\n", "workers: Input should be greater than or equal to 1"),
         ("feeds:\n  - url: https://a/rss\n    region_hint: Israel\n", "feeds.0.FeedEntry.region_hint"),
@@ -59,7 +62,7 @@ def test_a_bad_config_is_one_line_naming_the_key(tmp_path, text, message):
 
 
 def test_missing_files_are_named(tmp_path):
-    with pytest.raises(ConfigError, match="config file not found: .*nope.yaml"):
+    with pytest.raises(ConfigError, match=r"config file not found: .*nope\.yaml"):
         load_config(tmp_path / "nope.yaml")
     config, base = load_config(write(tmp_path, "feeds: [missing.xml]\n"))
     with pytest.raises(ConfigError, match=r"feeds\[0\]: feed file not found: .*missing.xml"):
@@ -77,7 +80,9 @@ def test_only_http_urls_and_paths_are_feeds(tmp_path):
 
 def test_relative_feed_paths_resolve_against_the_config_and_duplicates_go(tmp_path):
     (tmp_path / "a.xml").write_text("<rss/>")
-    config, base = load_config(write(tmp_path, "feeds: [a.xml, ./a.xml, 'https://x.org/rss', 'https://x.org/rss']\n"))
+    config, base = load_config(
+        write(tmp_path, "feeds: [a.xml, ./a.xml, 'https://x.org/rss', 'https://x.org/rss']\n")
+    )
     feeds = resolve_feeds(config, base)
     assert [f.url for f in feeds] == [str((tmp_path / "a.xml").resolve()), "https://x.org/rss"]
 

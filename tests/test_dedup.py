@@ -29,7 +29,10 @@ RUN_AT = dt.datetime(2024, 5, 22, 6, 0, tzinfo=dt.UTC)
     [
         ("https://www.example.com/world/story-1", "https://example.com/world/story-1"),
         ("http://example.com/world/story-1/", "https://example.com/world/story-1"),
-        ("https://m.example.com/world/story-1?utm_source=rss&utm_medium=feed", "https://example.com/world/story-1"),
+        (
+            "https://m.example.com/world/story-1?utm_source=rss&utm_medium=feed",
+            "https://example.com/world/story-1",
+        ),
         ("https://example.com/world/story-1#comments", "https://example.com/world/story-1"),
         ("https://example.com/world/story-1/amp/", "https://example.com/world/story-1"),
         ("https://amp.example.com/world/story-1?fbclid=abc&gclid=x", "https://example.com/world/story-1"),
@@ -86,34 +89,53 @@ def article(url: str | None, *, guid=None, feed="https://feed-a/rss", title="T",
     canonical = canonical_url(url)
     article_id = make_article_id(canonical, guid, feed, title, body)
     return Article(
-        article_id=article_id, url=canonical, source=registered_domain(canonical), feed_url=feed, title=title,
-        body=body, fetched_at=FETCHED_AT, published_at=published, story_id=article_id, guid=guid,
-    )  # fmt: skip
+        article_id=article_id,
+        url=canonical,
+        source=registered_domain(canonical),
+        feed_url=feed,
+        title=title,
+        body=body,
+        fetched_at=FETCHED_AT,
+        published_at=published,
+        story_id=article_id,
+        guid=guid,
+    )
 
 
 def test_identity_keys_cover_url_guid_and_text():
     keys = identity_keys(article("https://x.com/a", guid="g1", title="Hello", body="World"))
     assert sorted(k.split(":", 1)[0] for k in keys) == ["guid", "text", "url"]
-    assert identity_keys(article(None, title="Hello", body="World")) == [f"text:{text_fingerprint('Hello', 'World')}"]
-
-
+    assert identity_keys(article(None, title="Hello", body="World")) == [
+        f"text:{text_fingerprint('Hello', 'World')}"
+    ]
 
 
 def test_exact_duplicates_within_a_run_are_written_once():
     early = dt.datetime(2024, 5, 16, 8, tzinfo=dt.UTC)
     later = dt.datetime(2024, 5, 16, 9, tzinfo=dt.UTC)
     original = article("https://a.com/story", title="Quake", body="A quake struck.", published=early)
-    tracked = article("https://a.com/story?utm_source=rss", feed="https://feed-b/rss", title="Quake",
-                      body="A quake struck.", published=later)  # fmt: skip
-    same_text_elsewhere = article("https://aggregator.com/x/1", title="Quake", body="A quake  struck!", published=later)
+    tracked = article(
+        "https://a.com/story?utm_source=rss",
+        feed="https://feed-b/rss",
+        title="Quake",
+        body="A quake struck.",
+        published=later,
+    )
+    same_text_elsewhere = article(
+        "https://aggregator.com/x/1", title="Quake", body="A quake  struck!", published=later
+    )
     repeated_guid = article(None, guid="item-9", title="Other", body="Another story.", published=later)
     repeated_guid_again = dataclasses.replace(repeated_guid)
     distinct = article("https://a.com/other", title="Vote", body="People voted.", published=later)
     with make_test_pipeline() as p:
         seen = p | "NoIndex" >> beam.Create([])
-        out = p | beam.Create(
-            [tracked, same_text_elsewhere, original, repeated_guid, repeated_guid_again, distinct]
-        ) | Deduplicate(seen, RUN_AT)
+        out = (
+            p
+            | beam.Create(
+                [tracked, same_text_elsewhere, original, repeated_guid, repeated_guid_again, distinct]
+            )
+            | Deduplicate(seen, RUN_AT)
+        )
         assert_that(
             out.main | beam.Map(lambda a: a.article_id),
             equal_to([original.article_id, repeated_guid.article_id, distinct.article_id]),
@@ -140,7 +162,9 @@ def test_exact_duplicates_within_a_run_are_written_once():
 def test_the_order_of_feeds_does_not_change_which_copy_is_kept():
     early = dt.datetime(2024, 5, 16, 8, tzinfo=dt.UTC)
     first = article("https://a.com/1", title="Same", body="Same text.", published=early)
-    second = article("https://b.com/1", title="Same", body="Same text.", published=early + dt.timedelta(hours=1))
+    second = article(
+        "https://b.com/1", title="Same", body="Same text.", published=early + dt.timedelta(hours=1)
+    )
     for order in ([first, second], [second, first]):
         with make_test_pipeline() as p:
             seen = p | "NoIndex" >> beam.Create([])

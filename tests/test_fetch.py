@@ -11,6 +11,8 @@ import time
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
+from werkzeug import Request, Response
+
 from newsbeam.transforms.fetch import (
     FetchFeeds,
     FetchSettings,
@@ -18,8 +20,6 @@ from newsbeam.transforms.fetch import (
     make_session,
 )
 from newsbeam.transforms.records import FeedSpec
-from werkzeug import Request, Response
-
 from tests.conftest import FETCHED_AT, make_test_pipeline
 
 # Small numbers keep every failure path well under a second.

@@ -9,6 +9,7 @@ import time
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
+
 from newsbeam.transforms.parse import (
     EmptyDocument,
     EntryFailure,
@@ -19,7 +20,6 @@ from newsbeam.transforms.parse import (
     parse_feed,
 )
 from newsbeam.transforms.records import FeedSpec, FetchedFeed, RawEntry
-
 from tests.conftest import DATA, FETCHED_AT, make_test_pipeline
 
 PARSE = DATA / "parse"

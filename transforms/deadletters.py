@@ -55,7 +55,8 @@ class StageFn(beam.DoFn):
             log.debug("%s failed on %s: %s", self.stage, item or feed_url, exc)
             self._dead.inc()
             yield beam.pvalue.TaggedOutput(
-                DEAD_LETTERS, DeadLetter.from_exception(self.stage, exc, feed_url=feed_url, item=item, raw=element)
+                DEAD_LETTERS,
+                DeadLetter.from_exception(self.stage, exc, feed_url=feed_url, item=item, raw=element),
             )
             return
         yield from outputs

@@ -31,12 +31,48 @@ from newsbeam.transforms.records import Article
 
 # Query parameters that only track the reader; removing them never changes the page.
 TRACKING_PARAMETERS = (
-    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id", "utm_name",
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid",
-    "_ga", "_gl", "ocid", "cmpid", "ito", "at_medium", "at_campaign", "at_custom1", "at_custom2",
-    "CMP", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "xtor", "smid", "partner",
-    "share", "ref", "ref_src", "rss", "outputType", "amp",
-)  # fmt: skip
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "utm_id",
+    "utm_name",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "mc_cid",
+    "mc_eid",
+    "igshid",
+    "yclid",
+    "_ga",
+    "_gl",
+    "ocid",
+    "cmpid",
+    "ito",
+    "at_medium",
+    "at_campaign",
+    "at_custom1",
+    "at_custom2",
+    "CMP",
+    "ns_mchannel",
+    "ns_source",
+    "ns_campaign",
+    "ns_linkname",
+    "ns_fee",
+    "xtor",
+    "smid",
+    "partner",
+    "share",
+    "ref",
+    "ref_src",
+    "rss",
+    "outputType",
+    "amp",
+)
 _MOBILE_HOST = re.compile(r"^(?:www\d?|m|mobile|amp)\.")
 _AMP_PATH = re.compile(r"(?:/amp/?|\.amp|/amp\.html)$")
 _WORD = re.compile(r"\w+")
@@ -229,11 +265,14 @@ class Deduplicate(beam.PTransform):
         self._seen_at = seen_at
 
     def expand(self, articles: beam.PCollection) -> DedupOutput:
-        keyed = articles | "KeyByIdentity" >> beam.ParDo(_KeyArticlesFn()).with_outputs(DEAD_LETTERS, main="main")
+        keyed = articles | "KeyByIdentity" >> beam.ParDo(_KeyArticlesFn()).with_outputs(
+            DEAD_LETTERS, main="main"
+        )
         judged = (
             {"new": keyed.main, "seen": self._seen}
             | "GroupByIdentityKey" >> beam.CoGroupByKey()
-            | "JudgeEachKey" >> beam.ParDo(_JudgeKeyFn(self._seen_at)).with_outputs(_JudgeKeyFn.INDEX, main="verdicts")
+            | "JudgeEachKey"
+            >> beam.ParDo(_JudgeKeyFn(self._seen_at)).with_outputs(_JudgeKeyFn.INDEX, main="verdicts")
         )
         by_id = articles | "KeyById" >> beam.Map(lambda a: (a.article_id, a))
         kept = (

@@ -35,11 +35,12 @@ import apache_beam as beam
 import requests
 import urllib3.exceptions
 from apache_beam.metrics import Metrics
-from newsbeam.transforms.deadletters import DEAD_LETTERS, StageFn, StageOutput
-from newsbeam.transforms.records import DeadLetter, FeedSpec, FetchedFeed, truncate_raw
 from requests.adapters import HTTPAdapter
 from requests.utils import requote_uri
 from urllib3.util.retry import Retry
+
+from newsbeam.transforms.deadletters import DEAD_LETTERS, StageFn, StageOutput
+from newsbeam.transforms.records import DeadLetter, FeedSpec, FetchedFeed, truncate_raw
 
 log = logging.getLogger(__name__)
 

@@ -43,5 +43,3 @@ def _entry_feed(entry: RawEntry) -> str:
 
 def _article_feed(article: Article) -> str:
     return article.feed_url
-
-

@@ -37,6 +37,7 @@ import apache_beam as beam
 import feedparser
 from apache_beam.metrics import Metrics
 from feedparser.exceptions import CharacterEncodingUnknown, ThingsNobodyCaresAboutButMe
+
 from newsbeam.transforms.deadletters import DEAD_LETTERS, StageFn, StageOutput
 from newsbeam.transforms.records import DeadLetter, FetchedFeed, RawEntry, truncate_raw
 

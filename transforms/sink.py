@@ -29,7 +29,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 
-from newsbeam.transforms.dedup import INDEX_SCHEMA, IndexEntry
+from newsbeam.transforms.dedup import INDEX_SCHEMA
 from newsbeam.transforms.records import (
     ARTICLE_SCHEMA,
     DEAD_LETTER_SCHEMA,
@@ -70,7 +70,9 @@ def run_lock(output: str) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RuntimeError(f"another newsbeam process is writing to {output} (it holds {lock_path})") from None
+            raise RuntimeError(
+                f"another newsbeam process is writing to {output} (it holds {lock_path})"
+            ) from None
         try:
             yield
         finally:
@@ -92,8 +94,9 @@ def _shard(key: str, shards: int) -> int:
 class _WriteFileFn(beam.DoFn):
     """Writes one group of rows as one Parquet file, sorted so that a replay writes the same bytes."""
 
-    def __init__(self, output: str, run_id: str, dataset: str, schema: pa.Schema, settings: SinkSettings,
-                 sort_by: str) -> None:  # fmt: skip
+    def __init__(
+        self, output: str, run_id: str, dataset: str, schema: pa.Schema, settings: SinkSettings, sort_by: str
+    ) -> None:
         self._output, self._run_id, self._dataset = output, run_id, dataset
         self._schema, self._settings, self._sort_by = schema, settings, sort_by
         self._rows = Metrics.counter("sink", f"{dataset.rsplit('/', 1)[-1]}_rows")
@@ -108,7 +111,9 @@ class _WriteFileFn(beam.DoFn):
         path = f"{staging_dir(self._base, self._run_id)}/{relative}"
         self._fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
         step = self._settings.row_group_rows
-        with pq.ParquetWriter(path, self._schema, compression=self._settings.compression, filesystem=self._fs) as w:
+        with pq.ParquetWriter(
+            path, self._schema, compression=self._settings.compression, filesystem=self._fs
+        ) as w:
             for start in range(0, len(rows), step):
                 w.write_table(pa.Table.from_pylist(rows[start : start + step], schema=self._schema))
         self._rows.inc(len(rows))
@@ -118,8 +123,16 @@ class _WriteFileFn(beam.DoFn):
 class _WritePartitioned(beam.PTransform):
     """Records -> staged Parquet files, one per (date partition, shard); yields (dataset, path, rows)."""
 
-    def __init__(self, dataset: str, schema: pa.Schema, output: str, run_id: str, settings: SinkSettings,
-                 date_of: Callable[[Any], dt.datetime], id_of: Callable[[Any], str]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        dataset: str,
+        schema: pa.Schema,
+        output: str,
+        run_id: str,
+        settings: SinkSettings,
+        date_of: Callable[[Any], dt.datetime],
+        id_of: Callable[[Any], str],
+    ) -> None:
         super().__init__()
         self._dataset, self._schema, self._output, self._run_id = dataset, schema, output, run_id
         self._settings, self._date_of, self._id_of = settings, date_of, id_of
@@ -129,11 +142,13 @@ class _WritePartitioned(beam.PTransform):
         sort_by = "article_id" if self._schema is ARTICLE_SCHEMA else self._schema.names[0]
         return (
             records
-            | "ToRow" >> beam.Map(lambda r: ((partition_date(date_of(r)), _shard(id_of(r), shards)), r.to_row()))
+            | "ToRow"
+            >> beam.Map(lambda r: ((partition_date(date_of(r)), _shard(id_of(r), shards)), r.to_row()))
             | "GroupByFile" >> beam.GroupByKey()
             | "WriteFile"
-            >> beam.ParDo(_WriteFileFn(self._output, self._run_id, self._dataset, self._schema, self._settings,
-                                       sort_by))  # fmt: skip
+            >> beam.ParDo(
+                _WriteFileFn(self._output, self._run_id, self._dataset, self._schema, self._settings, sort_by)
+            )
         )
 
 
@@ -141,32 +156,46 @@ class WriteArticles(_WritePartitioned):
     """Article -> articles/date=<UTC date of published_at, else fetched_at>/part-*.parquet"""
 
     def __init__(self, output: str, run_id: str, settings: SinkSettings) -> None:
-        super().__init__(ARTICLES, ARTICLE_SCHEMA, output, run_id, settings, Article.event_time.fget,
-                         lambda a: a.article_id)  # fmt: skip
+        super().__init__(
+            ARTICLES,
+            ARTICLE_SCHEMA,
+            output,
+            run_id,
+            settings,
+            Article.event_time.fget,
+            lambda a: a.article_id,
+        )
 
 
 class WriteDeadLetters(_WritePartitioned):
     """DeadLetter -> errors/date=<UTC date of failure>/part-*.parquet"""
 
     def __init__(self, output: str, run_id: str, settings: SinkSettings) -> None:
-        super().__init__(ERRORS, DEAD_LETTER_SCHEMA, output, run_id, settings, lambda d: d.failed_at,
-                         lambda d: f"{d.stage}{d.feed_url}{d.item}")  # fmt: skip
+        super().__init__(
+            ERRORS,
+            DEAD_LETTER_SCHEMA,
+            output,
+            run_id,
+            settings,
+            lambda d: d.failed_at,
+            lambda d: f"{d.stage}{d.feed_url}{d.item}",
+        )
 
 
 class WriteFeedHealth(_WritePartitioned):
     """FeedHealth -> feeds/date=<UTC date of the fetch>/part-*.parquet"""
 
     def __init__(self, output: str, run_id: str, settings: SinkSettings) -> None:
-        super().__init__(FEEDS, FEED_HEALTH_SCHEMA, output, run_id, settings, lambda h: h.fetched_at,
-                         lambda h: h.feed_url)  # fmt: skip
+        super().__init__(
+            FEEDS, FEED_HEALTH_SCHEMA, output, run_id, settings, lambda h: h.fetched_at, lambda h: h.feed_url
+        )
 
 
 class WriteIndex(_WritePartitioned):
     """IndexEntry -> _state/index/date=<run date>/part-*.parquet: the keys dedup remembers."""
 
     def __init__(self, output: str, run_id: str, settings: SinkSettings) -> None:
-        super().__init__(INDEX, INDEX_SCHEMA, output, run_id, settings, lambda e: e.seen_at,
-                         lambda e: e.key)  # fmt: skip
+        super().__init__(INDEX, INDEX_SCHEMA, output, run_id, settings, lambda e: e.seen_at, lambda e: e.key)
 
 
 def index_files(output: str, since: dt.date) -> list[str]:
@@ -188,8 +217,9 @@ def read_index(paths: list[str]) -> Iterator[tuple[str, tuple[str, dt.datetime]]
     fs = pafs.LocalFileSystem() if paths and "://" not in paths[0] else None
     for path in paths:
         table = pq.read_table(path, filesystem=fs, schema=INDEX_SCHEMA)
-        for key, article_id, seen_at in zip(*(table.column(c).to_pylist() for c in INDEX_SCHEMA.names),
-                                            strict=True):  # fmt: skip
+        for key, article_id, seen_at in zip(
+            *(table.column(c).to_pylist() for c in INDEX_SCHEMA.names), strict=True
+        ):
             yield key, (article_id, seen_at)
 
 
@@ -224,7 +254,9 @@ def _staged_files(fs: pafs.FileSystem, staging: str) -> list[str]:
         return []
     infos = fs.get_file_info(pafs.FileSelector(staging, recursive=True))
     return sorted(
-        i.path[len(staging) + 1 :] for i in infos if i.type == pafs.FileType.File and i.path.endswith(".parquet")
+        i.path[len(staging) + 1 :]
+        for i in infos
+        if i.type == pafs.FileType.File and i.path.endswith(".parquet")
     )
 
 
@@ -245,7 +277,9 @@ def commit_run(output: str, run_id: str) -> CommitReport:
     rows: dict[str, int] = {}
     for relative in relatives:
         dataset = relative.split("/date=", 1)[0]
-        rows[dataset] = rows.get(dataset, 0) + pq.read_metadata(f"{staging}/{relative}", filesystem=fs).num_rows
+        rows[dataset] = (
+            rows.get(dataset, 0) + pq.read_metadata(f"{staging}/{relative}", filesystem=fs).num_rows
+        )
     if relatives:
         manifest = f"{staging}/{COMMIT_MANIFEST}"
         with fs.open_output_stream(manifest + ".tmp") as out:
