@@ -73,4 +73,4 @@ def run_batch(config: Config, feeds: list[FeedSpec], beam_args: list[str]) -> Ru
             discard_run(config.output, run.run_id)
             raise
         report = commit_run(config.output, run.run_id)
-    return summarise(config.output, report, result, time.monotonic() - started, len(feeds))
+    return summarise(report, result, time.monotonic() - started, len(feeds))

@@ -83,9 +83,7 @@ def _counter(result: PipelineResult | None, namespace: str, name: str) -> int | 
     return sum(c.committed or 0 for c in counters) if counters else 0
 
 
-def summarise(
-    output: str, report: CommitReport, result: PipelineResult | None, wall: float, feeds: int
-) -> RunSummary:
+def summarise(report: CommitReport, result: PipelineResult | None, wall: float, feeds: int) -> RunSummary:
     health = _read(report, FEEDS, ["feed_url", "status", "not_modified", "error", "entries"])
     articles = _read(report, ARTICLES, ["story_id", "duplicate_of"])
     errors = _read(report, ERRORS, ["stage"])

@@ -95,18 +95,20 @@ class _WriteFileFn(beam.DoFn):
     """Writes one group of rows as one Parquet file, sorted so that a replay writes the same bytes."""
 
     def __init__(
-        self, output: str, run_id: str, dataset: str, schema: pa.Schema, settings: SinkSettings, sort_by: str
+        self, output: str, run_id: str, dataset: str, schema: pa.Schema, settings: SinkSettings
     ) -> None:
         self._output, self._run_id, self._dataset = output, run_id, dataset
-        self._schema, self._settings, self._sort_by = schema, settings, sort_by
+        self._schema, self._settings = schema, settings
         self._rows = Metrics.counter("sink", f"{dataset.rsplit('/', 1)[-1]}_rows")
 
     def setup(self) -> None:
         self._fs, self._base = open_output(self._output)
 
-    def process(self, element: tuple[tuple[str, int], Iterable[dict]]) -> Iterator[tuple[str, str, int]]:
-        (date, shard), rows = element
-        rows = sorted(rows, key=lambda r: str(r[self._sort_by]))
+    def process(
+        self, element: tuple[tuple[str, int], Iterable[tuple[str, dict]]]
+    ) -> Iterator[tuple[str, str, int]]:
+        (date, shard), keyed_rows = element
+        rows = [row for _, row in sorted(keyed_rows, key=lambda pair: pair[0])]
         relative = f"{self._dataset}/date={date}/part-{self._run_id}-{shard:04d}.parquet"
         path = f"{staging_dir(self._base, self._run_id)}/{relative}"
         self._fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
@@ -139,15 +141,18 @@ class _WritePartitioned(beam.PTransform):
 
     def expand(self, records: beam.PCollection) -> beam.PCollection:
         shards, date_of, id_of = self._settings.files_per_partition, self._date_of, self._id_of
-        sort_by = "article_id" if self._schema is ARTICLE_SCHEMA else self._schema.names[0]
+
+        def to_keyed_row(record: Any) -> tuple[tuple[str, int], tuple[str, dict]]:
+            record_id = id_of(record)
+            return (partition_date(date_of(record)), _shard(record_id, shards)), (record_id, record.to_row())
+
         return (
             records
-            | "ToRow"
-            >> beam.Map(lambda r: ((partition_date(date_of(r)), _shard(id_of(r), shards)), r.to_row()))
+            | "ToRow" >> beam.Map(to_keyed_row)
             | "GroupByFile" >> beam.GroupByKey()
             | "WriteFile"
             >> beam.ParDo(
-                _WriteFileFn(self._output, self._run_id, self._dataset, self._schema, self._settings, sort_by)
+                _WriteFileFn(self._output, self._run_id, self._dataset, self._schema, self._settings)
             )
         )
 
@@ -178,7 +183,7 @@ class WriteDeadLetters(_WritePartitioned):
             run_id,
             settings,
             lambda d: d.failed_at,
-            lambda d: f"{d.stage}{d.feed_url}{d.item}",
+            lambda d: f"{d.stage}\x1f{d.feed_url}\x1f{d.item}\x1f{d.message}",
         )
 
 

@@ -1,0 +1,275 @@
+"""Per-stage timings of the stages' plain functions, and a plain-Python baseline of the whole chain.
+
+    python -m bench.stages                      # a fresh 20 x 100 set in bench/out/
+    python -m bench.stages --dir bench/out/set  # an existing set (a directory with feeds.txt)
+
+Each stage runs in a plain loop on one core, on the previous stage's output, exactly the functions the
+Beam DoFns wrap (no Beam, no pickling, no bundles), so a stage's figure is the ceiling of what its DoFn
+can do per core:
+
+    fetch    fetch.fetch_feed on each local file (a file read: the floor, not a network fetch)
+    parse    parse.parse_feed(FetchedFeed) -> RawEntry
+    clean    clean.build_article(RawEntry) -> Article (HTML -> paragraphs, canonical URL, id)
+    enrich   enrich.Gazetteer.build() once (its own row), then .tag(title, body) per article
+    dedup    dedup.identity_keys + dedup.canonical_url per article, first copy kept (a set of keys)
+    sink     Article.to_row, pyarrow.Table.from_pylist(ARTICLE_SCHEMA), one zstd Parquet file
+
+`rss_mb` is the process's peak RSS after the stage (ru_maxrss: it only grows). `py_peak_mb` is
+tracemalloc's peak during a second, untimed run of the same loop (tracemalloc slows allocation-heavy code
+by about 2x and sees only Python's allocator, not lxml's or Arrow's: a lower bound of what the stage holds).
+
+The baseline is the whole chain as a plain Python program would write it: feedparser.parse with its
+defaults (sanitize_html and resolve_relative_uris on, unlike the parse stage), the same clean / tag / dedup
+functions in one loop, one pyarrow write. Its items/s counts parsed entries over the whole time,
+Gazetteer.build included, as `newsbeam run` reports entries_parsed / wall_seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import gc
+import io
+import json
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from newsbeam.transforms.clean import build_article
+from newsbeam.transforms.dedup import canonical_url, identity_keys
+from newsbeam.transforms.enrich import Gazetteer
+from newsbeam.transforms.fetch import FetchSettings, fetch_feed
+from newsbeam.transforms.parse import parse_feed
+from newsbeam.transforms.records import ARTICLE_SCHEMA, Article, FeedSpec, RawEntry
+
+BENCH_OUT = Path(__file__).resolve().parent / "out"
+FETCHED_AT = dt.datetime(2024, 6, 3, tzinfo=dt.UTC)  # after the generator's END: no date is clamped
+
+
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    # ru_maxrss is in KiB on Linux (bytes on macOS; this harness reports Linux figures)
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def feed_paths(directory: Path) -> list[Path]:
+    return [Path(line) for line in (directory / "feeds.txt").read_text().split() if line]
+
+
+def _measure(name: str, loop: Callable[[], tuple[Any, int]], py_peak: bool) -> tuple[Any, dict]:
+    """Time one stage loop; optionally run it once more under tracemalloc for its Python-heap peak."""
+    gc.collect()
+    start = time.perf_counter()
+    result, items = loop()
+    seconds = time.perf_counter() - start
+    row = {
+        "stage": name,
+        "items": items,
+        "seconds": round(seconds, 3),
+        "items_per_s": round(items / seconds, 1) if seconds else None,
+        "rss_mb": round(peak_rss_mb(), 1),
+        "py_peak_mb": None,
+    }
+    if py_peak:
+        gc.collect()
+        tracemalloc.start()
+        loop()
+        row["py_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+        tracemalloc.stop()
+    return result, row
+
+
+def run_stages(paths: list[Path], *, py_peak: bool = True) -> list[dict]:
+    settings = FetchSettings()
+    rows = []
+
+    def fetch():
+        fetched = [fetch_feed(FeedSpec(str(p)), None, settings, now=lambda: FETCHED_AT) for p in paths]
+        return fetched, len(fetched)
+
+    fetched, row = _measure("fetch (file read)", fetch, py_peak)
+    rows.append(row)
+
+    def parse():
+        entries = [entry for feed in fetched for entry in parse_feed(feed).entries]
+        return entries, len(entries)
+
+    entries, row = _measure("parse", parse, py_peak)
+    rows.append(row)
+
+    def clean():
+        pairs = []
+        for entry in entries:
+            try:
+                pairs.append((entry, build_article(entry)))
+            except ValueError:  # an empty item: a dead letter in the pipeline
+                continue
+        return pairs, len(entries)
+
+    pairs, row = _measure("clean", clean, py_peak)
+    rows.append(row)
+
+    gazetteer, row = _measure("enrich: Gazetteer.build", lambda: (Gazetteer.build(), 1), py_peak)
+    rows.append(row)
+
+    def enrich():
+        tagged = []
+        for entry, article in pairs:
+            tags = gazetteer.tag(article.title, article.body, region_hint=article.region_hint)
+            tagged.append(
+                (entry, dataclasses.replace(
+                    article, countries=tags.countries, regions=tags.regions, places=tags.places
+                ))
+            )
+        return tagged, len(pairs)
+
+    tagged, row = _measure("enrich: tag", enrich, py_peak)
+    rows.append(row)
+
+    def dedup():
+        seen: set[str] = set()
+        kept = []
+        for entry, article in tagged:
+            canonical_url(entry.link)  # the raw link, as the clean stage canonicalises it
+            keys = identity_keys(article)
+            if seen.isdisjoint(keys):
+                kept.append(article)
+            seen.update(keys)
+        return kept, len(tagged)
+
+    kept, row = _measure("dedup", dedup, py_peak)
+    rows.append(row)
+
+    def sink():
+        with tempfile.TemporaryDirectory(prefix="newsbeam-bench-") as tmp:
+            write_articles(kept, Path(tmp) / "articles.parquet")
+        return None, len(kept)
+
+    _, row = _measure("sink", sink, py_peak)
+    rows.append(row)
+    return rows
+
+
+def write_articles(articles: list[Article], path: Path) -> None:
+    table = pa.Table.from_pylist([a.to_row() for a in articles], schema=ARTICLE_SCHEMA)
+    pq.write_table(table, path, compression="zstd")
+
+
+# --------------------------------------------------------------------------------------------------------
+# The plain-Python baseline
+
+
+def _struct_time_utc(value) -> dt.datetime | None:
+    return dt.datetime(*value[:6], tzinfo=dt.UTC) if value else None
+
+
+def _raw_entry(feed: FeedSpec, position: int, item) -> RawEntry:
+    """The least a plain program maps from a feedparser entry to what build_article reads."""
+    content = item.get("content") or []
+    return RawEntry(
+        feed=feed,
+        fetched_at=FETCHED_AT,
+        position=position,
+        guid=item.get("id"),
+        link=item.get("link"),
+        title=item.get("title", ""),
+        content_html=content[0].get("value") if content else None,
+        summary_html=item.get("summary"),
+        authors=tuple(a.get("name") for a in item.get("authors", []) if a.get("name")),
+        published_at=_struct_time_utc(item.get("published_parsed") or item.get("updated_parsed")),
+    )
+
+
+def run_baseline(paths: list[Path]) -> dict:
+    """Whole chain, no Beam: parse (feedparser defaults), clean, tag, dedup, one Parquet write."""
+    gc.collect()
+    start = time.perf_counter()
+    gazetteer = Gazetteer.build()
+    built = time.perf_counter()
+    entries = []
+    for path in paths:
+        feed = FeedSpec(str(path))
+        # a stream, never bytes or str: feedparser would try to open those as a path or URL first
+        parsed = feedparser.parse(io.BytesIO(path.read_bytes()))
+        entries += [_raw_entry(feed, i, item) for i, item in enumerate(parsed.entries)]
+    seen: set[str] = set()
+    kept = []
+    for entry in entries:
+        try:
+            article = build_article(entry)
+        except ValueError:
+            continue
+        tags = gazetteer.tag(article.title, article.body, region_hint=article.region_hint)
+        article = dataclasses.replace(
+            article, countries=tags.countries, regions=tags.regions, places=tags.places
+        )
+        canonical_url(entry.link)
+        keys = identity_keys(article)
+        if seen.isdisjoint(keys):
+            kept.append(article)
+        seen.update(keys)
+    with tempfile.TemporaryDirectory(prefix="newsbeam-bench-") as tmp:
+        write_articles(kept, Path(tmp) / "articles.parquet")
+    seconds = time.perf_counter() - start
+    return {
+        "stage": "baseline (plain Python)",
+        "items": len(entries),
+        "written": len(kept),
+        "seconds": round(seconds, 3),
+        "items_per_s": round(len(entries) / seconds, 1),
+        "items_per_s_without_build": round(len(entries) / (seconds - (built - start)), 1),
+        "gazetteer_build_s": round(built - start, 3),
+        "rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+def print_table(rows: list[dict], file=sys.stdout) -> None:
+    header = f"{'stage':<28} {'items':>7} {'seconds':>9} {'items/s':>10} {'peak RSS MB':>12} {'py peak MB':>11}"
+    print(header, file=file)
+    print("-" * len(header), file=file)
+    for row in rows:
+        rate = row.get("items_per_s")
+        py_peak = row.get("py_peak_mb")
+        print(
+            f"{row['stage']:<28} {row['items']:>7} {row['seconds']:>9.2f} "
+            f"{(f'{rate:,.1f}' if rate is not None else '-'):>10} {row['rss_mb']:>12.1f} "
+            f"{(f'{py_peak:.1f}' if py_peak is not None else '-'):>11}",
+            file=file,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bench.generate import generate
+
+    parser = argparse.ArgumentParser(prog="python -m bench.stages", description=__doc__.split("\n")[0])
+    parser.add_argument("--dir", type=Path, help="an existing generated set (default: generate one)")
+    parser.add_argument("--feeds", type=int, default=20)
+    parser.add_argument("--items", type=int, default=100, help="items per feed")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-py-peak", action="store_true", help="skip the tracemalloc re-runs")
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args(argv)
+    directory = args.dir
+    if directory is None:
+        directory = BENCH_OUT / f"set-{args.feeds}x{args.items}-s{args.seed}"
+        generate(directory, args.feeds, args.items, seed=args.seed)
+    paths = feed_paths(directory)
+    # The baseline first, in a fresh process state, so its peak RSS is not the stages' (ru_maxrss only grows)
+    rows = [] if args.no_baseline else [run_baseline(paths)]
+    rows = run_stages(paths, py_peak=not args.no_py_peak) + rows
+    print_table(rows)
+    print(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
