@@ -14,14 +14,16 @@ can do per core:
     dedup    dedup.identity_keys + dedup.canonical_url per article, first copy kept (a set of keys)
     sink     Article.to_row, pyarrow.Table.from_pylist(ARTICLE_SCHEMA), one zstd Parquet file
 
-`rss_mb` is the process's peak RSS after the stage (ru_maxrss: it only grows). `py_peak_mb` is
-tracemalloc's peak during a second, untimed run of the same loop (tracemalloc slows allocation-heavy code
-by about 2x and sees only Python's allocator, not lxml's or Arrow's: a lower bound of what the stage holds).
+`rss_mb` is the process's peak RSS after the stage (ru_maxrss: it only grows, so a stage's figure covers
+the stages before it; the first row shows what the imports alone take). With --py-peak, `py_peak_mb` is
+tracemalloc's peak during a second, untimed run of the same loop: not on by default, as tracemalloc makes
+these loops about 5x slower, and it sees only Python's allocator, not lxml's or Arrow's (a lower bound).
 
 The baseline is the whole chain as a plain Python program would write it: feedparser.parse with its
 defaults (sanitize_html and resolve_relative_uris on, unlike the parse stage), the same clean / tag / dedup
-functions in one loop, one pyarrow write. Its items/s counts parsed entries over the whole time,
-Gazetteer.build included, as `newsbeam run` reports entries_parsed / wall_seconds.
+functions in one loop, one pyarrow write. It runs in a fresh interpreter (its own peak RSS, nothing warm).
+Its items/s counts parsed entries over the whole time, Gazetteer.build included, as `newsbeam run`
+reports entries_parsed / wall_seconds; `written` should equal the run's articles_written.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import gc
 import io
 import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -90,7 +93,8 @@ def _measure(name: str, loop: Callable[[], tuple[Any, int]], py_peak: bool) -> t
 
 def run_stages(paths: list[Path], *, py_peak: bool = True) -> list[dict]:
     settings = FetchSettings()
-    rows = []
+    rows = [{"stage": "(imports, before any stage)", "items": 0, "seconds": 0.0, "items_per_s": None,
+             "rss_mb": round(peak_rss_mb(), 1), "py_peak_mb": None}]
 
     def fetch():
         fetched = [fetch_feed(FeedSpec(str(p)), None, settings, now=lambda: FETCHED_AT) for p in paths]
@@ -232,19 +236,43 @@ def run_baseline(paths: list[Path]) -> dict:
     }
 
 
+def _note(row: dict) -> str:
+    parts = []
+    if row.get("py_peak_mb") is not None:
+        parts.append(f"tracemalloc peak {row['py_peak_mb']:.1f} MB")
+    if "written" in row:
+        parts.append(f"{row['written']} written")
+    if "gazetteer_build_s" in row:
+        parts.append(f"Gazetteer.build {row['gazetteer_build_s']:.2f} s")
+    if "tree_rss_mb" in row:
+        parts.append(f"all processes {row['tree_rss_mb']:.0f} MB")
+    if "process_seconds" in row:
+        parts.append(f"{row['process_seconds']:.1f} s with start-up")
+    return "; ".join(parts)
+
+
 def print_table(rows: list[dict], file=sys.stdout) -> None:
-    header = f"{'stage':<28} {'items':>7} {'seconds':>9} {'items/s':>10} {'peak RSS MB':>12} {'py peak MB':>11}"
+    """stage, items, seconds, items/s, peak RSS, and what else the row knows."""
+    header = f"{'stage':<30} {'items':>7} {'seconds':>8} {'items/s':>9} {'peak RSS MB':>11}  note"
     print(header, file=file)
-    print("-" * len(header), file=file)
+    print("-" * (len(header) + 40), file=file)
     for row in rows:
         rate = row.get("items_per_s")
-        py_peak = row.get("py_peak_mb")
+        rate_text = f"{rate:,.0f}" if rate is not None else "-"
         print(
-            f"{row['stage']:<28} {row['items']:>7} {row['seconds']:>9.2f} "
-            f"{(f'{rate:,.1f}' if rate is not None else '-'):>10} {row['rss_mb']:>12.1f} "
-            f"{(f'{py_peak:.1f}' if py_peak is not None else '-'):>11}",
+            f"{row['stage']:<30} {row['items']:>7} {row['seconds']:>8.2f} {rate_text:>9} "
+            f"{row['rss_mb']:>11.0f}  {_note(row)}",
             file=file,
         )
+
+
+def run_baseline_isolated(directory: Path) -> dict:
+    """The baseline in a fresh interpreter: its peak RSS is its own, and no cache is warm."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.stages", "--dir", str(directory), "--only", "baseline", "--json"],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,19 +283,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feeds", type=int, default=20)
     parser.add_argument("--items", type=int, default=100, help="items per feed")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--no-py-peak", action="store_true", help="skip the tracemalloc re-runs")
-    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--py-peak", action="store_true", help="re-run each stage under tracemalloc (slow)")
+    parser.add_argument("--only", choices=("stages", "baseline"), help="default: both")
+    parser.add_argument("--json", action="store_true", help="print the rows as one JSON line, no table")
     args = parser.parse_args(argv)
     directory = args.dir
     if directory is None:
         directory = BENCH_OUT / f"set-{args.feeds}x{args.items}-s{args.seed}"
         generate(directory, args.feeds, args.items, seed=args.seed)
     paths = feed_paths(directory)
-    # The baseline first, in a fresh process state, so its peak RSS is not the stages' (ru_maxrss only grows)
-    rows = [] if args.no_baseline else [run_baseline(paths)]
-    rows = run_stages(paths, py_peak=not args.no_py_peak) + rows
-    print_table(rows)
-    print(json.dumps(rows))
+    if args.only == "baseline":
+        rows = [run_baseline(paths)]
+    else:
+        rows = run_stages(paths, py_peak=args.py_peak)
+        if args.only is None:
+            rows.append(run_baseline_isolated(directory))
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        print_table(rows)
     return 0
 
 
