@@ -30,6 +30,23 @@ class FeedSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the fetcher remembers about one feed between runs (OUTPUT/_state/feeds)."""
+
+    feed_url: str
+    updated_at: dt.datetime
+    etag: str | None = None  # validators of the last 200, sent back as If-None-Match / If-Modified-Since
+    last_modified: str | None = None
+    last_ok_at: dt.datetime | None = None  # the last 200: after `unconditional_after_s` without one, no validators
+    consecutive_failures: int = 0
+    next_poll_at: dt.datetime | None = None  # a failing feed is not fetched before this
+    moved_to: str | None = None  # the target of the last permanent redirect (301 / 308)
+
+    def to_row(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
 class FetchedFeed:
     """The outcome of one fetch attempt. `body` is None when nothing usable came back."""
 
@@ -43,6 +60,11 @@ class FetchedFeed:
     duration_ms: int = 0
     error: str | None = None
     error_class: str | None = None  # HTTPError, Timeout, TooLarge, NotFound, ... when `error` is set
+    etag: str | None = None  # the response's validators (200 only)
+    last_modified: str | None = None
+    permanent_redirect: str | None = None  # where a 301 / 308 on the way pointed: the feed has moved
+    skipped: bool = False  # not fetched this run: the feed is backing off after failures (see FeedState)
+    next_poll_at: dt.datetime | None = None  # when the feed is due again, if it is backing off
 
 
 @dataclass(frozen=True, slots=True)
