@@ -31,7 +31,7 @@ $(STAMP): $(VENV)/bin/python requirements.lock pyproject.toml
 
 # Regenerate the lock after changing dependencies in pyproject.toml (needs uv, pinned in the lock).
 lock: $(STAMP)
-	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra bench --extra dev --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf $(VENV) output .pytest_cache .ruff_cache

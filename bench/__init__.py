@@ -7,3 +7,80 @@ stages' plain functions, a plain-Python baseline of the whole chain, and end-to-
 
 See bench/README.md for what each figure means and the figures measured so far.
 """
+
+# Kept here, light (standard library only), because `python -m bench` only orchestrates: everything it
+# measures runs in a child process, and a child's ru_maxrss starts at its parent's RSS at fork on Linux,
+# so the parent must stay small. Importing Beam or pyarrow here would add ~150 MB to every child's figure.
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH_OUT = Path(__file__).resolve().parent / "out"  # git-ignored
+REPO = Path(__file__).resolve().parent.parent
+
+
+def set_dir(feeds: int, items: int, seed: int) -> Path:
+    return BENCH_OUT / f"set-{feeds}x{items}-s{seed}"
+
+
+def generate_isolated(directory: Path, feeds: int, items: int, seed: int) -> dict:
+    """bench.generate in a child process (its memory is not the measuring process's); the manifest."""
+    command = [
+        sys.executable,
+        "-m",
+        "bench.generate",
+        "--feeds",
+        str(feeds),
+        "--items",
+        str(items),
+        "--seed",
+        str(seed),
+        "--out",
+        str(directory),
+    ]
+    subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    return json.loads((directory / "manifest.json").read_text())
+
+
+def run_isolated(directory: Path, only: str, *flags: str) -> list[dict]:
+    """`bench.stages --only stages|baseline` in a fresh interpreter: its memory is its own, nothing warm."""
+    command = [sys.executable, "-m", "bench.stages", "--dir", str(directory), "--only", only, "--json"]
+    done = subprocess.run([*command, *flags], capture_output=True, text=True, cwd=REPO)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {done.returncode}:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _note(row: dict) -> str:
+    parts = []
+    if row.get("py_peak_mb") is not None:
+        parts.append(f"tracemalloc peak {row['py_peak_mb']:.1f} MB")
+    if "written" in row:
+        parts.append(f"{row['written']} written")
+    if "gazetteer_build_s" in row:
+        parts.append(f"Gazetteer.build {row['gazetteer_build_s']:.2f} s")
+    if "tree_rss_mb" in row:
+        parts.append(f"all processes {row['tree_rss_mb']:.0f} MB")
+    if "process_seconds" in row:
+        parts.append(f"{row['process_seconds']:.1f} s with start-up")
+    return "; ".join(parts)
+
+
+def print_table(rows: list[dict], file=None) -> None:
+    """stage, items, seconds, items/s, peak RSS, and what else the row knows."""
+    file = file or sys.stdout
+    header = f"{'stage':<30} {'items':>7} {'seconds':>8} {'items/s':>9} {'peak RSS MB':>11}  note"
+    print(header, file=file)
+    print("-" * (len(header) + 40), file=file)
+    for row in rows:
+        rate = row.get("items_per_s")
+        rate_text = f"{rate:,.0f}" if rate is not None else "-"
+        print(
+            f"{row['stage']:<30} {row['items']:>7} {row['seconds']:>8.2f} {rate_text:>9} "
+            f"{row['rss_mb']:>11.0f}  {_note(row)}",
+            file=file,
+        )

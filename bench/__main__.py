@@ -6,20 +6,26 @@ plain-Python baseline (bench/stages.py), then time `newsbeam run` end to end as 
     python -m bench --feeds 40 --items 500          # 20,000 items
     python -m bench --workers 1 --skip-stages       # end to end only
 
+Every measurement runs in a child process (generation too), and this one imports neither Beam nor
+pyarrow: on Linux a child's ru_maxrss starts at its parent's RSS at fork, so a big parent would inflate
+every child's figure.
+
 End to end, `seconds` and `items/s` are the CLI's own summary (wall_seconds: from the start of the run to
 the commit, after Python and Beam have started); "with start-up" is the subprocess's whole life. Peak
 RSS is the largest single process of the run (the child's rusage from wait4, the figure
-RUSAGE_CHILDREN reports); "all processes" is the peak of the sum over the child and its descendants
-(Beam's worker processes at --workers > 1), sampled from /proc every 0.1 s.
+RUSAGE_CHILDREN reports, floored at this process's ~20 MB); "all processes" is the peak of the sum over
+the child and its descendants (Beam's worker processes at --workers > 1), sampled from /proc every 0.1 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -29,8 +35,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from bench.generate import generate
-from bench.stages import BENCH_OUT, feed_paths, print_table, run_baseline_isolated, run_stages
+from bench import BENCH_OUT, generate_isolated, print_table, run_isolated, set_dir
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -84,8 +89,16 @@ def run_end_to_end(feeds_file: Path, workers: int, scratch: Path) -> dict:
     output = scratch / f"e2e-output-w{workers}"
     shutil.rmtree(output, ignore_errors=True)
     command = [
-        *_newsbeam(), "run", "--feeds-file", str(feeds_file), "--output", str(output),
-        "--log-format", "json", "--workers", str(workers),
+        *_newsbeam(),
+        "run",
+        "--feeds-file",
+        str(feeds_file),
+        "--output",
+        str(output),
+        "--log-format",
+        "json",
+        "--workers",
+        str(workers),
     ]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -112,10 +125,27 @@ def run_end_to_end(feeds_file: Path, workers: int, scratch: Path) -> dict:
         "items_per_s": summary["items_per_second"],
         "process_seconds": round(process_seconds, 3),
         "rss_mb": round(usage.ru_maxrss / 1024, 1),  # KiB on Linux
-        "tree_rss_mb": round(sampler.peak / 2**20, 1),
+        # sampled, so it can miss a short peak; never less than the largest process's exact peak
+        "tree_rss_mb": round(max(sampler.peak / 2**20, usage.ru_maxrss / 1024), 1),
         "command": " ".join(command),
         "summary": summary,
     }
+
+
+def _source() -> dict:
+    """Which newsbeam code was measured: its folder, and the git commit when that is a checkout."""
+    spec = importlib.util.find_spec("newsbeam.transforms")  # found, not imported: no Beam in this process
+    if spec is None or spec.origin is None:
+        return {"path": None, "commit": None, "dirty": None}
+    folder = Path(spec.origin).resolve().parent.parent
+    git = ["git", "-C", str(folder)]
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return {"path": str(folder), "commit": None, "dirty": None}
+    status = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+    )
+    return {"path": str(folder), "commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
 def machine() -> dict:
@@ -132,7 +162,12 @@ def machine() -> dict:
         "processor": platform.processor() or None,
         "python": platform.python_version(),
         "packages": versions,
+        "newsbeam": _source(),
+        # without cached bytecode every process (Beam's workers too) compiles Beam at import: seconds each
+        "bytecode_cache": not sys.dont_write_bytecode or bool(sys.pycache_prefix),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        # other work on the machine skews every figure: compare against cpu_count
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -148,19 +183,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"default {RESULTS}")
     args = parser.parse_args(argv)
 
-    directory = BENCH_OUT / f"set-{args.feeds}x{args.items}-s{args.seed}"
+    directory = set_dir(args.feeds, args.items, args.seed)
     print(f"generating {args.feeds} feeds x {args.items} items into {directory}", file=sys.stderr)
-    manifest = generate(directory, args.feeds, args.items, seed=args.seed)
-    rows = []
+    manifest = generate_isolated(directory, args.feeds, args.items, args.seed)
+    results = {
+        "machine": machine(),
+        "argv": ["python", "-m", "bench", *(argv or sys.argv[1:])],
+        "set": manifest,
+        "rows": [],
+    }
+    rows = results["rows"]
+
+    def phase(label: str, run, *run_args) -> None:
+        # results are written after every phase, so a run stopped half-way keeps what it measured
+        print(f"{label} ...", file=sys.stderr)
+        start = time.perf_counter()
+        found = run(*run_args)
+        rows.extend(found if isinstance(found, list) else [found])
+        rows[-1]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        # the floor under every child's ru_maxrss (see the module docstring)
+        results["orchestrator_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print(f"{label}: done in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+
     if not args.skip_stages:
-        print("stages (one core, plain loops) ...", file=sys.stderr)
-        rows += run_stages(feed_paths(directory), py_peak=args.py_peak)
-        print("plain-Python baseline ...", file=sys.stderr)
-        rows.append(run_baseline_isolated(directory))
+        flags = ["--py-peak"] if args.py_peak else []
+        phase("stages (one core, plain loops)", run_isolated, directory, "stages", *flags)
+        phase("plain-Python baseline", run_isolated, directory, "baseline")
     if not args.skip_e2e:
+        feeds_file = Path(manifest["feeds_file"])
         for workers in args.workers:
-            print(f"newsbeam run --workers {workers} ...", file=sys.stderr)
-            rows.append(run_end_to_end(Path(manifest["feeds_file"]), workers, BENCH_OUT))
+            phase(f"newsbeam run --workers {workers}", run_end_to_end, feeds_file, workers, BENCH_OUT)
 
     print(
         f"\n{manifest['items']} items in {args.feeds} feeds ({manifest['bytes'] / 2**20:.1f} MB; "
@@ -169,10 +223,6 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}\n"
     )
     print_table(rows)
-    results = {"machine": machine(), "argv": ["python", "-m", "bench", *(argv or sys.argv[1:])],
-               "set": manifest, "rows": rows}
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nwritten {args.results}")
     return 0
 

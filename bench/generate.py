@@ -86,6 +86,7 @@ PLACES = [
     ("Georgia", "Tbilisi", "Georgian"),
     ("Armenia", "Yerevan", "Armenian"),
 ]
+# fmt: off
 FIRST_NAMES = [
     "Jane",
     "John",
@@ -259,6 +260,7 @@ HEADLINE_PATTERNS = [
     "{country} and {other} agree on {object}",
     "Thousands rally in {capital} over {object}",
 ]
+# fmt: on
 
 
 @dataclass(frozen=True, slots=True)

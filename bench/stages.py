@@ -14,8 +14,8 @@ can do per core:
     dedup    dedup.identity_keys + dedup.canonical_url per article, first copy kept (a set of keys)
     sink     Article.to_row, pyarrow.Table.from_pylist(ARTICLE_SCHEMA), one zstd Parquet file
 
-`rss_mb` is the process's peak RSS after the stage (ru_maxrss: it only grows, so a stage's figure covers
-the stages before it; the first row shows what the imports alone take). With --py-peak, `py_peak_mb` is
+`rss_mb` is the process's peak RSS after the stage (VmHWM: it only grows, so a stage's figure covers the
+stages before it; the first row shows what the imports alone take). With --py-peak, `py_peak_mb` is
 tracemalloc's peak during a second, untimed run of the same loop: not on by default, as tracemalloc makes
 these loops about 5x slower, and it sees only Python's allocator, not lxml's or Arrow's (a lower bound).
 
@@ -35,8 +35,6 @@ import gc
 import io
 import json
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -48,6 +46,7 @@ import feedparser
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bench import generate_isolated, print_table, run_isolated, set_dir
 from newsbeam.transforms.clean import build_article
 from newsbeam.transforms.dedup import canonical_url, identity_keys
 from newsbeam.transforms.enrich import Gazetteer
@@ -55,17 +54,20 @@ from newsbeam.transforms.fetch import FetchSettings, fetch_feed
 from newsbeam.transforms.parse import parse_feed
 from newsbeam.transforms.records import ARTICLE_SCHEMA, Article, FeedSpec, RawEntry
 
-BENCH_OUT = Path(__file__).resolve().parent / "out"
 FETCHED_AT = dt.datetime(2024, 6, 3, tzinfo=dt.UTC)  # after the generator's END: no date is clamped
 
 
-def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    # ru_maxrss is in KiB on Linux (bytes on macOS; this harness reports Linux figures)
-    return resource.getrusage(who).ru_maxrss / 1024
-
-
-def feed_paths(directory: Path) -> list[Path]:
-    return [Path(line) for line in (directory / "feeds.txt").read_text().split() if line]
+def peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries a parent's RSS at fork into the
+    child's ru_maxrss across exec, so a child started by a big process would report at least its size."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux (bytes on macOS)
 
 
 def _measure(name: str, loop: Callable[[], tuple[Any, int]], py_peak: bool) -> tuple[Any, dict]:
@@ -91,10 +93,18 @@ def _measure(name: str, loop: Callable[[], tuple[Any, int]], py_peak: bool) -> t
     return result, row
 
 
-def run_stages(paths: list[Path], *, py_peak: bool = True) -> list[dict]:
+def run_stages(paths: list[Path], py_peak: bool = False) -> list[dict]:
     settings = FetchSettings()
-    rows = [{"stage": "(imports, before any stage)", "items": 0, "seconds": 0.0, "items_per_s": None,
-             "rss_mb": round(peak_rss_mb(), 1), "py_peak_mb": None}]
+    rows = [
+        {
+            "stage": "(imports, before any stage)",
+            "items": 0,
+            "seconds": 0.0,
+            "items_per_s": None,
+            "rss_mb": round(peak_rss_mb(), 1),
+            "py_peak_mb": None,
+        }
+    ]
 
     def fetch():
         fetched = [fetch_feed(FeedSpec(str(p)), None, settings, now=lambda: FETCHED_AT) for p in paths]
@@ -130,9 +140,12 @@ def run_stages(paths: list[Path], *, py_peak: bool = True) -> list[dict]:
         for entry, article in pairs:
             tags = gazetteer.tag(article.title, article.body, region_hint=article.region_hint)
             tagged.append(
-                (entry, dataclasses.replace(
-                    article, countries=tags.countries, regions=tags.regions, places=tags.places
-                ))
+                (
+                    entry,
+                    dataclasses.replace(
+                        article, countries=tags.countries, regions=tags.regions, places=tags.places
+                    ),
+                )
             )
         return tagged, len(pairs)
 
@@ -236,48 +249,7 @@ def run_baseline(paths: list[Path]) -> dict:
     }
 
 
-def _note(row: dict) -> str:
-    parts = []
-    if row.get("py_peak_mb") is not None:
-        parts.append(f"tracemalloc peak {row['py_peak_mb']:.1f} MB")
-    if "written" in row:
-        parts.append(f"{row['written']} written")
-    if "gazetteer_build_s" in row:
-        parts.append(f"Gazetteer.build {row['gazetteer_build_s']:.2f} s")
-    if "tree_rss_mb" in row:
-        parts.append(f"all processes {row['tree_rss_mb']:.0f} MB")
-    if "process_seconds" in row:
-        parts.append(f"{row['process_seconds']:.1f} s with start-up")
-    return "; ".join(parts)
-
-
-def print_table(rows: list[dict], file=sys.stdout) -> None:
-    """stage, items, seconds, items/s, peak RSS, and what else the row knows."""
-    header = f"{'stage':<30} {'items':>7} {'seconds':>8} {'items/s':>9} {'peak RSS MB':>11}  note"
-    print(header, file=file)
-    print("-" * (len(header) + 40), file=file)
-    for row in rows:
-        rate = row.get("items_per_s")
-        rate_text = f"{rate:,.0f}" if rate is not None else "-"
-        print(
-            f"{row['stage']:<30} {row['items']:>7} {row['seconds']:>8.2f} {rate_text:>9} "
-            f"{row['rss_mb']:>11.0f}  {_note(row)}",
-            file=file,
-        )
-
-
-def run_baseline_isolated(directory: Path) -> dict:
-    """The baseline in a fresh interpreter: its peak RSS is its own, and no cache is warm."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.stages", "--dir", str(directory), "--only", "baseline", "--json"],
-        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])[0]
-
-
 def main(argv: list[str] | None = None) -> int:
-    from bench.generate import generate
-
     parser = argparse.ArgumentParser(prog="python -m bench.stages", description=__doc__.split("\n")[0])
     parser.add_argument("--dir", type=Path, help="an existing generated set (default: generate one)")
     parser.add_argument("--feeds", type=int, default=20)
@@ -289,15 +261,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     directory = args.dir
     if directory is None:
-        directory = BENCH_OUT / f"set-{args.feeds}x{args.items}-s{args.seed}"
-        generate(directory, args.feeds, args.items, seed=args.seed)
-    paths = feed_paths(directory)
+        directory = set_dir(args.feeds, args.items, args.seed)
+        generate_isolated(directory, args.feeds, args.items, args.seed)
+    paths = [Path(line) for line in (directory / "feeds.txt").read_text().split()]
     if args.only == "baseline":
         rows = [run_baseline(paths)]
     else:
         rows = run_stages(paths, py_peak=args.py_peak)
         if args.only is None:
-            rows.append(run_baseline_isolated(directory))
+            rows += run_isolated(directory, "baseline")
     if args.json:
         print(json.dumps(rows))
     else:

@@ -4,12 +4,14 @@ feeds -> FetchFeeds -> ParseEntries -> CleanArticles -> TagRegions -> Deduplicat
              |             |               |              |              |  \\-> WriteIndex (_state)
              |             +---------------+--------------+--------------+----> WriteDeadLetters
              +-> CountFeedHealth -> WriteFeedHealth
+             +-> WriteFeedState (_state: validators, failures)
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import apache_beam as beam
@@ -21,8 +23,15 @@ from newsbeam.transforms.enrich import TagRegions
 from newsbeam.transforms.fetch import FetchFeeds
 from newsbeam.transforms.health import CountFeedHealth
 from newsbeam.transforms.parse import ParseEntries
-from newsbeam.transforms.records import FeedSpec
-from newsbeam.transforms.sink import ReadIndex, WriteArticles, WriteDeadLetters, WriteFeedHealth, WriteIndex
+from newsbeam.transforms.records import FeedSpec, FeedState
+from newsbeam.transforms.sink import (
+    ReadIndex,
+    WriteArticles,
+    WriteDeadLetters,
+    WriteFeedHealth,
+    WriteFeedState,
+    WriteIndex,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +41,7 @@ class RunContext:
     run_id: str
     started_at: dt.datetime
     index_paths: tuple[str, ...] = ()
+    feed_states: Mapping[str, FeedState] = field(default_factory=dict)  # by feed URL, from earlier runs
 
 
 class PipelineOutputs(NamedTuple):
@@ -44,14 +54,14 @@ class PipelineOutputs(NamedTuple):
 def build_pipeline(
     p: beam.Pipeline, config: Config, feeds: list[FeedSpec], run: RunContext
 ) -> PipelineOutputs:
-    specs = p | "ListFeeds" >> beam.Create(feeds)
+    specs = p | "ListFeeds" >> beam.Create([(feed, run.feed_states.get(feed.url)) for feed in feeds])
     fetched = specs | "FetchFeeds" >> FetchFeeds(config.fetch)
     parsed = fetched.main | "ParseEntries" >> ParseEntries()
     cleaned = parsed.main | "CleanArticles" >> CleanArticles()
     tagged = cleaned.main | "TagRegions" >> TagRegions(config.enrich)
     seen = p | "ReadLookbackIndex" >> ReadIndex(list(run.index_paths))
     deduped = tagged.main | "Deduplicate" >> Deduplicate(seen, run.started_at)
-    health = fetched.main | "CountFeedHealth" >> CountFeedHealth(parsed.main, deduped.main)
+    health = fetched.main | "CountFeedHealth" >> CountFeedHealth(parsed.main, deduped.main, fetched.state)
     dead_letters = (
         fetched.dead_letters,
         parsed.dead_letters,
@@ -66,5 +76,6 @@ def build_pipeline(
         health | "WriteFeedHealth" >> WriteFeedHealth(output, run_id, sink),
         dead_letters | "WriteDeadLetters" >> WriteDeadLetters(output, run_id, sink),
         deduped.index | "WriteIndex" >> WriteIndex(output, run_id, sink),
+        fetched.state | "WriteFeedState" >> WriteFeedState(output, run_id, sink),
     ) | "AllWrittenFiles" >> beam.Flatten()
     return PipelineOutputs(deduped.main, health, dead_letters, written)

@@ -16,7 +16,16 @@ from newsbeam.pipeline.config import Config
 from newsbeam.pipeline.graph import RunContext, build_pipeline
 from newsbeam.pipeline.summary import RunSummary, summarise
 from newsbeam.transforms.records import FeedSpec
-from newsbeam.transforms.sink import commit_run, discard_run, index_files, recover, run_lock
+from newsbeam.transforms.sink import (
+    commit_run,
+    compact_feed_states,
+    discard_run,
+    expire_index,
+    index_files,
+    read_feed_states,
+    recover,
+    run_lock,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +71,9 @@ def run_batch(config: Config, feeds: list[FeedSpec], beam_args: list[str]) -> Ru
             log.warning("%s", line)
         now = dt.datetime.now(dt.UTC)
         since = (now - dt.timedelta(days=config.dedup.lookback_days)).date()
-        run = RunContext(new_run_id(now), now, tuple(index_files(config.output, since)))
+        run = RunContext(
+            new_run_id(now), now, tuple(index_files(config.output, since)), read_feed_states(config.output)
+        )
         log.info("run %s: %d feeds, %d look-back index files", run.run_id, len(feeds), len(run.index_paths))
         pipeline = beam.Pipeline(runner=make_runner(config.runner), options=options)
         build_pipeline(pipeline, config, feeds, run)
@@ -73,4 +84,6 @@ def run_batch(config: Config, feeds: list[FeedSpec], beam_args: list[str]) -> Ru
             discard_run(config.output, run.run_id)
             raise
         report = commit_run(config.output, run.run_id)
+        compact_feed_states(config.output, run.run_id)
+        expire_index(config.output, since)
     return summarise(report, result, time.monotonic() - started, len(feeds))

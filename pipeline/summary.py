@@ -28,13 +28,17 @@ class RunSummary:
     feeds_fetched: int
     feeds_not_modified: int
     feeds_failed: int
+    feeds_backing_off: int
     entries_parsed: int
     articles_written: int
     duplicates_dropped: int
     near_duplicates_linked: int
     stories: int
     dead_letters: dict[str, int] = field(default_factory=dict)
-    failed_feeds: tuple[str, ...] = ()
+    failed_feeds: tuple[str, ...] = ()  # fetched and failed this run
+    backing_off: tuple[str, ...] = ()  # not fetched: failing, waiting for their next try
+    moved: dict[str, str] = field(default_factory=dict)  # feed URL -> where a permanent redirect points
+    problems: dict[str, str] = field(default_factory=dict)  # feed URL -> why it failed or waits
     wall_seconds: float = 0.0
 
     @property
@@ -43,17 +47,28 @@ class RunSummary:
 
     def line(self) -> str:
         dead = ", ".join(f"{stage} {n}" for stage, n in sorted(self.dead_letters.items())) or "none"
+        feeds = (
+            f"feeds {self.feeds_fetched} fetched, {self.feeds_not_modified} not modified, "
+            f"{self.feeds_failed} failed, {self.feeds_backing_off} backing off"
+        )
+        articles = (
+            f"articles {self.articles_written} written, {self.duplicates_dropped} duplicates dropped, "
+            f"{self.near_duplicates_linked} near-duplicates linked, {self.stories} stories"
+        )
+        speed = f"{self.wall_seconds:.1f} s, {self.items_per_second:.0f} items/s"
         return (
-            f"run {self.run_id}: feeds {self.feeds_fetched} fetched, {self.feeds_not_modified} not modified, "
-            f"{self.feeds_failed} failed | entries {self.entries_parsed} parsed | articles "
-            f"{self.articles_written} written, {self.duplicates_dropped} duplicates dropped, "
-            f"{self.near_duplicates_linked} near-duplicates linked, {self.stories} stories | dead letters: "
-            f"{dead} | {self.wall_seconds:.1f} s, {self.items_per_second:.0f} items/s"
+            f"run {self.run_id}: {feeds} | entries {self.entries_parsed} parsed | {articles} "
+            f"| dead letters: {dead} | {speed}"
         )
 
     def text(self) -> str:
         lines = ["newsbeam " + self.line()]
-        lines += [f"  failed feed: {url}" for url in self.failed_feeds]
+        lines += [f"  failed feed: {url}: {self.problems.get(url, '')}" for url in self.failed_feeds]
+        lines += [f"  backing off: {url}: {self.problems.get(url, '')}" for url in self.backing_off]
+        lines += [
+            f"  moved permanently: {url} -> {target} (update the feed list)"
+            for url, target in self.moved.items()
+        ]
         return "\n".join(lines)
 
     def json(self) -> str:
@@ -83,21 +98,42 @@ def _counter(result: PipelineResult | None, namespace: str, name: str) -> int | 
     return sum(c.committed or 0 for c in counters) if counters else 0
 
 
+_HEALTH_COLUMNS = (
+    "feed_url",
+    "not_modified",
+    "error",
+    "error_class",
+    "skipped",
+    "permanent_redirect",
+    "consecutive_failures",
+    "next_poll_at",
+    "entries",
+)
+
+
+def _problem(row: dict) -> str:
+    streak = row["consecutive_failures"]
+    retry = (
+        f"; {streak} failures in a row, next try after {row['next_poll_at']:%Y-%m-%d %H:%M} UTC"
+        if (streak and row["next_poll_at"])
+        else ""
+    )
+    return f"{row['error']}{retry}"
+
+
 def summarise(report: CommitReport, result: PipelineResult | None, wall: float, feeds: int) -> RunSummary:
-    health = _read(report, FEEDS, ["feed_url", "status", "not_modified", "error", "entries"])
+    health = _read(report, FEEDS, list(_HEALTH_COLUMNS))
     articles = _read(report, ARTICLES, ["story_id", "duplicate_of"])
     errors = _read(report, ERRORS, ["stage"])
 
-    failed: tuple[str, ...] = ()
-    fetched = not_modified = entries = 0
-    if health is not None:
-        has_error = pc.invert(pc.is_null(health["error"])).to_pylist()
-        modified = health["not_modified"].to_pylist()
-        urls = health["feed_url"].to_pylist()
-        failed = tuple(sorted({u for u, bad in zip(urls, has_error, strict=True) if bad}))
-        not_modified = sum(1 for m, bad in zip(modified, has_error, strict=True) if m and not bad)
-        fetched = len(urls) - len(failed) - not_modified
-        entries = int(pc.sum(health["entries"]).as_py() or 0)
+    rows = health.to_pylist() if health is not None else []
+    failed = sorted(r["feed_url"] for r in rows if r["error_class"] and not r["skipped"])
+    backing_off = sorted(r["feed_url"] for r in rows if r["skipped"])
+    not_modified = sum(1 for r in rows if r["not_modified"])
+    fetched = len(rows) - len(failed) - len(backing_off) - not_modified
+    entries = sum(r["entries"] for r in rows)
+    problems = {r["feed_url"]: _problem(r) for r in rows if r["error"]}
+    moved = {r["feed_url"]: r["permanent_redirect"] for r in rows if r["permanent_redirect"]}
     written = articles.num_rows if articles is not None else 0
     dead = dict(Counter(errors["stage"].to_pylist())) if errors is not None else {}
     lost_in_stages = sum(n for stage, n in dead.items() if stage in _ENTRY_STAGES)
@@ -109,6 +145,7 @@ def summarise(report: CommitReport, result: PipelineResult | None, wall: float, 
         feeds_fetched=fetched,
         feeds_not_modified=not_modified,
         feeds_failed=len(failed),
+        feeds_backing_off=len(backing_off),
         entries_parsed=entries,
         articles_written=written,
         duplicates_dropped=duplicates,
@@ -117,6 +154,9 @@ def summarise(report: CommitReport, result: PipelineResult | None, wall: float, 
         else 0,
         stories=pc.count_distinct(articles["story_id"]).as_py() if articles is not None else 0,
         dead_letters=dead,
-        failed_feeds=failed,
+        failed_feeds=tuple(failed),
+        backing_off=tuple(backing_off),
+        moved=moved,
+        problems=problems,
         wall_seconds=wall,
     )

@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "configs" / "samples"
 FIXTURES = Path(__file__).parent / "data" / "feeds"
 NEWSBEAM = [sys.executable, "-m", "newsbeam.pipeline.cli"]
+E2E_CONFIG = str(Path(__file__).parent / "data" / "e2e.yaml")
 
 
 def newsbeam(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -122,13 +123,10 @@ def sample_run(tmp_path_factory):
         feed_list = work / "feeds.yaml"
         feed_list.write_text("".join(f"- url: {u}\n" for u in urls))
         output = work / "output"
-        first = newsbeam(
-            "run", "--feeds-file", str(feed_list), "--output", str(output), "--log-format", "json"
-        )
+        args = ("run", "--config", E2E_CONFIG, "--feeds-file", str(feed_list), "--output", str(output))
+        first = newsbeam(*args, "--log-format", "json")
         files_after_first = sorted(p.name for p in output.rglob("articles/**/*.parquet"))
-        second = newsbeam(
-            "run", "--feeds-file", str(feed_list), "--output", str(output), "--log-format", "json"
-        )
+        second = newsbeam(*args, "--log-format", "json")
         user_agents = {request.headers.get("User-Agent") for request, _ in server.log}
     finally:
         server.clear()
@@ -252,9 +250,7 @@ def test_bad_feeds_become_dead_letters_and_the_run_goes_on(httpserver, tmp_path)
     httpserver.expect_request("/gone.xml").respond_with_data("gone", status=404)
     httpserver.expect_request("/down.xml").respond_with_data("down", status=503)
     feeds = [*(good + bad), "gone.xml", "down.xml"]
-    config = tmp_path / "fast.yaml"
-    config.write_text("fetch:\n  retries: 1\n  backoff_s: 0.01\n")
-    args = ["run", "--config", str(config), "--output", str(tmp_path / "out"), "--log-format", "json"]
+    args = ["run", "--config", E2E_CONFIG, "--output", str(tmp_path / "out"), "--log-format", "json"]
     for name in feeds:
         args += ["--feed", httpserver.url_for(f"/{name}")]
     result = newsbeam(*args)
@@ -298,3 +294,90 @@ def test_default_run_processes_the_bundled_samples_into_output(tmp_path):
     assert result.returncode == 0, result.stderr
     assert re.search(r"feeds 9 fetched, .* entries 49 parsed \| articles 46 written", result.stdout)
     assert ds.dataset(tmp_path / "output" / "articles", partitioning="hive").count_rows() == 46
+
+
+# -- conditional GET, failing feeds and moved feeds across runs --------------------------------------------
+
+
+def test_conditional_get_across_runs(httpserver, tmp_path):
+    from werkzeug import Response
+
+    feed = (FIXTURES / "good-rss2.xml").read_bytes()
+    seen_validators = []
+
+    def handler(request):
+        seen_validators.append(
+            (request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since"))
+        )
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304)
+        headers = {"ETag": '"v1"', "Last-Modified": "Tue, 21 May 2024 10:00:00 GMT"}
+        return Response(feed, status=200, headers=headers, content_type="application/rss+xml")
+
+    httpserver.expect_request("/feed.xml").respond_with_handler(handler)
+    args = (
+        "run",
+        "--config",
+        E2E_CONFIG,
+        "--feed",
+        httpserver.url_for("/feed.xml"),
+        "--output",
+        str(tmp_path),
+    )
+    first = summary_of(newsbeam(*args, "--log-format", "json"))
+    second = summary_of(newsbeam(*args, "--log-format", "json"))
+    assert (first["feeds_fetched"], first["entries_parsed"], first["articles_written"]) == (1, 3, 3)
+    assert (second["feeds_not_modified"], second["entries_parsed"], second["articles_written"]) == (1, 0, 0)
+    assert seen_validators == [(None, None), ('"v1"', "Tue, 21 May 2024 10:00:00 GMT")]
+    health = (
+        duckdb.connect()
+        .execute(
+            "select status, not_modified, entries from read_parquet(?) order by fetched_at",
+            [f"{tmp_path}/feeds/**/*.parquet"],
+        )
+        .fetchall()
+    )
+    assert health == [(200, False, 3), (304, True, 0)]
+
+
+def test_a_failing_feed_backs_off_and_a_moved_feed_is_reported(httpserver, tmp_path):
+    httpserver.expect_request("/gone.xml").respond_with_data("gone", status=404)
+    httpserver.expect_request("/old.xml").respond_with_data(
+        "", status=301, headers={"Location": httpserver.url_for("/new.xml")}
+    )
+    httpserver.expect_request("/new.xml").respond_with_data(
+        (FIXTURES / "good-atom.xml").read_bytes(), content_type="application/atom+xml"
+    )
+    gone, old = httpserver.url_for("/gone.xml"), httpserver.url_for("/old.xml")
+    args = ("run", "--config", E2E_CONFIG, "--feed", gone, "--feed", old, "--output", str(tmp_path / "out"))
+    args = (*args, "--log-format", "json")
+    first = summary_of(newsbeam(*args))
+    assert first["failed_feeds"] == [gone] and first["feeds_backing_off"] == 0
+    assert first["moved"] == {old: httpserver.url_for("/new.xml")}
+    assert "HTTP 404 Not Found" in first["problems"][gone]
+    requests_for_gone = sum(1 for request, _ in httpserver.log if request.path == "/gone.xml")
+
+    second = summary_of(newsbeam(*args))
+    assert second["backing_off"] == [gone] and second["feeds_failed"] == 0
+    assert (
+        sum(1 for request, _ in httpserver.log if request.path == "/gone.xml") == requests_for_gone
+    )  # not asked
+    health = (
+        duckdb.connect()
+        .execute(
+            "select skipped, consecutive_failures, next_poll_at is not null, error_class "
+            "from read_parquet(?) where feed_url = ? order by fetched_at",
+            [f"{tmp_path}/out/feeds/**/*.parquet", gone],
+        )
+        .fetchall()
+    )
+    assert health == [(False, 1, True, "HTTPError"), (True, 1, True, None)]
+    errors = (
+        duckdb.connect()
+        .execute(
+            "select count(*) from read_parquet(?) where feed_url = ?",
+            [f"{tmp_path}/out/errors/**/*.parquet", gone],
+        )
+        .fetchone()
+    )
+    assert errors == (1,)  # backing off is not a new failure: no second dead letter

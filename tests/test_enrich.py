@@ -7,6 +7,8 @@ under test.
 
 from __future__ import annotations
 
+import json
+
 import apache_beam as beam
 import pytest
 from apache_beam.metrics.metric import MetricsFilter
@@ -14,9 +16,16 @@ from apache_beam.testing.util import assert_that, equal_to
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsbeam.transforms.enrich import EnrichSettings, Gazetteer, TagRegions, Tags, load_taxonomy
+from newsbeam.transforms.enrich import (
+    EnrichSettings,
+    Gazetteer,
+    TagRegions,
+    Tags,
+    load_taxonomy,
+    source_country,
+)
 from newsbeam.transforms.records import Article, DeadLetter, Place
-from tests.conftest import FETCHED_AT, SEED_PATH, make_test_pipeline
+from tests.conftest import DATA, FETCHED_AT, SEED_PATH, make_test_pipeline
 
 FILLER = "The committee met again on Tuesday and said it would publish its findings later this year."
 
@@ -258,7 +267,8 @@ def test_abbreviations_are_ignored_in_shouted_lines(gazetteer: Gazetteer) -> Non
 _TRICKY = (
     "Georgia Atlanta Tbilisi Paris Hilton Jordan Chad Nice Reading US U.S. UK Gaza Strip Rafah "
     "Israeli Iranian Hyderabad Birmingham Warren Elizabeth Senator Mr in at said the of "
-    "Latin America French fries JOIN FOR LIVE Kiev Zürich N’Djamena , . 's"
+    "Latin America French fries JOIN FOR LIVE Kiev Zürich N’Djamena , . 's "
+    "London Ontario Texas Lebanon Lebanon's Tripoli Florence Pugh Valencia Santiago ( “ - /"
 )
 WORDS = [*_TRICKY.split(), "\n\n"]
 
@@ -281,6 +291,256 @@ def test_tags_are_consistent_on_any_mix_of_tricky_words(
 def test_non_text_input_is_an_error(gazetteer: Gazetteer) -> None:
     with pytest.raises(TypeError):
         gazetteer.tag("Title", None)  # type: ignore[arg-type]
+
+
+# -- qualified places, headlines, given names, hand-written city names -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A shooting in London, Ontario left three people hurt.", ("CA",)),
+        ("Flights from Birmingham, Alabama, were delayed.", ("US",)),
+        ("Students rallied in Athens, Georgia, on Friday.", ("US",)),  # "Georgia" is then the state
+        ("Lawmakers met in Tbilisi, Georgia, on Friday.", ("GE",)),
+        # a namesake the table does not hold: the state counts, not France
+        ("A tornado damaged homes in Paris, Texas, on Sunday.", ("US",)),
+        # a list, not a qualifier: Paris stays in France
+        ("Ministers from Paris, Germany and Italy met in Brussels.", ("FR", "DE", "IT", "BE")),
+        # one sense per article: the second "Tripoli" is the first one
+        ("Lebanon's Tripoli was quiet on Sunday. Shops in Tripoli reopened.", ("LB",)),
+    ],
+)
+def test_a_qualified_city_is_read_in_its_qualifiers_country(
+    gazetteer: Gazetteer, text: str, expected: tuple
+) -> None:
+    assert countries(gazetteer, text) == expected
+
+
+def test_a_title_case_headline_drops_a_given_name_the_body_does_not_repeat(gazetteer: Gazetteer) -> None:
+    # "Butler" is not in the body, and neither is "Austin": a person. Tokyo in the title: JP 3.
+    austin = gazetteer.tag(
+        "Austin Butler Arrives In Tokyo For Premiere", "Fans queued for hours in the rain."
+    )
+    assert austin.countries == ("JP",)
+    # The body names the city again: the place.
+    storm = gazetteer.tag("Austin Braces For Ice Storm", "Schools in Austin will close on Thursday.")
+    assert storm.countries == ("US",)
+    # A country stays a country in a headline, named again or not.
+    assert gazetteer.tag("China Raises Tariffs On Steel", "The duties start in June.").countries == ("CN",)
+
+
+def test_a_sentence_case_headline_with_proper_nouns_is_not_title_case(gazetteer: Gazetteer) -> None:
+    # Four long words, three capitalised, "loses" not: sentence case, so "Adesanya" is a name.
+    tags = gazetteer.tag(
+        "Israel Adesanya loses in Riyadh", "The fighter was knocked out in the second round."
+    )
+    assert tags.countries == ("SA",)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Florence Pugh will film in Atlanta.", ("US",)),
+        ("Brooklyn Beckham opened a restaurant in London.", ("GB",)),
+        ("Tom Holland arrived in Rome.", ("IT",)),
+        ("Santiago Calatrava designed the bridge in Dallas.", ("US",)),
+        ("The Paris-Berlin train was late.", ("FR", "DE")),  # side by side, but not "Elizabeth Warren"
+    ],
+)
+def test_places_that_are_given_names(gazetteer: Gazetteer, text: str, expected: tuple) -> None:
+    assert countries(gazetteer, text) == expected
+
+
+def test_a_hand_written_city_name_yields_to_evidence_and_the_hint(gazetteer: Gazetteer) -> None:
+    text = "Valencia's water supply was restored after a pipe burst."
+    # Valencia, Spain (824,000: 2 x 5.9 + 1 for the hand-written name = 12.8) over Valencia,
+    # Venezuela (1.6 million: 12.4) ...
+    assert countries(gazetteer, text) == ("ES",)
+    # ... unless the feed is Venezuelan (+2.5) or the article names Venezuela (+1.5).
+    assert countries(gazetteer, text, hint="VE") == ("VE",)
+    assert countries(gazetteer, "A blast in Valencia hurt 14 workers, Venezuela's minister said.") == ("VE",)
+    # "Santiago" is Chile's capital unless a Dominican feed says it (the short name of Santiago de los
+    # Caballeros, hand-written in places.yaml).
+    assert countries(gazetteer, "Floods hit Santiago.") == ("CL",)
+    assert countries(gazetteer, "Floods hit Santiago.", hint="DO") == ("DO",)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tourists crowded the Spanish Steps in Rome.", ("IT",)),
+        ("The British Isles had a wet summer.", ()),
+        ("Saudi Arabian officials met in Riyadh.", ("SA",)),
+        ("Greenlanders voted on Tuesday.", ("GL",)),
+        ("Pilgrims reached Santiago de Compostela.", ("ES",)),
+    ],
+)
+def test_idioms_and_added_names(gazetteer: Gazetteer, text: str, expected: tuple) -> None:
+    assert countries(gazetteer, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("“Gaza” was quiet.", ("PS",)),
+        ("(Gaza) Aid arrived.", ("PS",)),
+        ("[Gaza] Aid arrived.", ("PS",)),
+        ("US–China talks resumed.", ("US", "CN")),  # an en dash
+        ("Talks in ‘Kyiv’ ended.", ("UA",)),
+        ("The US/UK plan was published.", ("US", "GB")),
+        ("Israel\u2014Gaza talks resumed.", ("IL", "PS")),  # an em dash
+        ("Gaza", ("PS",)),  # the whole text
+    ],
+)
+def test_names_are_found_after_quotes_brackets_dashes_and_slashes(
+    gazetteer: Gazetteer, text: str, expected: tuple
+) -> None:
+    assert countries(gazetteer, text) == expected
+
+
+def test_capitals_are_governments_before_said(gazetteer: Gazetteer) -> None:
+    # "Warsaw" is written by hand (places.yaml) and "Tehran" too: neither becomes a speaker.
+    assert countries(gazetteer, "Warsaw said it would respond.") == ("PL",)
+    assert countries(gazetteer, "Tehran said the talks would resume.") == ("IR",)
+
+
+# -- languages --------------------------------------------------------------------------------------
+
+
+def test_french_articles_use_the_french_names(gazetteer: Gazetteer) -> None:
+    title = "L'Allemagne et les États-Unis s'opposent sur les droits de douane"
+    body = "Le Royaume-Uni a annoncé à Londres de nouvelles mesures ; Moscou a critiqué la décision."
+    tags = gazetteer.tag(title, body, language="fr")
+    # GB: Royaume-Uni 2 + Londres 2 = 4; DE and US 3 each in the title (DE first); RU: Moscou 2.
+    assert tags.countries == ("GB", "DE", "US", "RU")
+    # Countries are written under their English name, cities as the list spells them.
+    assert Place("Germany", "DE", 1) in tags.places
+    assert Place("Londres", "GB", 1) in tags.places
+    assert gazetteer.tag(title, body, language="fr-CA").countries == tags.countries
+    assert gazetteer.tag(title, body, language="FR").countries == tags.countries
+    # Without the language, none of these names is English.
+    assert gazetteer.tag(title, body).countries == ()
+    assert gazetteer.tag(title, body, language="en").countries == ()
+
+
+def test_german_articles_use_the_german_names(gazetteer: Gazetteer) -> None:
+    title = "Die Niederlande und Frankreich beraten über Hilfe für die Ukraine"
+    body = "Im Weißen Haus sagte ein Sprecher, die Vereinigten Staaten würden Kiew weiter unterstützen."
+    tags = gazetteer.tag(title, body, language="de")
+    # UA: title 3 + Kiew 2 = 5; US: Weißen Haus 2 + Vereinigten Staaten 2 = 4; NL and FR: title 3.
+    assert tags.countries == ("UA", "US", "NL", "FR")
+    assert gazetteer.languages == ("de", "fr")
+
+
+def test_a_language_can_add_its_own_stop_words(gazetteer: Gazetteer) -> None:
+    # names.de.yaml stop-lists "Essen", in German also the word for food.
+    assert countries(gazetteer, "Workers went on strike in Essen.") == ("DE",)
+    assert gazetteer.tag("", "Das Essen in der Kantine wurde teurer.", language="de").countries == ()
+
+
+def test_a_language_is_added_with_a_file_and_no_code(tmp_path) -> None:
+    path = tmp_path / "names.it.yaml"
+    path.write_text(
+        "countries:\n  DE: {aliases: [Germania], demonyms: [tedesco, tedesca, tedeschi, tedesche]}\n"
+        "cities:\n  GB: [Londra]\n",
+        encoding="utf-8",
+    )
+    italian = Gazetteer.build(language_files=[path])
+    assert italian.languages == ("de", "fr", "it")
+    tags = italian.tag("La Germania e Londra", "Il governo tedesco ha risposto.", language="it")
+    # DE: Germania in the title 3 + tedesco in the lead 2 x 0.5 = 4; GB: Londra in the title 3.
+    assert tags.countries == ("DE", "GB")
+    assert tags.places == (Place("Germany", "DE", 2), Place("Londra", "GB", 1))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("names.it.yaml", "countries:\n  XX: {aliases: [Foo]}\n", "XX"),
+        ("names.it.yaml", "cities:\n  GB: Londra\n", "list of strings"),
+        ("names.it.yaml", "places:\n  GB: [Londra]\n", "unknown keys"),
+        ("names.it.yaml", "words:\n  verbs: [dice]\n", "unknown keys"),
+        ("italian.yaml", "cities: {}\n", "names.<lang>.yaml"),
+    ],
+)
+def test_a_bad_language_file_is_refused_when_the_table_is_built(
+    tmp_path, name: str, content: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        Gazetteer.build(language_files=[path])
+
+
+# -- the publisher's country ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "feed_country", "expected"),
+    [
+        ("https://www.bbc.co.uk/news/world-123", None, "GB"),
+        ("https://news.example.uk/a", None, "GB"),
+        ("https://www.lemonde.fr/international/", None, "FR"),
+        ("https://www.smh.com.au/world", None, "AU"),
+        ("https://www.abc.net.au/news/", None, "AU"),
+        ("HTTPS://WWW.SPIEGEL.DE/politik", None, "DE"),
+        ("https://www.spiegel.de.:443/a", None, "DE"),  # a trailing dot and a port
+        ("https://www.eltiempo.com.co/mundo", None, "CO"),  # .co under a second-level label
+        ("https://www.nytimes.com/2024/05/20/world/x.html", None, None),
+        ("https://www.example.org/", None, None),
+        ("https://example.net/", None, None),
+        ("https://example.info/", None, None),
+        ("https://example.news/", None, None),
+        ("https://europa.eu/news", None, None),  # .eu is not a country
+        ("https://bit.ly/abc", None, None),  # a ccTLD sold as a generic name
+        ("https://startup.io/blog", None, None),
+        ("https://news.example/feed.xml", None, None),
+        ("https://127.0.0.1/feed", None, None),
+        ("https://[::1]:8080/feed", None, None),
+        ("/srv/feeds/local.xml", None, None),
+        ("not a url", None, None),
+        ("", None, None),
+        (None, None, None),
+        # the feed's configured country wins over the domain
+        ("https://www.nytimes.com/x", "US", "US"),
+        ("https://www.bbc.co.uk/x", "ke", "KE"),
+        (None, "KE", "KE"),
+    ],
+)
+def test_source_country(url: str | None, feed_country: str | None, expected: str | None) -> None:
+    assert source_country(url, feed_country) == expected
+
+
+# -- the labelled set -------------------------------------------------------------------------------
+
+
+def labelled_set() -> list[dict]:
+    path = DATA / "geo" / "labelled.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_the_labelled_set_is_well_formed() -> None:
+    rows = labelled_set()
+    assert len(rows) >= 200
+    assert len({r["id"] for r in rows}) == len(rows)
+    codes = set().union(*(r.members for r in load_taxonomy()))
+    for row in rows:
+        assert set(row) == {"id", "title", "body", "countries", "region_hint", "traps"}, row["id"]
+        assert all(code in codes for code in row["countries"]), row["id"]
+        assert len(set(row["countries"])) == len(row["countries"]), row["id"]
+        assert row["region_hint"] is None or row["region_hint"] in codes, row["id"]
+    assert sum(r["region_hint"] is not None for r in rows) >= 30
+
+
+def test_the_labelled_set_stays_above_f1_0_90(gazetteer: Gazetteer) -> None:
+    # A regression guard (bench/enrich_quality.py prints the figures): micro F1 of document country sets.
+    tp = fp = fn = 0
+    for row in labelled_set():
+        predicted = set(gazetteer.tag(row["title"], row["body"], region_hint=row["region_hint"]).countries)
+        gold = set(row["countries"])
+        tp, fp, fn = tp + len(predicted & gold), fp + len(predicted - gold), fn + len(gold - predicted)
+    assert 2 * tp / (2 * tp + fp + fn) >= 0.90
 
 
 # -- taxonomy ---------------------------------------------------------------------------------------
@@ -325,16 +585,25 @@ def test_settings_are_validated() -> None:
 # -- the Beam composite -----------------------------------------------------------------------------
 
 
-def make_article(article_id: str, title: str, body: object, region_hint: str | None = None) -> Article:
+def make_article(
+    article_id: str,
+    title: str,
+    body: object,
+    region_hint: str | None = None,
+    *,
+    url: str | None = None,
+    language: str | None = None,
+) -> Article:
     return Article(
         article_id=article_id,
-        url=f"https://news.example/{article_id}",
+        url=url or f"https://news.example/{article_id}",
         source="news.example",
         feed_url="https://news.example/feed.xml",
         title=title,
         body=body,  # type: ignore[arg-type]
         fetched_at=FETCHED_AT,
         region_hint=region_hint,
+        language=language,
     )
 
 
@@ -376,3 +645,29 @@ def test_tag_regions_in_a_pipeline_with_a_dead_letter() -> None:
         "untagged": 1,
         "dead_letters": 1,
     }
+
+
+def test_tag_regions_sets_the_source_country_and_uses_the_language() -> None:
+    articles = [
+        make_article("uk", "Floods in Kenya", "Rain fell.", url="https://www.bbc.co.uk/news/1"),
+        make_article("hinted", "Floods in Kenya", "Rain fell.", region_hint="KE"),
+        make_article("com", "Floods in Kenya", "Rain fell.", url="https://www.nytimes.com/1"),
+        make_article(
+            "fr", "Inondations en Allemagne", "La pluie tombe.", url="https://lemonde.fr/1", language="fr"
+        ),
+    ]
+    p = make_test_pipeline()
+    out = p | beam.Create(articles) | TagRegions(EnrichSettings())
+    summary = out.main | beam.Map(lambda a: (a.article_id, a.countries, a.source_country))
+    assert_that(
+        summary,
+        equal_to(
+            [
+                ("uk", ("KE",), "GB"),  # where it is about vs who published it
+                ("hinted", ("KE",), "KE"),
+                ("com", ("KE",), None),
+                ("fr", ("DE",), "FR"),
+            ]
+        ),
+    )
+    p.run().wait_until_finish()

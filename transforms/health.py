@@ -13,17 +13,22 @@ def _health_rows(element: tuple[str, dict]) -> Iterable[FeedHealth]:
     _, groups = element
     entries = sum(groups["entries"])
     new_articles = sum(groups["new"])
+    state = next(iter(groups["state"]), None)
     for fetched in groups["fetched"]:
-        yield FeedHealth.of(fetched, entries, new_articles)
+        yield FeedHealth.of(fetched, entries, new_articles, state)
 
 
 class CountFeedHealth(beam.PTransform):
-    """(fetch attempts, parsed entries, written articles) -> FeedHealth rows, joined on the feed URL."""
+    """(fetch attempts, parsed entries, written articles, new feed states) -> FeedHealth rows, joined on
+    the feed URL."""
 
-    def __init__(self, entries: beam.PCollection, articles: beam.PCollection) -> None:
+    def __init__(
+        self, entries: beam.PCollection, articles: beam.PCollection, states: beam.PCollection
+    ) -> None:
         super().__init__()
         self._entries = entries
         self._articles = articles
+        self._states = states
 
     def expand(self, fetched: beam.PCollection) -> beam.PCollection:
         def count_by_feed(label: str, pcoll: beam.PCollection, feed_of) -> beam.PCollection:
@@ -33,6 +38,7 @@ class CountFeedHealth(beam.PTransform):
             "fetched": fetched | "KeyFetchByFeed" >> beam.Map(lambda f: (f.feed.url, f)),
             "entries": count_by_feed("CountEntries", self._entries, _entry_feed),
             "new": count_by_feed("CountNewArticles", self._articles, _article_feed),
+            "state": self._states | "KeyStateByFeed" >> beam.Map(lambda s: (s.feed_url, s)),
         }
         return groups | "JoinByFeed" >> beam.CoGroupByKey() | "HealthRows" >> beam.FlatMap(_health_rows)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 RAW_PAYLOAD_LIMIT = 4096  # characters of the failing input kept in a dead letter
 
 
@@ -37,7 +37,7 @@ class FeedState:
     updated_at: dt.datetime
     etag: str | None = None  # validators of the last 200, sent back as If-None-Match / If-Modified-Since
     last_modified: str | None = None
-    last_ok_at: dt.datetime | None = None  # the last 200: after `unconditional_after_s` without one, no validators
+    last_ok_at: dt.datetime | None = None  # the last 200; long without one, validators are not sent
     consecutive_failures: int = 0
     next_poll_at: dt.datetime | None = None  # a failing feed is not fetched before this
     moved_to: str | None = None  # the target of the last permanent redirect (301 / 308)
@@ -125,6 +125,7 @@ class Article:
     countries: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     places: tuple[Place, ...] = ()
+    source_country: str | None = None  # (1.2) the publisher's country: the feed's region_hint, else the ccTLD
     story_id: str = ""
     duplicate_of: str | None = None
     guid: str | None = None
@@ -174,7 +175,7 @@ class DeadLetter:
 
 @dataclass(frozen=True, slots=True)
 class FeedHealth:
-    """One row per fetch attempt: written to OUTPUT/feeds."""
+    """One row per feed and run: written to OUTPUT/feeds."""
 
     feed_url: str
     final_url: str
@@ -186,9 +187,14 @@ class FeedHealth:
     new_articles: int
     duration_ms: int
     error: str | None
+    error_class: str | None = None
+    skipped: bool = False  # not fetched: backing off after failures
+    permanent_redirect: str | None = None  # the feed has moved there: update the feed list
+    consecutive_failures: int = 0
+    next_poll_at: dt.datetime | None = None  # set while the feed is backing off
 
     @classmethod
-    def of(cls, fetched: FetchedFeed, entries: int, new_articles: int) -> FeedHealth:
+    def of(cls, fetched: FetchedFeed, entries: int, new_articles: int, state: FeedState | None) -> FeedHealth:
         return cls(
             feed_url=fetched.feed.url,
             final_url=fetched.final_url,
@@ -200,6 +206,11 @@ class FeedHealth:
             new_articles=new_articles,
             duration_ms=fetched.duration_ms,
             error=fetched.error,
+            error_class=fetched.error_class,
+            skipped=fetched.skipped,
+            permanent_redirect=fetched.permanent_redirect,
+            consecutive_failures=state.consecutive_failures if state else 0,
+            next_poll_at=state.next_poll_at if state else fetched.next_poll_at,
         )
 
     def to_row(self) -> dict:
@@ -240,6 +251,7 @@ ARTICLE_SCHEMA = pa.schema(
             "places",
             pa.list_(pa.struct([("name", pa.string()), ("country", pa.string()), ("mentions", pa.int32())])),
         ),
+        pa.field("source_country", pa.string()),
         pa.field("story_id", pa.string(), nullable=False),
         pa.field("duplicate_of", pa.string()),
         pa.field("guid", pa.string()),
@@ -273,6 +285,24 @@ FEED_HEALTH_SCHEMA = pa.schema(
         pa.field("new_articles", pa.int32()),
         pa.field("duration_ms", pa.int64()),
         pa.field("error", pa.string()),
+        pa.field("error_class", pa.string()),
+        pa.field("skipped", pa.bool_()),
+        pa.field("permanent_redirect", pa.string()),
+        pa.field("consecutive_failures", pa.int32()),
+        pa.field("next_poll_at", _TS),
     ],
     metadata={"newsbeam.schema_version": SCHEMA_VERSION},
+)
+
+FEED_STATE_SCHEMA = pa.schema(
+    [
+        pa.field("feed_url", pa.string(), nullable=False),
+        pa.field("updated_at", _TS, nullable=False),
+        pa.field("etag", pa.string()),
+        pa.field("last_modified", pa.string()),
+        pa.field("last_ok_at", _TS),
+        pa.field("consecutive_failures", pa.int32()),
+        pa.field("next_poll_at", _TS),
+        pa.field("moved_to", pa.string()),
+    ]
 )

@@ -34,12 +34,14 @@ from newsbeam.transforms.records import (
     ARTICLE_SCHEMA,
     DEAD_LETTER_SCHEMA,
     FEED_HEALTH_SCHEMA,
+    FEED_STATE_SCHEMA,
     Article,
+    FeedState,
 )
 
 log = logging.getLogger(__name__)
 
-ARTICLES, FEEDS, ERRORS, INDEX = "articles", "feeds", "errors", "_state/index"
+ARTICLES, FEEDS, ERRORS, INDEX, FEED_STATE = "articles", "feeds", "errors", "_state/index", "_state/feeds"
 RUNS_DIR = "_state/runs"
 COMMIT_MANIFEST = "_COMMIT"
 
@@ -203,18 +205,90 @@ class WriteIndex(_WritePartitioned):
         super().__init__(INDEX, INDEX_SCHEMA, output, run_id, settings, lambda e: e.seen_at, lambda e: e.key)
 
 
+class WriteFeedState(_WritePartitioned):
+    """FeedState -> _state/feeds/date=<last update>/part-*.parquet: validators and failures per feed."""
+
+    def __init__(self, output: str, run_id: str, settings: SinkSettings) -> None:
+        super().__init__(
+            FEED_STATE,
+            FEED_STATE_SCHEMA,
+            output,
+            run_id,
+            settings,
+            lambda s: s.updated_at,
+            lambda s: s.feed_url,
+        )
+
+
+def _parquet_files(fs: pafs.FileSystem, root: str) -> list[pafs.FileInfo]:
+    if fs.get_file_info(root).type != pafs.FileType.Directory:
+        return []
+    infos = fs.get_file_info(pafs.FileSelector(root, recursive=True))
+    return sorted(
+        (i for i in infos if i.type == pafs.FileType.File and i.path.endswith(".parquet")),
+        key=lambda i: i.path,
+    )
+
+
+def read_feed_states(output: str) -> dict[str, FeedState]:
+    """The latest state of every feed the fetcher has seen (empty on a first run)."""
+    fs, base = open_output(output)
+    files = [i.path for i in _parquet_files(fs, f"{base}/{FEED_STATE}")]
+    if not files:
+        return {}
+    rows = (
+        pq.ParquetDataset(files, filesystem=fs, schema=FEED_STATE_SCHEMA, partitioning=None)
+        .read()
+        .to_pylist()
+    )
+    latest: dict[str, FeedState] = {}
+    for row in sorted(rows, key=lambda r: r["updated_at"]):
+        latest[row["feed_url"]] = FeedState(**row)
+    return latest
+
+
+def compact_feed_states(output: str, run_id: str) -> None:
+    """Keep one file with the latest row per feed. Safe after a crash at any point: readers take the
+    latest row per feed, so a duplicate row left by an interrupted compaction changes nothing."""
+    fs, base = open_output(output)
+    old = [i.path for i in _parquet_files(fs, f"{base}/{FEED_STATE}")]
+    if len(old) <= 1:
+        return
+    states = sorted(read_feed_states(output).values(), key=lambda s: s.feed_url)
+    target = (
+        f"{base}/{FEED_STATE}/date={partition_date(dt.datetime.now(dt.UTC))}/part-{run_id}-compact.parquet"
+    )
+    fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
+    table = pa.Table.from_pylist([s.to_row() for s in states], schema=FEED_STATE_SCHEMA)
+    pq.write_table(table, target + ".tmp", filesystem=fs, compression="zstd")
+    fs.move(target + ".tmp", target)
+    for path in old:
+        if path != target:
+            fs.delete_file(path)
+
+
+def expire_index(output: str, since: dt.date) -> int:
+    """Delete look-back index partitions older than `since`; returns how many files went."""
+    fs, base = open_output(output)
+    expired = [
+        i.path for i in _parquet_files(fs, f"{base}/{INDEX}") if _partition_of(i.path) < since.isoformat()
+    ]
+    for path in expired:
+        fs.delete_file(path)
+    return len(expired)
+
+
+def _partition_of(path: str) -> str:
+    partition = path.rsplit("/", 2)[-2]
+    return partition[5:] if partition.startswith("date=") else ""
+
+
 def index_files(output: str, since: dt.date) -> list[str]:
     """Paths of the look-back index partitions dated `since` or later (older ones have expired)."""
     fs, base = open_output(output)
-    root = f"{base}/{INDEX}"
-    if fs.get_file_info(root).type != pafs.FileType.Directory:
-        return []
-    paths = []
-    for info in fs.get_file_info(pafs.FileSelector(root, recursive=True)):
-        partition = info.path.rsplit("/", 2)[-2] if info.path.endswith(".parquet") else ""
-        if partition.startswith("date=") and partition[5:] >= since.isoformat():
-            paths.append(info.path)
-    return sorted(paths)
+    return [
+        i.path for i in _parquet_files(fs, f"{base}/{INDEX}") if _partition_of(i.path) >= since.isoformat()
+    ]
 
 
 def read_index(paths: list[str]) -> Iterator[tuple[str, tuple[str, dt.datetime]]]:
@@ -255,14 +329,7 @@ class CommitReport:
 
 
 def _staged_files(fs: pafs.FileSystem, staging: str) -> list[str]:
-    if fs.get_file_info(staging).type != pafs.FileType.Directory:
-        return []
-    infos = fs.get_file_info(pafs.FileSelector(staging, recursive=True))
-    return sorted(
-        i.path[len(staging) + 1 :]
-        for i in infos
-        if i.type == pafs.FileType.File and i.path.endswith(".parquet")
-    )
+    return [i.path[len(staging) + 1 :] for i in _parquet_files(fs, staging)]
 
 
 def _finish(fs: pafs.FileSystem, base: str, staging: str, relatives: list[str]) -> None:
