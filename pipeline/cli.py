@@ -7,6 +7,7 @@ Exit codes: 0 the pipeline ran (even if some feeds failed: they are dead letters
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -72,11 +73,20 @@ def check_beam_flags(flags: list[str]) -> None:
 
     from newsbeam.pipeline.config import ConfigError
 
-    known = set(PipelineOptions([]).get_all_options(drop_default=False))
-    for flag in flags:
-        name = flag.split("=", 1)[0]
-        if not name.startswith("--") or name[2:].replace("-", "_") not in known:
-            raise ConfigError(f"unknown option {name} (not a newsbeam option, nor a Beam pipeline option)")
+    with contextlib.suppress(ImportError):  # registers the Dask runner's options (--dask_client_address, ...)
+        import apache_beam.runners.dask.dask_runner  # noqa: F401
+
+    options = PipelineOptions(flags)
+    beam_logger = logging.getLogger("apache_beam.options.pipeline_options")
+    level = beam_logger.level
+    beam_logger.setLevel(logging.ERROR)  # its "Discarding unparseable args" warning: the error below says it
+    try:
+        unknown = set(options.get_all_options(retain_unknown_options=True)) - set(options.get_all_options())
+    finally:
+        beam_logger.setLevel(level)
+    if unknown:
+        names = ", ".join(f"--{name}" for name in sorted(unknown))
+        raise ConfigError(f"unknown option {names} (not a newsbeam option, nor a Beam pipeline option)")
 
 
 def _not_from_imports(record: logging.LogRecord) -> bool:
