@@ -46,7 +46,7 @@ class Config(BaseModel):
     feeds: list[FeedEntry | str] = []
     feeds_file: str | None = None  # OPML, plain list or YAML: its feeds are added to `feeds`
     output: str = "output"
-    runner: str = "direct"  # direct | dask | any Beam runner name (DataflowRunner, FlinkRunner, ...)
+    runner: str = "direct"  # direct (Beam's FnApiRunner) | any Beam runner name (DataflowRunner, ...)
     workers: int = Field(default=1, ge=1)
     fetch: FetchSettings = FetchSettings()
     dedup: DedupSettings = DedupSettings()

@@ -29,11 +29,13 @@ from newsbeam.transforms.sink import (
 
 log = logging.getLogger(__name__)
 
+LOCAL_RUNNER_NAMES = ("direct", "directrunner", "fnapirunner")
+
 
 def make_runner(name: str) -> PipelineRunner | str:
     """`direct` is Beam's FnApiRunner, named explicitly: Beam 2.77's DirectRunner first tries the Prism
     runner, which downloads a binary. Any other name goes to Beam as it is."""
-    if name.lower() in ("direct", "directrunner", "fnapirunner"):
+    if name.lower() in LOCAL_RUNNER_NAMES:
         from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
         return FnApiRunner()
@@ -44,7 +46,7 @@ def make_options(config: Config, beam_args: list[str]) -> PipelineOptions:
     """Beam options: the config's `pipeline_options`, then flags given on the command line."""
     flags = [_flag(key, value) for key, value in config.pipeline_options.items()] + list(beam_args)
     options = PipelineOptions(flags)
-    if config.runner.lower() in ("direct", "directrunner", "fnapirunner"):
+    if config.runner.lower() in LOCAL_RUNNER_NAMES:
         direct = options.view_as(DirectOptions)
         direct.direct_num_workers = config.workers
         # Several local workers means processes: the multi_threading mode was seen to lose elements.
@@ -64,7 +66,7 @@ def new_run_id(now: dt.datetime) -> str:
 
 def run_batch(config: Config, feeds: list[FeedSpec], beam_args: list[str]) -> RunSummary:
     """One pass over the feeds. Raises only when the run as a whole fails (nothing is published then)."""
-    options = make_options(config, beam_args)  # bad Beam flags fail here, before any work
+    options = make_options(config, beam_args)
     started = time.monotonic()
     with run_lock(config.output):
         for line in recover(config.output):

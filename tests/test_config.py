@@ -49,6 +49,8 @@ def test_cli_overrides_win_over_the_file(tmp_path):
         ),
         ("feeds: [https://a/rss]\noutpt: x\n", "outpt: unknown key"),
         ("feeds: [https://a/rss]\nworkers: 0\n", "workers: Input should be greater than or equal to 1"),
+        ("feeds: [https://a/rss]\ndedup:\n  lookback_days: 0\n", "dedup: Value error, lookback_days must be"),
+        ("feeds: [https://a/rss]\nsink:\n  compression: zip\n", "unknown Parquet compression 'zip'"),
         ("feeds:\n  - url: https://a/rss\n    region_hint: Israel\n", "feeds.0.FeedEntry.region_hint"),
         ("feeds: [https://a/rss\n", "is not valid YAML"),
         ("- just\n- a list\n", "the top level must be a mapping"),

@@ -166,6 +166,10 @@ def precedence(article: Article) -> tuple:
 class DedupSettings:
     lookback_days: int = 7  # how long a key is remembered after it was last seen in a feed
 
+    def __post_init__(self) -> None:
+        if self.lookback_days < 1:
+            raise ValueError(f"lookback_days must be at least 1, got {self.lookback_days}")
+
 
 @dataclass(frozen=True, slots=True)
 class IndexEntry:

@@ -52,6 +52,16 @@ class SinkSettings:
     row_group_rows: int = 100_000  # rows per Parquet row group: sized for scans, not lookups
     compression: str = "zstd"
 
+    def __post_init__(self) -> None:
+        if self.files_per_partition < 1 or self.row_group_rows < 1:
+            raise ValueError("files_per_partition and row_group_rows must be at least 1")
+        try:
+            available = pa.Codec.is_available(self.compression)
+        except ValueError:
+            available = False
+        if not available:
+            raise ValueError(f"unknown Parquet compression {self.compression!r} (e.g. zstd, snappy, gzip)")
+
 
 def open_output(output: str) -> tuple[pafs.FileSystem, str]:
     """The filesystem and base path for OUTPUT: a local path (relative to the working directory) or a URI."""
