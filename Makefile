@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench lock clean
+.PHONY: run test lint bench lock clean container-smoke
 
 run: $(STAMP)
 	$(BIN)/newsbeam run
@@ -28,6 +28,14 @@ $(STAMP): $(VENV)/bin/python requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Build the Dockerfile with podman and run the image on the sample feeds (needs root, ~2 min; not in CI),
+# then read what it wrote with pyarrow.
+container-smoke: $(STAMP)
+	bash ../shared/tools/container-smoke.sh .
+	$(BIN)/python -c "import pyarrow.dataset as ds; \
+	n = ds.dataset('.container-out/articles', partitioning='hive').count_rows(); \
+	assert n > 0, 'no articles in .container-out/articles'; print(n, 'articles readable in .container-out/articles')"
 
 # Regenerate the lock after changing dependencies in pyproject.toml (needs uv, pinned in the lock).
 lock: $(STAMP)
