@@ -29,19 +29,8 @@ def set_dir(feeds: int, items: int, seed: int) -> Path:
 
 def generate_isolated(directory: Path, feeds: int, items: int, seed: int) -> dict:
     """bench.generate in a child process (its memory is not the measuring process's); the manifest."""
-    command = [
-        sys.executable,
-        "-m",
-        "bench.generate",
-        "--feeds",
-        str(feeds),
-        "--items",
-        str(items),
-        "--seed",
-        str(seed),
-        "--out",
-        str(directory),
-    ]
+    command = [sys.executable, "-m", "bench.generate", "--out", str(directory), "--seed", str(seed)]
+    command += ["--feeds", str(feeds), "--items", str(items)]
     subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
     return json.loads((directory / "manifest.json").read_text())
 
@@ -63,6 +52,8 @@ def _note(row: dict) -> str:
         parts.append(f"{row['written']} written")
     if "gazetteer_build_s" in row:
         parts.append(f"Gazetteer.build {row['gazetteer_build_s']:.2f} s")
+    if "cpu_seconds" in row:
+        parts.append(f"CPU {row['cpu_seconds']:.0f} s = {row['cores_busy']:.2f} cores")
     if "tree_rss_mb" in row:
         parts.append(f"all processes {row['tree_rss_mb']:.0f} MB")
     if "process_seconds" in row:
