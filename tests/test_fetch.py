@@ -417,7 +417,7 @@ def test_fetch_feeds_pipeline_keeps_every_attempt(httpserver):
 
     with make_test_pipeline() as p:
         # (spec, previous state) pairs; a bare FeedSpec is taken as a feed without state
-        out = p | beam.Create([(FeedSpec(good), None), FeedSpec(gone)]) | FetchFeeds(FAST)
+        out = p | beam.Create([(FeedSpec(good), None), (FeedSpec(gone), None)]) | FetchFeeds(FAST)
         assert_that(
             out.main | "Attempts" >> beam.Map(lambda f: (f.feed.url, f.status, f.body, f.error)),
             equal_to([(good, 200, RSS, None), (gone, 404, None, "HTTP 404 Not Found")]),

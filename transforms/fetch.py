@@ -1057,9 +1057,9 @@ class _FetchLaneFn(beam.DoFn):
 
 
 def _key_by_lane(
-    element: tuple[FeedSpec, FeedState | None] | FeedSpec, lanes: int
+    element: tuple[FeedSpec, FeedState | None], lanes: int
 ) -> tuple[int, tuple[str, FeedSpec, FeedState | None]]:
-    spec, state = (element, None) if isinstance(element, FeedSpec) else element
+    spec, state = element
     host = host_key(spec.url)
     return lane_of(host, lanes), (host, spec, state)
 
@@ -1074,8 +1074,7 @@ class FetchOutput(NamedTuple):
 
 class FetchFeeds(beam.PTransform):
     """PCollection[(FeedSpec, FeedState | None)] -> FetchOutput: one attempt and one new state per feed,
-    with the per-host limits of `settings` holding across workers (see the module docstring). A bare
-    FeedSpec is taken as a feed without state."""
+    with the per-host limits of `settings` holding across workers (see the module docstring)."""
 
     def __init__(self, settings: FetchSettings, label: str | None = None) -> None:
         super().__init__(label)
