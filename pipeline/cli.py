@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -29,7 +30,15 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--runner", metavar="NAME", help="direct (default), or any Beam runner name")
     parser.add_argument(
-        "--workers", type=int, metavar="N", help="local worker processes for the direct runner"
+        "--workers",
+        type=int,
+        metavar="N",
+        help="local worker processes (direct runner; dask runner without --dask-address)",
+    )
+    parser.add_argument(
+        "--dask-address",
+        metavar="tcp://HOST:PORT",
+        help="with --runner dask: the dask.distributed scheduler (default: a local cluster for the run)",
     )
     parser.add_argument(
         "--log-format",
@@ -59,7 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _overrides(args: argparse.Namespace) -> dict:
     """The config keys the command line sets (only those given)."""
-    given = {"output": args.output, "runner": args.runner, "workers": args.workers}
+    given = {
+        "output": args.output,
+        "runner": args.runner,
+        "workers": args.workers,
+        "dask_address": args.dask_address,
+    }
     overrides: dict = {key: value for key, value in given.items() if value is not None}
     if args.feed or args.feeds_file:  # together they replace the config's feed list
         overrides["feeds"] = [f if "://" in f else str(Path(f).resolve()) for f in args.feed or []]
@@ -101,7 +115,9 @@ def _configure_logging(args: argparse.Namespace) -> None:
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     if not args.verbose:  # Beam logs a great deal at INFO and WARNING that is not about the user's run
-        logging.getLogger("apache_beam").setLevel(logging.ERROR)
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")  # read when dask.distributed is imported
+        for noisy in ("apache_beam", "distributed"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
         for handler in logging.getLogger().handlers:
             handler.addFilter(_not_from_imports)
 
@@ -113,9 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     from newsbeam.pipeline.config import ConfigError, load_config, resolve_feeds
 
     try:
-        check_beam_flags(beam_args)
         overrides = _overrides(args)
         config, config_dir = load_config(args.config, overrides)
+        check_beam_flags(config.beam_flags() + beam_args)
         feeds = resolve_feeds(config, Path.cwd() if args.feed or args.feeds_file else config_dir)
     except ConfigError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)

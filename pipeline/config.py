@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from newsbeam.pipeline.feedlist import FeedListError, read_feed_list
 from newsbeam.transforms.dedup import DedupSettings
@@ -46,13 +46,21 @@ class Config(BaseModel):
     feeds: list[FeedEntry | str] = []
     feeds_file: str | None = None  # OPML, plain list or YAML: its feeds are added to `feeds`
     output: str = "output"
-    runner: str = "direct"  # direct (Beam's FnApiRunner) | any Beam runner name (DataflowRunner, ...)
+    runner: str = "direct"  # direct (Beam's FnApiRunner) | dask | any Beam runner name (DataflowRunner, ...)
     workers: int = Field(default=1, ge=1)
+    dask_address: str | None = None  # runner dask: a dask.distributed scheduler; None starts a local cluster
     fetch: FetchSettings = FetchSettings()
     dedup: DedupSettings = DedupSettings()
     enrich: EnrichSettings = EnrichSettings()
     sink: SinkSettings = SinkSettings()
     pipeline_options: dict[str, Any] = {}  # passed to Beam as --key=value
+
+    def beam_flags(self) -> list[str]:
+        """`pipeline_options` as Beam command-line flags."""
+        return [
+            f"--{key}" if value is True else f"--{key}={value}"
+            for key, value in self.pipeline_options.items()
+        ]
 
     @field_validator("runner")
     @classmethod
@@ -60,6 +68,19 @@ class Config(BaseModel):
         if not value.strip():
             raise ValueError("must name a runner")
         return value.strip()
+
+    @field_validator("dask_address")
+    @classmethod
+    def _dask_address_is_url(cls, value: str | None) -> str | None:
+        if value is not None and "://" not in value:
+            raise ValueError("must be a scheduler address such as tcp://10.0.0.5:8786")
+        return value
+
+    @model_validator(mode="after")
+    def _dask_address_needs_dask(self) -> Config:
+        if self.dask_address and self.runner.lower() != "dask":
+            raise ValueError(f"dask_address is only used with runner: dask (runner is {self.runner})")
+        return self
 
 
 def _describe(error: ValidationError, source: str) -> str:

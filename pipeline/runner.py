@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import secrets
 import time
-from typing import Any
+from collections.abc import Iterator
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
-from apache_beam.runners.runner import PipelineRunner
+from apache_beam.runners.runner import PipelineResult, PipelineRunner
 
 from newsbeam.pipeline.config import Config
 from newsbeam.pipeline.graph import RunContext, build_pipeline
@@ -30,21 +31,32 @@ from newsbeam.transforms.sink import (
 log = logging.getLogger(__name__)
 
 LOCAL_RUNNER_NAMES = ("direct", "directrunner", "fnapirunner")
+DASK_RUNNER_NAMES = ("dask", "daskrunner")
+
+
+def is_dask(config: Config) -> bool:
+    return config.runner.lower() in DASK_RUNNER_NAMES
 
 
 def make_runner(name: str) -> PipelineRunner | str:
     """`direct` is Beam's FnApiRunner, named explicitly: Beam 2.77's DirectRunner first tries the Prism
-    runner, which downloads a binary. Any other name goes to Beam as it is."""
+    runner, which downloads a binary. `dask` is Beam's DaskRunner. Any other name goes to Beam as it is."""
     if name.lower() in LOCAL_RUNNER_NAMES:
         from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
         return FnApiRunner()
+    if name.lower() in DASK_RUNNER_NAMES:
+        from apache_beam.runners.dask.dask_runner import DaskRunner
+
+        return DaskRunner()
     return name
 
 
-def make_options(config: Config, beam_args: list[str]) -> PipelineOptions:
+def make_options(config: Config, beam_args: list[str], dask_address: str | None = None) -> PipelineOptions:
     """Beam options: the config's `pipeline_options`, then flags given on the command line."""
-    flags = [_flag(key, value) for key, value in config.pipeline_options.items()] + list(beam_args)
+    flags = config.beam_flags() + list(beam_args)
+    if dask_address:
+        flags.append(f"--dask_client_address={dask_address}")
     options = PipelineOptions(flags)
     if config.runner.lower() in LOCAL_RUNNER_NAMES:
         direct = options.view_as(DirectOptions)
@@ -54,10 +66,32 @@ def make_options(config: Config, beam_args: list[str]) -> PipelineOptions:
     return options
 
 
-def _flag(key: str, value: Any) -> str:
-    if value is True:
-        return f"--{key}"
-    return f"--{key}={value}"
+@contextlib.contextmanager
+def dask_scheduler(config: Config) -> Iterator[str | None]:
+    """The scheduler a dask run talks to: `dask_address`, else a local cluster of `workers` processes
+    (one thread each: the stages are CPU-bound Python) that lives as long as the run."""
+    if not is_dask(config) or config.dask_address:
+        yield config.dask_address
+        return
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=config.workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # any free port: two runs on one machine must not collide on 8787
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def _finish(result: PipelineResult) -> None:
+    try:
+        result.wait_until_finish()
+    finally:
+        client = getattr(result, "client", None)  # the Dask runner leaves its client open
+        if client is not None:
+            client.close()
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -66,9 +100,9 @@ def new_run_id(now: dt.datetime) -> str:
 
 def run_batch(config: Config, feeds: list[FeedSpec], beam_args: list[str]) -> RunSummary:
     """One pass over the feeds. Raises only when the run as a whole fails (nothing is published then)."""
-    options = make_options(config, beam_args)
     started = time.monotonic()
-    with run_lock(config.output):
+    with run_lock(config.output), dask_scheduler(config) as dask_address:
+        options = make_options(config, beam_args, dask_address)
         for line in recover(config.output):
             log.warning("%s", line)
         now = dt.datetime.now(dt.UTC)
@@ -81,7 +115,7 @@ def run_batch(config: Config, feeds: list[FeedSpec], beam_args: list[str]) -> Ru
         build_pipeline(pipeline, config, feeds, run)
         try:
             result = pipeline.run()
-            result.wait_until_finish()
+            _finish(result)
         except BaseException:
             discard_run(config.output, run.run_id)
             raise

@@ -25,7 +25,7 @@ import ftfy
 from apache_beam.metrics import Metrics
 from lxml import etree
 
-from newsbeam.transforms.deadletters import DEAD_LETTERS, StageFn, StageOutput
+from newsbeam.transforms.deadletters import DEAD_LETTERS, MAIN, ParDoWithOutputs, StageFn, StageOutput
 from newsbeam.transforms.dedup import canonical_url, make_article_id, registered_domain
 from newsbeam.transforms.records import Article, RawEntry, RelatedItem
 
@@ -879,5 +879,5 @@ class CleanArticles(beam.PTransform):
     """
 
     def expand(self, entries: beam.PCollection) -> StageOutput:
-        results = entries | "CleanEach" >> beam.ParDo(_CleanEntryFn()).with_outputs(DEAD_LETTERS, main="main")
-        return StageOutput(main=results.main, dead_letters=results[DEAD_LETTERS])
+        results = entries | "CleanEach" >> ParDoWithOutputs(_CleanEntryFn(), DEAD_LETTERS)
+        return StageOutput(main=results[MAIN], dead_letters=results[DEAD_LETTERS])

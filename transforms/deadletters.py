@@ -1,7 +1,13 @@
-"""Dead letters, declared once: the tag, the stage output shape, and the DoFn base that routes failures.
+"""Dead letters, declared once: the tag, the stage output shape, the DoFn base that routes failures, and
+how a DoFn with several outputs is applied.
 
 Every stage DoFn derives from StageFn and implements `handle`; an exception on one element becomes a
 DeadLetter on the `dead_letters` output (with a counter `<stage>/dead_letters`), never a failed bundle.
+
+A DoFn with several outputs is applied with `ParDoWithOutputs`, never `ParDo.with_outputs`: Beam 2.77's
+Dask runner hands every consumer of a multi-output ParDo all of its outputs mixed together. Here the DoFn
+runs in a single-output ParDo that emits (tag, value) pairs, and one single-output step per tag selects
+its values: plain ParDos, which every runner runs (the extra steps fuse with the DoFn's on the others).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from apache_beam.metrics import Metrics
 from newsbeam.transforms.records import DeadLetter
 
 DEAD_LETTERS = "dead_letters"
+MAIN = "main"
 
 log = logging.getLogger(__name__)
 
@@ -60,3 +67,53 @@ class StageFn(beam.DoFn):
             )
             return
         yield from outputs
+
+
+class _TagOutputsFn(beam.DoFn):
+    """Runs `inner` and emits each of its outputs as (tag, value); untagged outputs get `main`'s tag."""
+
+    def __init__(self, inner: beam.DoFn, main: str) -> None:
+        super().__init__()
+        self._inner = inner
+        self._main = main
+
+    def setup(self) -> None:
+        self._inner.setup()
+
+    def start_bundle(self) -> None:
+        self._inner.start_bundle()
+
+    def process(self, element: Any) -> Iterable[tuple[str, Any]]:
+        for output in self._inner.process(element) or ():
+            if isinstance(output, beam.pvalue.TaggedOutput):
+                yield output.tag, output.value
+            else:
+                yield self._main, output
+
+    def finish_bundle(self) -> None:
+        if self._inner.finish_bundle():
+            raise ValueError(f"{type(self._inner).__name__} emits in finish_bundle: not supported here")
+
+    def teardown(self) -> None:
+        self._inner.teardown()
+
+
+def _select(pair: tuple[str, Any], tag: str) -> Iterable[Any]:
+    if pair[0] == tag:
+        yield pair[1]
+
+
+class ParDoWithOutputs(beam.PTransform):
+    """`beam.ParDo(fn).with_outputs(*tags, main=main)` made of single-output steps (see the module
+    docstring). Returns {tag: PCollection} with `main` among the keys. `fn` is a DoFn whose `process`
+    takes only the element and yields values or `TaggedOutput`s."""
+
+    def __init__(self, fn: beam.DoFn, *tags: str, main: str = MAIN, label: str | None = None) -> None:
+        super().__init__(label)
+        self._fn = fn
+        self._tags = (main, *tags)
+        self._main = main
+
+    def expand(self, pcoll: beam.PCollection) -> dict[str, beam.PCollection]:
+        tagged = pcoll | "Run" >> beam.ParDo(_TagOutputsFn(self._fn, self._main))
+        return {tag: tagged | f"Select {tag}" >> beam.FlatMap(_select, tag) for tag in self._tags}

@@ -26,7 +26,7 @@ import pyarrow as pa
 from apache_beam.metrics import Metrics
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from newsbeam.transforms.deadletters import DEAD_LETTERS, StageFn
+from newsbeam.transforms.deadletters import DEAD_LETTERS, MAIN, ParDoWithOutputs, StageFn
 from newsbeam.transforms.records import Article
 
 # Query parameters that only track the reader; removing them never changes the page.
@@ -157,9 +157,15 @@ def identity_keys(article: Article) -> list[str]:
 
 
 def precedence(article: Article) -> tuple:
-    """Which copy of a duplicate group is kept: the earliest published, ties broken by id."""
+    """Which copy of a duplicate group is kept: the earliest published, ties broken by id, then by feed (two
+    feeds carrying the same URL give one id), so the choice never depends on the order of arrival."""
     published = article.published_at
-    return (published is None, published.timestamp() if published else 0.0, article.article_id)
+    return (
+        published is None,
+        published.timestamp() if published else 0.0,
+        article.article_id,
+        article.feed_url,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,18 +275,15 @@ class Deduplicate(beam.PTransform):
         self._seen_at = seen_at
 
     def expand(self, articles: beam.PCollection) -> DedupOutput:
-        keyed = articles | "KeyByIdentity" >> beam.ParDo(_KeyArticlesFn()).with_outputs(
-            DEAD_LETTERS, main="main"
-        )
+        keyed = articles | "KeyByIdentity" >> ParDoWithOutputs(_KeyArticlesFn(), DEAD_LETTERS)
         judged = (
-            {"new": keyed.main, "seen": self._seen}
+            {"new": keyed[MAIN], "seen": self._seen}
             | "GroupByIdentityKey" >> beam.CoGroupByKey()
-            | "JudgeEachKey"
-            >> beam.ParDo(_JudgeKeyFn(self._seen_at)).with_outputs(_JudgeKeyFn.INDEX, main="verdicts")
+            | "JudgeEachKey" >> ParDoWithOutputs(_JudgeKeyFn(self._seen_at), _JudgeKeyFn.INDEX)
         )
         by_id = articles | "KeyById" >> beam.Map(lambda a: (a.article_id, a))
         kept = (
-            {"article": by_id, "verdict": judged.verdicts}
+            {"article": by_id, "verdict": judged[MAIN]}
             | "GroupById" >> beam.CoGroupByKey()
             | "KeepSurvivors" >> beam.ParDo(_KeepSurvivorsFn())
         )

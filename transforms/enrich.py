@@ -59,7 +59,7 @@ import apache_beam as beam
 import yaml
 from apache_beam.metrics import Metrics
 
-from newsbeam.transforms.deadletters import DEAD_LETTERS, StageFn, StageOutput
+from newsbeam.transforms.deadletters import DEAD_LETTERS, MAIN, ParDoWithOutputs, StageFn, StageOutput
 from newsbeam.transforms.records import Article, Place
 
 log = logging.getLogger(__name__)
@@ -1262,7 +1262,7 @@ class TagRegions(beam.PTransform):
 
     def expand(self, articles: beam.PCollection) -> StageOutput:
         load_taxonomy(self._taxonomy_path)  # a bad taxonomy fails here, before any work, naming the problem
-        results = articles | "TagArticles" >> beam.ParDo(
-            _TagRegionsFn(self._min_city_population, self._taxonomy_path)
-        ).with_outputs(DEAD_LETTERS, main="main")
-        return StageOutput(main=results.main, dead_letters=results[DEAD_LETTERS])
+        results = articles | "TagArticles" >> ParDoWithOutputs(
+            _TagRegionsFn(self._min_city_population, self._taxonomy_path), DEAD_LETTERS
+        )
+        return StageOutput(main=results[MAIN], dead_letters=results[DEAD_LETTERS])

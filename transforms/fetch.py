@@ -76,7 +76,7 @@ from requests.adapters import HTTPAdapter
 from requests.utils import requote_uri
 from urllib3.util.retry import Retry
 
-from newsbeam.transforms.deadletters import DEAD_LETTERS
+from newsbeam.transforms.deadletters import DEAD_LETTERS, MAIN, ParDoWithOutputs
 from newsbeam.transforms.records import DeadLetter, FeedSpec, FeedState, FetchedFeed, truncate_raw
 
 log = logging.getLogger(__name__)
@@ -1085,7 +1085,6 @@ class FetchFeeds(beam.PTransform):
             feeds
             | "KeyByHostLane" >> beam.Map(_key_by_lane, self._settings.lanes)
             | "GroupByLane" >> beam.GroupByKey()
-            | "FetchLane"
-            >> beam.ParDo(_FetchLaneFn(self._settings)).with_outputs(STATE, DEAD_LETTERS, main="fetched")
+            | "FetchLane" >> ParDoWithOutputs(_FetchLaneFn(self._settings), STATE, DEAD_LETTERS)
         )
-        return FetchOutput(main=results.fetched, state=results[STATE], dead_letters=results[DEAD_LETTERS])
+        return FetchOutput(main=results[MAIN], state=results[STATE], dead_letters=results[DEAD_LETTERS])

@@ -38,7 +38,7 @@ import feedparser
 from apache_beam.metrics import Metrics
 from feedparser.exceptions import CharacterEncodingUnknown, ThingsNobodyCaresAboutButMe
 
-from newsbeam.transforms.deadletters import DEAD_LETTERS, StageFn, StageOutput
+from newsbeam.transforms.deadletters import DEAD_LETTERS, MAIN, ParDoWithOutputs, StageFn, StageOutput
 from newsbeam.transforms.records import DeadLetter, FetchedFeed, RawEntry, truncate_raw
 
 log = logging.getLogger(__name__)
@@ -564,5 +564,5 @@ class ParseEntries(beam.PTransform):
     failed, and one MalformedFeed letter per recovered document). Attempts without a body are skipped."""
 
     def expand(self, fetched: beam.PCollection) -> StageOutput:
-        results = fetched | "ParseEach" >> beam.ParDo(_ParseFn()).with_outputs(DEAD_LETTERS, main="entries")
-        return StageOutput(main=results.entries, dead_letters=results[DEAD_LETTERS])
+        results = fetched | "ParseEach" >> ParDoWithOutputs(_ParseFn(), DEAD_LETTERS)
+        return StageOutput(main=results[MAIN], dead_letters=results[DEAD_LETTERS])
