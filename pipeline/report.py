@@ -550,7 +550,13 @@ def _charts(con: duckdb.DuckDBPyConnection, present: set[str]) -> list[Chart]:
     table = _table(
         ["story", "outlets", "articles", "sources", "first seen (UTC)"],
         (
-            [r["title"], r["outlets"], r["articles"], ", ".join(r["sources"]), (r["first_seen"] or "")[:16]]
+            [
+                r["title"],
+                r["outlets"],
+                r["articles"],
+                ", ".join(r["sources"]),
+                (r["first_seen"] or "")[:16].replace("T", " "),
+            ]
             for r in data["rows"]
         ),
         numeric=(1, 2),
