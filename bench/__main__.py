@@ -95,12 +95,12 @@ def _newsbeam() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "newsbeam.pipeline.cli"]
 
 
-def run_end_to_end(feeds_file: Path, workers: int, scratch: Path) -> dict:
+def run_end_to_end(feeds_file: Path, workers: int, scratch: Path, runner: str = "direct") -> dict:
     """One `newsbeam run` in a subprocess into a fresh output directory (deleted afterwards)."""
-    output = scratch / f"e2e-output-w{workers}"
+    output = scratch / f"e2e-output-{runner}-w{workers}"
     shutil.rmtree(output, ignore_errors=True)
     command = [*_newsbeam(), "run", "--feeds-file", str(feeds_file), "--output", str(output)]
-    command += ["--log-format", "json", "--workers", str(workers)]
+    command += ["--log-format", "json", "--workers", str(workers), "--runner", runner]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         child = subprocess.Popen(command, stdout=out, stderr=err)
@@ -119,7 +119,7 @@ def run_end_to_end(feeds_file: Path, workers: int, scratch: Path) -> dict:
         raise RuntimeError(f"{' '.join(command)} exited {child.returncode}:\n{stderr[-2000:]}")
     summary = json.loads(stdout.strip().splitlines()[-1])
     return {
-        "stage": f"newsbeam run --workers {workers}",
+        "stage": f"newsbeam run --workers {workers}" + (f" --runner {runner}" if runner != "direct" else ""),
         "items": summary["entries_parsed"],
         "written": summary["articles_written"],
         "seconds": round(summary["wall_seconds"], 3),
@@ -136,9 +136,9 @@ def run_end_to_end(feeds_file: Path, workers: int, scratch: Path) -> dict:
     }
 
 
-def best_of(repeat: int, feeds_file: Path, workers: int) -> dict:
+def best_of(repeat: int, feeds_file: Path, workers: int, runner: str = "direct") -> dict:
     """The fastest of `repeat` runs: on a shared machine, other work only ever adds time."""
-    runs = [run_end_to_end(feeds_file, workers, BENCH_OUT) for _ in range(max(repeat, 1))]
+    runs = [run_end_to_end(feeds_file, workers, BENCH_OUT, runner) for _ in range(max(repeat, 1))]
     best = min(runs, key=lambda run: run["seconds"])
     best["all_seconds"] = [run["seconds"] for run in runs]
     return best
@@ -192,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=100, help="items per feed")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="end-to-end runs (1 2)")
+    parser.add_argument(
+        "--dask-workers", type=int, nargs="*", default=[], help="end-to-end runs on the Dask runner (e.g. 2)"
+    )
     parser.add_argument("--py-peak", action="store_true", help="tracemalloc peak per stage (5x slower)")
     parser.add_argument("--skip-stages", action="store_true", help="end to end only")
     parser.add_argument("--skip-e2e", action="store_true", help="stages and baseline only")
@@ -233,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         feeds_file = Path(manifest["feeds_file"])
         for workers in args.workers:
             phase(f"newsbeam run --workers {workers}", best_of, args.repeat, feeds_file, workers)
+        for workers in args.dask_workers:
+            label = f"newsbeam run --runner dask --workers {workers}"
+            phase(label, best_of, args.repeat, feeds_file, workers, "dask")
 
     print(
         f"\n{manifest['items']} items in {args.feeds} feeds ({manifest['bytes'] / 2**20:.1f} MB; "
