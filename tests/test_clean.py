@@ -572,9 +572,9 @@ def test_docstring_example() -> None:
 def test_full_html_document_and_xml_declaration() -> None:
     markup = (
         '<?xml version="1.0" encoding="utf-8"?><html><head><title>SECRET</title><meta charset="latin-1">'
-        f"</head><body><p>{P1}</p><p>Café</p></body></html>"
+        f"</head><body><p>Café</p><p>{P1}</p></body></html>"
     )
-    assert extract(markup).paragraphs == (P1, "Café")
+    assert extract(markup).paragraphs == ("Café", P1)
 
 
 def test_escaped_html_is_read_as_html() -> None:
@@ -589,8 +589,9 @@ def test_title_is_dropped_after_normalisation() -> None:
 
 
 def test_only_the_first_block_is_compared_with_the_title() -> None:
-    result = extract(f"{P1}\n\n{SEED_TITLE}", title=SEED_TITLE)
-    assert result.paragraphs == (P1, SEED_TITLE)
+    # In the middle: a headline-like line after the last sentence is page footer (see the footer tests).
+    result = extract(f"{P1}\n\n{SEED_TITLE}\n\n{P2}", title=SEED_TITLE)
+    assert result.paragraphs == (P1, SEED_TITLE, P2)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -708,6 +709,7 @@ def test_rule_table_is_declarative() -> None:
     assert {rule.kind for rule in RULES} == {
         "credit",
         "related_heading",
+        "tag_heading",
         "related_link",
         "boilerplate",
         "section_label",
