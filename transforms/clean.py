@@ -13,11 +13,15 @@ that merely mentions "Read more" or AFP is never touched. The regexes further do
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
 import html
 import importlib.resources
+import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -1134,27 +1138,57 @@ def _unique(values: Iterable[_T]) -> tuple[_T, ...]:
 # --------------------------------------------------------------------------------------------------------
 
 
-def build_article(entry: RawEntry) -> Article:
+@dataclass(frozen=True, slots=True)
+class CleanSettings:
+    """The cleaner's settings: the `clean` section of the pipeline config."""
+
+    rules_path: str | None = None  # a rules file (see configs/boilerplate.yaml); None: the bundled one
+    # Cross-item evidence: a paragraph found under at least `repeat_min_items` articles of one source in
+    # a run, and under at least `repeat_min_share` of that source's articles, is page chrome and is removed
+    # from all of them. 0 switches the pass off.
+    repeat_min_items: int = 3
+    repeat_min_share: float = 0.3
+    # fetch_full_text feeds: an item whose cleaned text is shorter than this (in words), or ends with an
+    # ellipsis or a "Read more" link, is a teaser; its page is fetched and its main text extracted.
+    teaser_max_words: int = 120
+
+    def __post_init__(self) -> None:
+        if self.repeat_min_items != 0 and self.repeat_min_items < 2:
+            raise ValueError(
+                f"CleanSettings.repeat_min_items must be 0 (off) or at least 2, got {self.repeat_min_items}"
+            )
+        if not 0.0 <= self.repeat_min_share <= 1.0:
+            raise ValueError(
+                f"CleanSettings.repeat_min_share must be from 0 to 1, got {self.repeat_min_share}"
+            )
+        if self.teaser_max_words < 0:
+            raise ValueError(f"CleanSettings.teaser_max_words must be >= 0, got {self.teaser_max_words}")
+
+
+def build_article(entry: RawEntry, rules: RuleSet | None = None) -> Article:
     """A feed entry as a clean Article, with its canonical URL and stable id; tags and stories come later.
 
     The body comes from the richest field (content:encoded / Atom content, else the description); the
     description is kept as `summary` only when it says something the body does not already start with.
+    `rules` (default: the built-in ones) are narrowed to the item's source and its feed's own rules.
     """
     title = clean_inline(entry.title)
-    main = extract(entry.content_html or entry.summary_html, title=title)
+    url = canonical_url(entry.link)
+    source = registered_domain(url) if url else registered_domain(entry.feed.url)
+    rules = (rules or BUILTIN_RULES).for_source(source).with_rules(entry.feed.rules)
+    main = extract(entry.content_html or entry.summary_html, title=title, rules=rules)
     summary = None
     if entry.content_html and entry.summary_html:
-        summary = extract(entry.summary_html, title=title).body or None
+        summary = extract(entry.summary_html, title=title, rules=rules).body or None
         if summary and _compare_key(main.body).startswith(_compare_key(summary).rstrip(".… ")):
             summary = None
     if not title and not main.paragraphs:
         raise ValueError("empty item: no title and no text left after cleaning")
-    url = canonical_url(entry.link)
     article_id = make_article_id(url, entry.guid, entry.feed.url, title, main.body)
     return Article(
         article_id=article_id,
         url=url,
-        source=registered_domain(url) if url else registered_domain(entry.feed.url),
+        source=source,
         feed_url=entry.feed.url,
         title=title,
         body=main.body,
@@ -1173,22 +1207,117 @@ def build_article(entry: RawEntry) -> Article:
     )
 
 
+# Cross-item evidence: paragraphs that repeat under many articles of one source.
+
+
+def paragraph_key(paragraph: str) -> bytes:
+    """What two copies of one paragraph share: its words, case-folded ("Share this!" ~ "share this")."""
+    words = " ".join(_WORDS.findall(paragraph.casefold()))
+    return hashlib.blake2b(words.encode("utf-8"), digest_size=8).digest()
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def _source_of(article: Article) -> str:
+    return article.source or article.feed_url
+
+
+def _paragraph_keys(article: Article) -> tuple[str, tuple[str, frozenset[bytes]]]:
+    keys = frozenset(paragraph_key(p) for p in article.body.split("\n\n") if p)
+    return _source_of(article), (article.article_id, keys)
+
+
+class RepeatedParagraphs(beam.CombineFn):
+    """Per source: (article_id, paragraph keys) of each article -> the keys found under at least
+    `min_items` distinct articles and `min_share` of them. Counted per article id, so one article that
+    several feeds of the source carry counts once."""
+
+    def __init__(self, min_items: int, min_share: float) -> None:
+        self._min_items = min_items
+        self._min_share = min_share
+
+    def create_accumulator(self) -> dict[str, frozenset[bytes]]:
+        return {}
+
+    def add_input(self, accumulator, element):
+        article_id, keys = element
+        accumulator[article_id] = accumulator.get(article_id, frozenset()) | keys
+        return accumulator
+
+    def merge_accumulators(self, accumulators):
+        merged: dict[str, frozenset[bytes]] = {}
+        for accumulator in accumulators:
+            for article_id, keys in accumulator.items():
+                merged[article_id] = merged.get(article_id, frozenset()) | keys
+        return merged
+
+    def extract_output(self, accumulator) -> frozenset[bytes]:
+        return repeated_keys(accumulator.values(), self._min_items, self._min_share)
+
+
+def repeated_keys(articles: Iterable[frozenset[bytes]], min_items: int, min_share: float) -> frozenset[bytes]:
+    """The paragraph keys found in at least max(min_items, min_share x articles) of `articles`."""
+    counts: Counter[bytes] = Counter()
+    total = 0
+    for keys in articles:
+        counts.update(keys)
+        total += 1
+    threshold = max(min_items, math.ceil(min_share * total))
+    if not min_items or total < threshold:
+        return frozenset()
+    return frozenset(key for key, count in counts.items() if count >= threshold)
+
+
+def drop_repeated(article: Article, repeated: frozenset[bytes]) -> Article:
+    """The article without the paragraphs whose key is in `repeated`; unchanged if none, or if nothing
+    would be left (then the "chrome" is the article itself, e.g. one story in many copies)."""
+    paragraphs = article.body.split("\n\n") if article.body else []
+    kept = [p for p in paragraphs if paragraph_key(p) not in repeated]
+    if len(kept) == len(paragraphs) or not kept:
+        return article
+    body = "\n\n".join(kept)
+    article_id = make_article_id(article.url, article.guid, article.feed_url, article.title, body)
+    story_id = article_id if article.story_id == article.article_id else article.story_id
+    return dataclasses.replace(article, body=body, article_id=article_id, story_id=story_id)
+
+
 class _CleanEntryFn(StageFn):
     stage = "clean"
 
-    def __init__(self) -> None:
+    def __init__(self, rules_path: str | None = None) -> None:
         super().__init__()
+        self._rules_path = rules_path
+        self._rules: RuleSet | None = None
         self._cleaned = Metrics.counter("clean", "cleaned")
         self._no_body = Metrics.counter("clean", "title_only")
+
+    def setup(self) -> None:
+        self._rules = load_rules(self._rules_path)  # one table per worker process (cached by path)
 
     def describe(self, entry: RawEntry) -> tuple[str | None, str | None]:
         return entry.feed.url, entry.ref
 
     def handle(self, entry: RawEntry) -> Iterator[Article]:
-        article = build_article(entry)
+        article = build_article(entry, self._rules or load_rules(self._rules_path))
         self._cleaned.inc()
         if not article.body:
             self._no_body.inc()
+        yield article
+
+
+class _DropRepeatedFn(beam.DoFn):
+    def __init__(self) -> None:
+        super().__init__()
+        self._changed = Metrics.counter("clean", "repeated_chrome_removed")
+
+    def process(self, article: Article, repeated: dict[str, frozenset[bytes]]):
+        keys = repeated.get(_source_of(article))
+        if keys:
+            cleaned = drop_repeated(article, keys)
+            if cleaned is not article:
+                self._changed.inc()
+                article = cleaned
         yield article
 
 
@@ -1196,10 +1325,37 @@ class _CleanEntryFn(StageFn):
 class CleanArticles(beam.PTransform):
     """PCollection[RawEntry] -> StageOutput(main=PCollection[Article], dead_letters=PCollection[DeadLetter]).
 
+    Each item is cleaned on its own (`build_article` with the rules of `settings.rules_path`, its site's
+    and its feed's); then, unless `settings.repeat_min_items` is 0, paragraphs repeated under many
+    articles of one source in this run (`RepeatedParagraphs`, a CombinePerKey by source, handed back as a
+    side input) are removed from every article of that source.
+
     Counters (namespace "clean"): cleaned, title_only (items whose feed gives a headline and no text),
-    dead_letters.
+    repeated_chrome_removed (articles that lost repeated paragraphs), dead_letters.
     """
 
+    def __init__(self, settings: CleanSettings | None = None, label: str | None = None) -> None:
+        super().__init__(label)
+        self._settings = settings or CleanSettings()
+
     def expand(self, entries: beam.PCollection) -> StageOutput:
-        results = entries | "CleanEach" >> beam.ParDo(_CleanEntryFn()).with_outputs(DEAD_LETTERS, main="main")
-        return StageOutput(main=results.main, dead_letters=results[DEAD_LETTERS])
+        settings = self._settings
+        load_rules(settings.rules_path)  # a bad rules file fails here, before any work, naming the key
+        results = entries | "CleanEach" >> beam.ParDo(_CleanEntryFn(settings.rules_path)).with_outputs(
+            DEAD_LETTERS, main="main"
+        )
+        articles = results.main
+        if settings.repeat_min_items:
+            repeated = (
+                articles
+                | "ParagraphKeys" >> beam.Map(_paragraph_keys)
+                | "FindRepeated"
+                >> beam.CombinePerKey(
+                    RepeatedParagraphs(settings.repeat_min_items, settings.repeat_min_share)
+                )
+                | "KeepSourcesWithRepeats" >> beam.Filter(lambda kv: bool(kv[1]))
+            )
+            articles = articles | "DropRepeated" >> beam.ParDo(
+                _DropRepeatedFn(), beam.pvalue.AsDict(repeated)
+            )
+        return StageOutput(main=articles, dead_letters=results[DEAD_LETTERS])
