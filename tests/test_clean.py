@@ -1035,3 +1035,13 @@ def test_property_site_rules_never_raise_and_are_idempotent(text: str, source: s
     rules = BUILTIN_RULES.with_rules(parse_site_rules({"boilerplate": ["Listen to .{1,60}"]}, "r"))
     result = extract(text, rules=rules.for_source(source))
     assert extract(result.body, rules=rules).paragraphs == result.paragraphs
+
+
+def test_a_truncated_teaser_loses_its_read_more_link_but_not_its_ellipsis() -> None:
+    assert extract("<p>Talks ended without a deal after thr… Read more</p>").paragraphs == (
+        "Talks ended without a deal after thr…",
+    )
+    assert extract(f"{P1}\n\nNegotiators are expected to... [...] Continue reading »").paragraphs == (
+        P1,
+        "Negotiators are expected to...",
+    )

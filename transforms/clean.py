@@ -505,6 +505,12 @@ _SENTENCE_END = (".", "!", "?", "…", '"', "'", "»", ")", "]", ":", ";", "。"
 _TAIL_SPLIT = re.compile(r"[.!?]\s+|\s+[—–-]\s*|\s+(?=[(\[©])")
 _WEAK_CREDITS = frozenset({"credit_bare_agency"})  # "... said on Monday. (AFP)" is a sign-off, not a caption
 _CAPTION_MAX_LEN = 300
+# The link a truncated teaser ends with, after its ellipsis: the ellipsis stays, it says the text is cut.
+_TEASER_LINK = re.compile(
+    r"(?:(?<=…)|(?<=\.\.\.))\s*(?:\[(?:…|\.\.\.)\]\s*)?"
+    r"(?i:read more|continue reading|read the full (?:story|article)|more|weiterlesen|lire la suite|leer más)"
+    r"\W{0,3}$"
+)
 _HEADER_MAX_LEN = 200
 _FOOTER_MAX_LEN = 80
 # A trailing label in any language: one to four capitalised words ("Wirtschaft", "US & Canada").
@@ -1018,6 +1024,8 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
         _drop_header(body)
     footer_label = _drop_footer(body, rules)
     section = section or footer_label
+    if body and (teaser_link := _TEASER_LINK.search(body[-1])):  # "... repairs… Read more"
+        body[-1] = body[-1][: teaser_link.start()]
     while body:  # a loop, so that extract(extract(x).body) strips nothing more
         label = _section_label(body[-1], rules)
         if label is None:

@@ -6,7 +6,7 @@ with the fetch stage's own machinery (`fetch.fetch_feed` through a `fetch.make_s
 timeouts, retries, size cap, SSRF guards and per-host politeness) and grouped by host lane as FetchFeeds
 groups feeds, so one host's pages are fetched by one DoFn call on one worker however many workers run.
 The main text is extracted by trafilatura (HTML out, so paragraphs survive) and then cleaned like any
-item's content; the teaser is kept as the item's summary.
+item's content; the teaser becomes the item's summary (kept when the body does not start with it).
 
     >>> is_teaser(RawEntry(..., content_html="<p>Talks ended without a deal. Read more</p>"), 120)
     True
