@@ -315,6 +315,11 @@ _DEFAULT_MAX_LEN["tag_heading"] = 40
 _DEFAULT_MAX_LEN |= {"section_label": 40, "noise_class": 100, "credit_class": 100, "related_class": 100}
 
 
+# Every built-in credit holds one of these (credit rules are at most 140 characters long).
+_CREDIT_HINT = re.compile(r"[/©(\[]|Photo|Foto|Picture|Image|Illustration|File|Credit|Bild")
+_ALWAYS = re.compile("")
+
+
 class RuleSet:
     """A compiled rule table: the built-in RULES, plus the rules of a rules file (`load_rules`), plus a
     site's or a feed's own (`for_source`, `with_rules`). Added rules are tried before the ones they
@@ -334,6 +339,12 @@ class RuleSet:
         self.block_matchers = tuple((r.max_len, r.pattern.fullmatch, r) for r in blocks)
         self.block_max_len = max((r.max_len for r in blocks), default=0)
         self.credit_rules = tuple(r for r in self.rules if r.kind == "credit")
+        # What every built-in credit holds: a cheap test on a block's end before the credit rules run on
+        # each of its clauses. A table with credit rules of its own cannot know, and tests every block.
+        builtin = {r.name for r in RULES}
+        self.credit_hint = (
+            _CREDIT_HINT.search if all(r.name in builtin for r in self.credit_rules) else _ALWAYS.search
+        )
         self.section_labels = tuple(r for r in self.rules if r.kind == "section_label")
         # One pattern per class kind: the alternation of its rules (class tokens are tested per element).
         noise, credit, related = (
@@ -1041,6 +1052,8 @@ def _ends_sentence(text: str) -> bool:
 
 def _tail_credit(text: str, rules: RuleSet) -> str | None:
     """The credit that ends a caption line, when a strong credit rule matches its last clause whole."""
+    if not rules.credit_hint(text, max(0, len(text) - 145)):
+        return None
     for split in _TAIL_SPLIT.finditer(text):
         candidate = text[split.end() :].lstrip("—–- ")
         if len(candidate) < 3:
