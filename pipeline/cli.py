@@ -37,6 +37,17 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
         default="text",
         help="the summary as a readable line (text) or one JSON line",
     )
+    parser.add_argument(
+        "--progress-interval",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="off a terminal, a progress line this often while feeds are fetched (0: none; default 30)",
+    )
+    _verbosity_options(parser)
+
+
+def _verbosity_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and Beam's own messages")
 
@@ -54,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Options not listed here are passed to Apache Beam.",
     )
     _common_options(run)
+    report = commands.add_parser("report", help="charts and tables of OUTPUT in one self-contained HTML file")
+    report.add_argument("--output", metavar="DIR", default="output", help="the run output (default ./output)")
+    report.add_argument(
+        "--to", metavar="PATH.html", help="the HTML file (default OUTPUT/report.html; PNGs in <name>_files/)"
+    )
+    _verbosity_options(report)
     return parser
 
 
@@ -110,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, beam_args = parser.parse_known_args(argv)
     _configure_logging(args)
+    if args.command == "report":
+        return _report(parser, args, beam_args)
     from newsbeam.pipeline.config import ConfigError, load_config, resolve_feeds
 
     try:
@@ -121,10 +140,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return 2
 
-    from newsbeam.pipeline.runner import run_batch  # Beam's runners load slowly: only once the config is good
+    from newsbeam.pipeline.display import print_summary
+    from newsbeam.pipeline.progress import show_progress
+    from newsbeam.pipeline.runner import LOCAL_RUNNER_NAMES, run_batch  # slow: once the config is good
 
+    live = config.runner.lower() in LOCAL_RUNNER_NAMES and config.workers == 1  # stages in this process
     try:
-        summary = run_batch(config, feeds, beam_args)
+        with show_progress(
+            len(feeds),
+            mode=_progress_mode(args),
+            stream=sys.stderr,
+            interval=args.progress_interval,
+            live=live,
+            runner=config.runner,
+        ):
+            summary = run_batch(config, feeds, beam_args)
     except ConfigError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return 2
@@ -133,8 +163,30 @@ def main(argv: list[str] | None = None) -> int:
         first_line = str(exc).strip().split("\n", 1)[0]
         print(f"newsbeam: error: the run failed: {type(exc).__name__}: {first_line}", file=sys.stderr)
         return 1
+    print_summary(summary, log_format=args.log_format, quiet=args.quiet, out=sys.stdout)
+    return 0
+
+
+def _progress_mode(args: argparse.Namespace) -> str:
+    if args.quiet:
+        return "off"
+    if args.log_format == "json":
+        return "json"
+    return "bar" if sys.stderr.isatty() else "text"
+
+
+def _report(parser: argparse.ArgumentParser, args: argparse.Namespace, extra: list[str]) -> int:
+    if extra:
+        parser.error(f"report: unrecognized arguments: {' '.join(extra)}")
+    from newsbeam.pipeline.report import ReportError, build_report
+
+    try:
+        result = build_report(args.output, args.to)
+    except ReportError as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return 2
     if not args.quiet:
-        print(summary.json() if args.log_format == "json" else summary.text())
+        print(f"newsbeam report: wrote {result.html_path} (charts also as PNG files in {result.files_dir})")
     return 0
 
 

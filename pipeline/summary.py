@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.runners.runner import PipelineResult
 
+from newsbeam.pipeline.metrics import read_counters
 from newsbeam.transforms.sink import ARTICLES, ERRORS, FEEDS, CommitReport, open_output
 
 # Dead letters of these stages are entries that never became articles; fetch / parse ones are feeds.
@@ -40,6 +41,7 @@ class RunSummary:
     moved: dict[str, str] = field(default_factory=dict)  # feed URL -> where a permanent redirect points
     problems: dict[str, str] = field(default_factory=dict)  # feed URL -> why it failed or waits
     wall_seconds: float = 0.0
+    metrics: dict[str, int] = field(default_factory=dict)  # Beam counters, "stage/name" (pipeline/metrics.py)
 
     @property
     def items_per_second(self) -> float:
@@ -159,4 +161,5 @@ def summarise(report: CommitReport, result: PipelineResult | None, wall: float, 
         moved=moved,
         problems=problems,
         wall_seconds=wall,
+        metrics=read_counters(result),
     )

@@ -238,6 +238,8 @@ class _KeepSurvivorsFn(beam.DoFn):
         self._kept = Metrics.counter("dedup", "kept")
         self._duplicates = Metrics.counter("dedup", "exact_duplicates")
         self._written_before = Metrics.counter("dedup", "written_before")
+        self._near_duplicates = Metrics.counter("dedup", "near_duplicates")
+        self._stories = Metrics.counter("dedup", "stories")  # stories started by an article of this run
 
     def process(self, element: tuple[str, dict]) -> Iterable[Article]:
         article_id, groups = element
@@ -252,7 +254,10 @@ class _KeepSurvivorsFn(beam.DoFn):
             self._duplicates.inc(len(copies) - 1)
         if all(survivor == article_id for survivor, _ in verdicts):
             self._kept.inc()
-            yield _first(copies)
+            kept = _first(copies)
+            self._near_duplicates.inc(int(kept.duplicate_of is not None))
+            self._stories.inc(int(kept.story_id == kept.article_id))
+            yield kept
         else:
             self._duplicates.inc()
 

@@ -76,6 +76,7 @@ from requests.adapters import HTTPAdapter
 from requests.utils import requote_uri
 from urllib3.util.retry import Retry
 
+from newsbeam.transforms import progress
 from newsbeam.transforms.deadletters import DEAD_LETTERS
 from newsbeam.transforms.records import DeadLetter, FeedSpec, FeedState, FetchedFeed, truncate_raw
 
@@ -1030,6 +1031,7 @@ class _FetchLaneFn(beam.DoFn):
 
     def _outputs(self, attempt: _Attempt) -> Iterator[object]:
         fetched = attempt.fetched
+        progress.report(progress.FEEDS, 1, attempt.feed.url)
         yield fetched
         yield beam.pvalue.TaggedOutput(STATE, attempt.state)
         if fetched.skipped:
@@ -1040,6 +1042,7 @@ class _FetchLaneFn(beam.DoFn):
             self._bytes.inc(len(fetched.body or b""))
             return
         self._failed.inc()
+        Metrics.counter(self.stage, f"failed_{fetched.error_class}").inc()  # failures by reason
         self._dead.inc()
         log.info("fetch failed: %s: %s", attempt.feed.url, fetched.error)
         yield beam.pvalue.TaggedOutput(

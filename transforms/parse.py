@@ -38,6 +38,7 @@ import feedparser
 from apache_beam.metrics import Metrics
 from feedparser.exceptions import CharacterEncodingUnknown, ThingsNobodyCaresAboutButMe
 
+from newsbeam.transforms import progress
 from newsbeam.transforms.deadletters import DEAD_LETTERS, StageFn, StageOutput
 from newsbeam.transforms.records import DeadLetter, FetchedFeed, RawEntry, truncate_raw
 
@@ -537,6 +538,7 @@ class _ParseFn(StageFn):
             return
         yield from result.entries
         self._entries.inc(len(result.entries))
+        progress.report(progress.ENTRIES, len(result.entries), element.feed.url)
         if result.problems:
             self._malformed.inc()
             message = "; ".join(result.problems)

@@ -111,7 +111,8 @@ class _WriteFileFn(beam.DoFn):
     ) -> None:
         self._output, self._run_id, self._dataset = output, run_id, dataset
         self._schema, self._settings = schema, settings
-        self._rows = Metrics.counter("sink", f"{dataset.rsplit('/', 1)[-1]}_rows")
+        # articles_rows, ..., state_feeds_rows: feeds/ and _state/feeds counted apart
+        self._rows = Metrics.counter("sink", f"{dataset.replace('/', '_').lstrip('_')}_rows")
 
     def setup(self) -> None:
         self._fs, self._base = open_output(self._output)
