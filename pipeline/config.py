@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from newsbeam.pipeline.feedlist import FeedListError, read_feed_list
+from newsbeam.transforms.clean import CleanSettings, load_rules, parse_site_rules
 from newsbeam.transforms.dedup import DedupSettings
 from newsbeam.transforms.enrich import EnrichSettings, load_taxonomy
 from newsbeam.transforms.fetch import FetchSettings
@@ -38,6 +39,16 @@ class FeedEntry(BaseModel):
     name: str | None = None
     language: str | None = None
     region_hint: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    rules: dict[str, Any] | None = (
+        None  # extra cleaning rules: the shape of a `sites:` entry of boilerplate.yaml
+    )
+    fetch_full_text: bool = False  # fetch the article page when the item holds only a teaser
+
+    @field_validator("rules")
+    @classmethod
+    def _rules_are_valid(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        parse_site_rules(value, "rules")  # a ValueError naming the key inside `rules`
+        return value
 
 
 class Config(BaseModel):
@@ -50,6 +61,7 @@ class Config(BaseModel):
     workers: int = Field(default=1, ge=1)
     dask_address: str | None = None  # runner dask: a dask.distributed scheduler; None starts a local cluster
     fetch: FetchSettings = FetchSettings()
+    clean: CleanSettings = CleanSettings()
     dedup: DedupSettings = DedupSettings()
     enrich: EnrichSettings = EnrichSettings()
     sink: SinkSettings = SinkSettings()
@@ -125,7 +137,8 @@ def load_config(
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, str(config_path))) from None
-    return _check_taxonomy(config, base_dir, config_path), base_dir
+    config = _check_taxonomy(config, base_dir, config_path)
+    return _check_rules(config, base_dir, config_path), base_dir
 
 
 def _check_taxonomy(config: Config, base_dir: Path, source: Path) -> Config:
@@ -138,6 +151,19 @@ def _check_taxonomy(config: Config, base_dir: Path, source: Path) -> Config:
         load_taxonomy(config.enrich.taxonomy_path)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{source}: enrich.taxonomy_path: {exc}") from None
+    return config
+
+
+def _check_rules(config: Config, base_dir: Path, source: Path) -> Config:
+    """A relative rules path is relative to the config file; a bad rules file is a config error."""
+    path = config.clean.rules_path
+    if path and not Path(path).is_absolute():
+        clean = dataclasses.replace(config.clean, rules_path=str(base_dir / path))
+        config = config.model_copy(update={"clean": clean})
+    try:
+        load_rules(config.clean.rules_path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{source}: clean.rules_path: {exc}") from None
     return config
 
 
@@ -178,7 +204,18 @@ def resolve_feeds(config: Config, base_dir: Path) -> list[FeedSpec]:
             if not path.is_file():
                 raise ConfigError(f"{where}: feed file not found: {path}")
             url = str(path.resolve())
-        specs.setdefault(url, FeedSpec(url, entry.name, entry.language, entry.region_hint))
+        rules = parse_site_rules(entry.rules, f"{where}.rules") if entry.rules else None
+        specs.setdefault(
+            url,
+            FeedSpec(
+                url,
+                entry.name,
+                entry.language,
+                entry.region_hint,
+                rules=rules or None,
+                fetch_full_text=entry.fetch_full_text,
+            ),
+        )
     return list(specs.values())
 
 

@@ -1,6 +1,7 @@
 """The batch graph, built apart from running it: `build_pipeline(p, ...)` only wires transforms/ together.
 
 feeds -> FetchFeeds -> ParseEntries -> CleanArticles -> TagRegions -> Deduplicate -> WriteArticles
+             |             |  (-> FetchFullText, when a feed asks for full text)
              |             |               |              |              |  \\-> WriteIndex (_state)
              |             +---------------+--------------+--------------+----> WriteDeadLetters
              +-> CountFeedHealth -> WriteFeedHealth
@@ -21,6 +22,7 @@ from newsbeam.transforms.clean import CleanArticles
 from newsbeam.transforms.dedup import Deduplicate
 from newsbeam.transforms.enrich import TagRegions
 from newsbeam.transforms.fetch import FetchFeeds
+from newsbeam.transforms.fulltext import FetchFullText
 from newsbeam.transforms.health import CountFeedHealth
 from newsbeam.transforms.parse import ParseEntries
 from newsbeam.transforms.records import FeedSpec, FeedState
@@ -57,14 +59,18 @@ def build_pipeline(
     specs = p | "ListFeeds" >> beam.Create([(feed, run.feed_states.get(feed.url)) for feed in feeds])
     fetched = specs | "FetchFeeds" >> FetchFeeds(config.fetch)
     parsed = fetched.main | "ParseEntries" >> ParseEntries()
-    cleaned = parsed.main | "CleanArticles" >> CleanArticles()
+    entries, stage_letters = parsed.main, [fetched.dead_letters, parsed.dead_letters]
+    if any(feed.fetch_full_text for feed in feeds):
+        full = entries | "FetchFullText" >> FetchFullText(config.fetch, config.clean.teaser_max_words)
+        entries = full.main
+        stage_letters.append(full.dead_letters)
+    cleaned = entries | "CleanArticles" >> CleanArticles(config.clean)
     tagged = cleaned.main | "TagRegions" >> TagRegions(config.enrich)
     seen = p | "ReadLookbackIndex" >> ReadIndex(list(run.index_paths))
     deduped = tagged.main | "Deduplicate" >> Deduplicate(seen, run.started_at)
     health = fetched.main | "CountFeedHealth" >> CountFeedHealth(parsed.main, deduped.main, fetched.state)
     dead_letters = (
-        fetched.dead_letters,
-        parsed.dead_letters,
+        *stage_letters,
         cleaned.dead_letters,
         tagged.dead_letters,
         deduped.dead_letters,

@@ -13,21 +13,29 @@ that merely mentions "Read more" or AFP is never touched. The regexes further do
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
 import html
+import importlib.resources
+import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 import apache_beam as beam
 import ftfy
+import yaml
 from apache_beam.metrics import Metrics
 from lxml import etree
 
 from newsbeam.transforms.deadletters import DEAD_LETTERS, MAIN, ParDoWithOutputs, StageFn, StageOutput
 from newsbeam.transforms.dedup import canonical_url, make_article_id, registered_domain
-from newsbeam.transforms.records import Article, RawEntry, RelatedItem
+from newsbeam.transforms.records import Article, RawEntry, RelatedItem, RuleSpec, SiteRules
 
 # --------------------------------------------------------------------------------------------------------
 # The rule table
@@ -58,7 +66,10 @@ _AGENCY = (
     r"(?:AFP|Reuters|REUTERS|AP|The Associated Press|Associated Press|EPA(?:-EFE)?|EFE|Getty Images|Getty"
     r"|Anadolu(?: Agency)?|Xinhua|Bloomberg|SOPA Images|NurPhoto|Shutterstock|Alamy"
     r"|PA(?: Images| Wire| Media)?|ANP|DPA|dpa|Sipa(?: USA)?|AAP|Kyodo|Yonhap|TASS|Sputnik|WANA"
-    r"|ZUMA(?: Press| Wire)?|Zuma(?: Press)?|IANS|PTI|ANI|UPI|Pool|POOL)"
+    r"|ZUMA(?: Press| Wire)?|Zuma(?: Press)?|IANS|PTI|ANI|UPI|Pool|POOL"
+    # national agencies of other countries, as they sign photos
+    r"|ANSA|Ansa|NTB|Lusa|LUSA|MAP|APS|Bernama|BERNAMA|Antara|ANTARA|PAP|AGI|Prensa Latina|Télam"
+    r"|WAM|SPA|QNA|KUNA|IRNA|Tasnim|MENA|NAN|KNA|Flash90|FLASH90|Imago|IMAGO|Keystone|KEYSTONE)"
 )
 _PARTICLE = r"(?:de|da|di|del|van|von|der|al|el|bin|le|la)"
 _NAME_WORD = r"[A-Z][\w'’.\-]*+"
@@ -108,6 +119,19 @@ _JOURNALIST = (
     r"|Agence France-Presse|Bloomberg|agencies)"
 )
 _CREDIT_ROLE = r"(?:(?:Additional )?[Rr]eporting|[Ww]riting|[Ee]diting|[Cc]ompiled|[Pp]roduced|[Gg]raphics)"
+_PHOTO_WORD = (
+    r"(?:Photograph|Photographs|Photo|Photos|Picture|Pictures|Image|Images|Illustration|Photo illustration"
+    r"|Photo credit|Image credit|Credit|Credits|File|File photo|Foto|Fotos|Fotografía|Bild|Photographie)"
+)
+_CREDIT_PART = rf"(?:{_UPPER_NAME}|{_NAME})"
+# "Read also" and its kin, in the languages of the bundled samples and name lists
+_READ_ALSO = (
+    r"read more|also read|read also|read|see also|related(?: article| story)?|recommended|more"
+    r"|lee también|leé también|lea también|ver también|te puede interesar|le puede interesar"
+    r"|leia também|leia mais|veja também|lire aussi|à lire aussi|a lire aussi|voir aussi"
+    r"|lesen sie auch|mehr zum thema|siehe auch|leggi anche"
+)
+_JOB = r"(?:reporter|correspondent|writer|contributor|editor|journalist|staff writer|staff reporter)"
 
 
 def _rule(name: str, kind: str, max_len: int, pattern: str) -> Rule:
@@ -117,9 +141,14 @@ def _rule(name: str, kind: str, max_len: int, pattern: str) -> Rule:
 # fmt: off
 RULES: tuple[Rule, ...] = (
     # -- credits ----------------------------------------------------------------------------------------
+    # (a byline with a job title first: "Jane Doe/Staff Reporter" is not a "Name/Agency" credit)
+    _rule("byline_role", "boilerplate", 120,
+          rf"(?:{_NAMES} ?(?:/|,|-|–|—|\|)? ?)?(?:{_TITLE_WORD} ){{0,2}}(?i:{_JOB})"
+          rf"(?: ?[,|·•] ?{_TITLE_WORD}(?: {_TITLE_WORD}){{0,2}})?"),
     _rule("credit_prefixed", "credit", 140,
-          r"(?:Photograph|Photographs|Photo|Photos|Picture|Pictures|Image|Images|Illustration"
-          r"|Photo illustration|Photo credit|Image credit|Credit|Credits) ?: ?(?P<credit>\S.{0,118}?)\.?"),
+          rf"[(\[]?©? ?{_PHOTO_WORD} ?: ?(?P<credit>[^\s()\[\]].{{0,118}}?)\.?[)\]]?\.?"),
+    _rule("credit_copyright_sign", "credit", 120,
+          r"\(?©\s*(?!\d{4}\b)(?!(?i:all rights|copyright))(?P<credit>[^\s©()][^©()]{1,89}?)\.?\)?"),
     _rule("credit_image_source", "credit", 140, r"Image source, (?P<credit>\S.{0,118}?)\.?"),
     _rule("credit_photo_by", "credit", 140,
           r"\(?(?:Photo|Photograph|Picture|Image|Photos|Pictures)(?: and video)? by"
@@ -128,19 +157,31 @@ RULES: tuple[Rule, ...] = (
           rf"(?P<credit>(?:{_UPPER_NAME}|{_NAME}) ?/ ?{_AGENCY}(?: ?/ ?{_AGENCY})*(?: via {_AGENCY})?"
           rf"|{_UPPER_NAME} ?/ ?{_UPPER_NAME}(?: via {_AGENCY})?"
           rf"|{_AGENCY} ?/ ?{_NAME}(?: via {_AGENCY})?)"),
+    _rule("credit_name_slash_name", "credit", 120,
+          rf"[(\[]?(?P<credit>{_CREDIT_PART} ?/ ?{_CREDIT_PART}(?: ?/ ?{_CREDIT_PART})*(?: via {_AGENCY})?)"
+          r"[)\]]?\.?"),
+    _rule("credit_photo_suffix", "credit", 80,
+          rf"(?P<credit>{_NAME_WORD}(?: {_NAME_WORD}){{0,3}} (?:Photo|Photos|Picture|Pictures)"
+          rf"(?: by {_NAME})?)"),
     _rule("credit_bare_agency", "credit", 60, rf"(?P<credit>{_AGENCY}(?: via {_AGENCY})?)"),
     # -- teaser blocks ----------------------------------------------------------------------------------
     _rule("related_more_from", "related_heading", 80,
-          r"(?i:more from) (?P<section>[A-Z][\w'’&\-]*+(?: [\w'’&\-]++){0,4}) ?:?"),
+          r"(?i:more from|más noticias de|mais notícias de|plus d'actualités|mehr aus|altre notizie di)"
+          r" (?P<section>[A-ZÀ-Þ][\w'’&\-]*+(?: [\w'’&\-]++){0,4}) ?:?"),
     _rule("related_heading", "related_heading", 40,
-          r"(?i:related(?: (?:stories|articles|content|coverage|topics|news|links|reading|posts|videos"
+          r"(?i:related(?: (?:stories|articles|content|coverage|news|links|reading|posts|videos"
           r"|internet links))?|read more|more on this (?:story|topic)|more stories|more news"
           r"|most (?:read|popular|viewed|shared|watched)|you (?:may|might) also (?:like|be interested in)"
           r"|recommended(?: for you| stories| reading)?|top stories|also read|read also|read next|see also"
-          r"|further reading|editor['’]s picks|trending(?: now)?|what to read next) ?:?"),
+          r"|further reading|editor['’]s picks|trending(?: now)?|what to read next|popular(?: now)?"
+          r"|mehr zum thema|lesen sie auch|das könnte sie auch interessieren|lire aussi|à lire aussi"
+          r"|a lire aussi|sur le même sujet|lee también|leé también|ver también|te puede interesar"
+          r"|noticias relacionadas|leia também|veja também|notícias relacionadas|leggi anche) ?:?"),
+    _rule("tag_heading", "tag_heading", 40,
+          r"(?i:related topics|topics|tags|explore more on these topics|more on these topics|keywords"
+          r"|themen|sujets|temas|etiquetas|tópicos|argomenti) ?:?"),
     _rule("related_link", "related_link", 240,
-          r"(?i:read more|also read|read also|see also|related(?: article| story)?|recommended) ?: ?"
-          r"(?P<title>\S.{2,200})"),
+          rf"(?i:{_READ_ALSO}) ?: ?(?P<title>\S.{{2,200}})"),
     # -- boilerplate ------------------------------------------------------------------------------------
     _rule("advertisement", "boilerplate", 60,
           r"(?i:advertisement|advertising|ad|sponsored(?: content)?|paid (?:content|post|partner content)"
@@ -148,22 +189,38 @@ RULES: tuple[Rule, ...] = (
           r"|continue reading the main story|scroll to continue(?: with content)?"
           r"|advertisement ?[·•\-] ?scroll to continue)"),
     _rule("supported_by", "boilerplate", 20, r"(?i:supported by)"),
-    _rule("share_prompt", "boilerplate", 200, rf"{_SHARE_TOKEN}(?:(?: ?[|,/•·:] ?| ){_SHARE_TOKEN})*"),
+    _rule("share_prompt", "boilerplate", 200,
+          rf"{_SHARE_TOKEN}(?: Count| \d[\d,.]*[kK]?)?(?:(?: ?[|,/•·:] ?| ){_SHARE_TOKEN}(?: Count)?)*"),
+    _rule("share_prompt_phrase", "boilerplate", 80,
+          r"(?i:(?:kindly |please )?share (?:this|the|our) (?:story|article|post|page|news)"
+          r"(?: on \w+| with .{1,30})?"
+          r"|social sharing|share this|compart(?:ir|e|a|ilhe)(?: (?:en|no|esta|este|la) .{1,30})?"
+          r"|partilh(?:e|ar)(?: esta notícia| este artigo| nas redes)?|partager(?: sur \w+| cet article)?"
+          r"|(?:artikel |beitrag )?teilen|condividi(?: su \w+)?)[.!]?"),
     _rule("newsletter_prompt", "boilerplate", 400,
           r"(?:Sign up|Sign-up|Subscribe|Get|Join)\b[^.!?]{0,120}?"
           r"\b(?i:newsletters?|e-?mails?|alerts|briefing|inbox)\b.{0,150}"
-          r"|(?i:newsletters?(?: sign-?up)?|sign up|subscribe(?: now| here| today)?)[.!]?"
+          r"|(?i:(?:(?:daily|weekly|free|morning|evening|our|the) )?newsletters?(?: sign-?up)?|sign up"
+          r"|subscribe(?: now| here| today)?)[.!]?"
+          r"|[^.!?]{0,200}[.!?:] (?:Sign up|Subscribe)\b[^.]{0,150}?"
+          r"\b(?i:newsletters?|inbox|e-?mails?)\b.{0,80}"
           r"|Privacy Notice: Newsletters may contain .{0,300}"),
     _rule("app_prompt", "boilerplate", 200,
           r"(?:Download|Get|Install)(?: the| our)?(?: free)?(?: [\w&'’\-]++){0,3} (?i:apps?)\b.{0,120}"
           r"|(?i:open in app)"),
     _rule("follow_prompt", "boilerplate", 200,
-          rf"(?:(?:Click|Tap) here to )?(?:Follow|Join)"
+          rf"(?:For (?:more|the latest)[^,.]{{0,60}}, |You can also |Also )?(?:(?:Click|Tap) here to )?"
+          rf"(?:[Ff]ollow|[Jj]oin)"
           rf" (?:us|our [\w \-]{{1,40}}|{_TITLE_WORD}(?: {_TITLE_WORD}){{0,3}})"
           rf" on {_PLATFORM}(?:(?:,| and| or| &) {_PLATFORM})*(?: (?:for|to get) [^.]{{0,80}})?[.!]?"),
     _rule("channel_prompt", "boilerplate", 200,
-          r"(?:(?:Click|Tap) here to )?(?:Join|Follow|Subscribe to) (?:our|the)(?: [\w\-]++){0,4}"
-          r" (?:WhatsApp|Telegram) (?:channel|group|community)\b.{0,120}"),
+          rf"(?:Be the first to know[.!] )?(?:(?:Click|Tap) here to )?(?:Join|Follow|Subscribe to)"
+          rf" (?:our|the|{_TITLE_WORD}(?: {_TITLE_WORD}){{0,3}})(?: [\w\-]++){{0,4}}"
+          r" (?:WhatsApp|Telegram|Viber|Signal) (?:channel|group|community)\b.{0,120}"),
+    _rule("follow_prompt_i18n", "boilerplate", 120,
+          r"(?i:s[ií]guenos|seguinos|siga-nos|sigam-nos|suivez-nous|folgen sie uns|seguici)"
+          r" (?:en|no|na|sur|auf|su)"
+          r" .{1,60}"),
     _rule("click_here", "boilerplate", 170, r"(?:Click|Tap) here\b.{0,150}"),
     _rule("cookie_notice", "boilerplate", 500,
           r"(?:We|This (?:site|website)|Our (?:site|website)s?) uses? cookies\b.{0,400}"
@@ -172,13 +229,16 @@ RULES: tuple[Rule, ...] = (
     _rule("comment_count", "boilerplate", 40,
           r"\d[\d,.]*[kK]? (?i:comments?|replies|responses)"
           r"|(?i:(?:view|show|read|jump to|leave a|add a|post a)(?: the)? comments?)(?: \(\d+\))?"
-          r"|(?i:comments?)(?: \(\d+\)| \d+)?"),
+          r"|(?i:comments?)(?: \(\d+\)| \d+)?|(?i:(?:comments? (?:are )?)?closed)"),
     _rule("listen_prompt", "boilerplate", 60,
           r"(?i:listen to (?:this )?(?:article|story)|\d+ min(?:ute)?s? read|reading time:? \d+ min(?:ute)?s?"
-          r"|continue reading|read the full (?:story|article))(?: ?[.…»›→]+| \.\.\.)?"),
+          r"|continue reading|read the full (?:story|article)(?: (?:on|at|in) .{1,60})?"
+          r"|watch(?: the)? video|play video|watch live)(?: ?[:\-–]? ?\d{1,2}:\d{2})?"
+          r"(?: ?[.…»›→]+| \.\.\.)?"),
     _rule("caption_label", "boilerplate", 420, r"(?:Image|Media|Video) caption, .{0,400}"),
     _rule("byline", "boilerplate", 200,
-          rf"By {_NAMES}(?:(?:,| in| for| \||,? [-–—])"
+          rf"(?:By|BY|Text by:?|Words by:?|Por|POR|Von|VON|Par|PAR|Di|di) {_NAMES}"
+          rf"(?:(?:,| in| for| \||,? [-–—])"
           rf" {_TITLE_WORD}(?:,? (?:{_TITLE_WORD}|{_BYLINE_WORD})){{0,6}})?(?: ?[|·•,] ?{_STAMP})?"),
     _rule("dateline", "boilerplate", 120, rf"{_STAMP}(?: ?[|·•,;] ?{_STAMP})*"),
     _rule("signoff_reporting", "boilerplate", 300,
@@ -196,9 +256,15 @@ RULES: tuple[Rule, ...] = (
     _rule("coverage_prompt", "boilerplate", 260,
           r"(?:Follow|Find more of|Read more of|See more of|More of|Read|Find|See)"
           r" [A-Z][\w'’ .\-]{0,40} coverage\b[^.]{0,120}? (?:at|on|here)\b.{0,150}"),
-    _rule("standards_notice", "boilerplate", 160,
-          r"Our Standards: The Thomson Reuters Trust Principles\.?.{0,40}"),
-    _rule("url_only", "boilerplate", 300, r"(?:https?://|www\.)\S+"),
+    _rule("standards_notice", "boilerplate", 160, r"Our Standards: .{1,140}"),
+    _rule("disclaimer", "boilerplate", 500, r"(?i:disclaimer) ?: ?.{1,480}"),
+    _rule("tag_line", "boilerplate", 240,
+          r"(?i:tags?|topics?|keywords?|filed under|categories|themen|temas|etiquetas|sujets)"
+          r" ?: ?[^.!?]{1,200}"),
+    _rule("more_news_at", "boilerplate", 100,
+          r"(?i:más noticias en|mais notícias em|plus d'infos sur|more news (?:at|on)) .{1,60}"),
+    _rule("story_end", "boilerplate", 12, r"(?i:\(?end(?:s|item)?\)?|-30-|###)"),
+    _rule("url_only", "boilerplate", 300, r"(?:https?://|www\.)\S+|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"),
     _rule("separator", "boilerplate", 200, r"(?:[_\-–—=*~•·#]++ ?)++"),
     _rule("copyright", "boilerplate", 170,
           r"(?:©|\([cC]\)|Copyright) ?(?:\d{4}(?:[-–]\d{4})?)?.{0,150}|(?i:all rights reserved)\.?"),
@@ -222,16 +288,203 @@ RULES: tuple[Rule, ...] = (
 )
 # fmt: on
 
-_BLOCK_KINDS = frozenset({"credit", "related_heading", "related_link", "boilerplate"})
-_BLOCK_RULES = tuple(rule for rule in RULES if rule.kind in _BLOCK_KINDS)
-_CREDIT_RULES = tuple(rule for rule in RULES if rule.kind == "credit")
-_BLOCK_RULES_MAX_LEN = max(rule.max_len for rule in _BLOCK_RULES)
-# (max_len, fullmatch, rule) triples: the classifier's inner loop runs once per rule per short block.
-_BLOCK_MATCHERS = tuple((rule.max_len, rule.pattern.fullmatch, rule) for rule in _BLOCK_RULES)
-_SECTION_LABEL = next(rule for rule in RULES if rule.kind == "section_label")
-_NOISE_CLASS = next(rule.pattern for rule in RULES if rule.kind == "noise_class")
-_CREDIT_CLASS = next(rule.pattern for rule in RULES if rule.kind == "credit_class")
-_RELATED_CLASS = next(rule.pattern for rule in RULES if rule.kind == "related_class")
+_BLOCK_KINDS = frozenset({"keep", "credit", "related_heading", "tag_heading", "related_link", "boilerplate"})
+_CLASS_KINDS = ("noise_class", "credit_class", "related_class")
+KINDS = (
+    "keep",
+    "credit",
+    "related_heading",
+    "tag_heading",
+    "related_link",
+    "boilerplate",
+    "section_label",
+    *_CLASS_KINDS,
+)
+# The named groups a rule of each kind may use (all optional): what the block gives to the Extract.
+RULES_FILE = "boilerplate.yaml"  # bundled in newsbeam.configs: the default of clean.rules_path
+_GROUPS = {"credit": {"credit"}, "related_heading": {"section"}, "related_link": {"title"}}
+_GROUPS["section_label"] = {"section"}
+_DEFAULT_MAX_LEN = {
+    "keep": 2000,
+    "boilerplate": 300,
+    "credit": 140,
+    "related_heading": 80,
+    "related_link": 240,
+}
+_DEFAULT_MAX_LEN["tag_heading"] = 40
+_DEFAULT_MAX_LEN |= {"section_label": 40, "noise_class": 100, "credit_class": 100, "related_class": 100}
+
+
+# Every built-in credit holds one of these (credit rules are at most 140 characters long).
+_CREDIT_HINT = re.compile(r"[/©(\[]|Photo|Foto|Picture|Image|Illustration|File|Credit|Bild")
+_ALWAYS = re.compile("")
+
+
+class RuleSet:
+    """A compiled rule table: the built-in RULES, plus the rules of a rules file (`load_rules`), plus a
+    site's or a feed's own (`for_source`, `with_rules`). Added rules are tried before the ones they
+    extend, so a site rule can claim a block a general rule would treat otherwise; `keep` rules are tried
+    first of all (a block they match is narrative, whatever else matches it).
+
+    Immutable once built; derived sets are cached, so asking for the same site again costs a dict lookup.
+    """
+
+    def __init__(self, rules: Iterable[Rule], sites: dict[str, SiteRules] | None = None) -> None:
+        self.rules = tuple(rules)
+        self.sites = dict(sites or {})
+        blocks = [r for r in self.rules if r.kind == "keep"] + [
+            r for r in self.rules if r.kind in _BLOCK_KINDS and r.kind != "keep"
+        ]
+        # (max_len, fullmatch, rule) triples: the classifier's inner loop runs once per rule per short block.
+        self.block_matchers = tuple((r.max_len, r.pattern.fullmatch, r) for r in blocks)
+        self.block_max_len = max((r.max_len for r in blocks), default=0)
+        self.credit_rules = tuple(r for r in self.rules if r.kind == "credit")
+        # What every built-in credit holds: a cheap test on a block's end before the credit rules run on
+        # each of its clauses. A table with credit rules of its own cannot know, and tests every block.
+        builtin = {r.name for r in RULES}
+        self.credit_hint = (
+            _CREDIT_HINT.search if all(r.name in builtin for r in self.credit_rules) else _ALWAYS.search
+        )
+        self.section_labels = tuple(r for r in self.rules if r.kind == "section_label")
+        # One pattern per class kind: the alternation of its rules (class tokens are tested per element).
+        noise, credit, related = (
+            re.compile("|".join(f"(?:{r.pattern.pattern})" for r in self.rules if r.kind == kind) or "(?!)")
+            for kind in _CLASS_KINDS
+        )
+        self.noise_class, self.credit_class, self.related_class = (
+            noise.fullmatch,
+            credit.fullmatch,
+            related.fullmatch,
+        )
+        self._derived: dict[object, RuleSet] = {}
+
+    def with_rules(self, extra: SiteRules | None) -> RuleSet:
+        """This table with `extra`'s rules in front and its disabled rules taken out."""
+        if not extra:
+            return self
+        derived = self._derived.get(extra)
+        if derived is None:
+            disabled = set(extra.disable)
+            added = tuple(compile_rule(spec) for spec in extra.add)
+            kept = tuple(rule for rule in self.rules if rule.name not in disabled)
+            derived = self._derived[extra] = RuleSet(added + kept, self.sites)
+        return derived
+
+    def for_source(self, source: str | None) -> RuleSet:
+        """The table for one site: its `sites:` entry (keyed by registered domain) applied, if it has one."""
+        site = self.sites.get(source) if source else None
+        return self.with_rules(site) if site else self
+
+    def __repr__(self) -> str:
+        return f"RuleSet({len(self.rules)} rules, {len(self.sites)} sites)"
+
+
+BUILTIN_RULES = RuleSet(RULES)
+
+
+def compile_rule(spec: RuleSpec) -> Rule:
+    return Rule(spec.name, spec.kind, re.compile(spec.pattern), spec.max_len)
+
+
+def parse_site_rules(doc: object, where: str) -> SiteRules:
+    """A rules section of a rules file or a feed list, validated: raises ValueError naming the key.
+
+    Shape: `{<kind>: [pattern | {pattern, max_len, name}], disable: [rule name, ...]}`, e.g.
+    `{"boilerplate": ["Listen to the .{1,40} podcast.*"], "disable": ["section_label"]}`.
+    """
+    if doc is None:
+        return SiteRules()
+    if not isinstance(doc, dict):
+        raise ValueError(f"{where}: expected a mapping of rule kinds to lists, not {type(doc).__name__}")
+    added: list[RuleSpec] = []
+    disable: tuple[str, ...] = ()
+    for kind, items in doc.items():
+        key = f"{where}.{kind}"
+        if kind != "disable" and kind not in KINDS:
+            raise ValueError(f"{key}: unknown key (expected one of: {', '.join(KINDS)}, disable)")
+        if not isinstance(items, list):
+            raise ValueError(f"{key}: expected a list")
+        if kind == "disable":
+            if not all(isinstance(name, str) and name for name in items):
+                raise ValueError(f"{key}: expected a list of rule names")
+            disable = tuple(items)
+            continue
+        for i, item in enumerate(items):
+            added.append(_parse_rule(item, str(kind), f"{key}[{i}]"))
+    return SiteRules(tuple(added), disable)
+
+
+def _parse_rule(item: object, kind: str, where: str) -> RuleSpec:
+    if isinstance(item, str):
+        item = {"pattern": item}
+    if not isinstance(item, dict):
+        raise ValueError(f"{where}: expected a pattern or a mapping with `pattern`")
+    unknown = set(item) - {"pattern", "max_len", "name"}
+    if unknown:
+        raise ValueError(f"{where}.{sorted(unknown)[0]}: unknown key (expected pattern, max_len, name)")
+    pattern, max_len = item.get("pattern"), item.get("max_len", _DEFAULT_MAX_LEN[kind])
+    if not isinstance(pattern, str) or not pattern:
+        raise ValueError(f"{where}.pattern: expected a non-empty regular expression")
+    if not isinstance(max_len, int) or isinstance(max_len, bool) or not 0 < max_len <= 5000:
+        raise ValueError(f"{where}.max_len: expected a whole number from 1 to 5000")
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{where}.pattern: not a valid regular expression ({exc})") from None
+    extra_groups = set(compiled.groupindex) - _GROUPS.get(kind, set())
+    if extra_groups:
+        allowed = ", ".join(sorted(_GROUPS.get(kind, ()))) or "none"
+        raise ValueError(
+            f"{where}.pattern: named group {sorted(extra_groups)[0]!r} not used by {kind} ({allowed})"
+        )
+    if compiled.fullmatch(""):
+        raise ValueError(f"{where}.pattern: matches the empty string")
+    return RuleSpec(str(item.get("name") or where), kind, pattern, max_len)
+
+
+def _read_package_text(name: str) -> str:
+    return importlib.resources.files("newsbeam.configs").joinpath(name).read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=8)
+def load_rules(path: str | None = None) -> RuleSet:
+    """The built-in rules plus a rules file (default: the bundled configs/boilerplate.yaml), validated.
+
+    Raises ValueError naming the key: `boilerplate.yaml: sites.example.com.credit[0].pattern: not a valid
+    regular expression (...)`. One table per worker process (cached by path).
+    """
+    where = "boilerplate.yaml" if path is None else str(path)
+    text = _read_package_text(RULES_FILE) if path is None else Path(path).read_text(encoding="utf-8")
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    doc = {} if doc is None else doc
+    if not isinstance(doc, dict):
+        raise ValueError(f"{where}: expected a mapping with `rules` and / or `sites`")
+    unknown = set(doc) - {"rules", "sites"}
+    if unknown:
+        raise ValueError(f"{where}: {sorted(unknown)[0]}: unknown key (expected rules, sites)")
+    general = parse_site_rules(doc.get("rules"), f"{where}: rules")
+    sites_doc = doc.get("sites") or {}
+    if not isinstance(sites_doc, dict):
+        raise ValueError(f"{where}: sites: expected a mapping of domains to rules")
+    sites = {}
+    for domain, section in sites_doc.items():
+        if not isinstance(domain, str) or not _DOMAIN.fullmatch(domain):
+            raise ValueError(f"{where}: sites.{domain}: expected a lower-case domain such as example.co.uk")
+        sites[domain] = parse_site_rules(section, f"{where}: sites.{domain}")
+    known = {rule.name for rule in RULES} | {spec.name for spec in general.add}
+    for name, section in [("rules", general), *((f"sites.{d}", s) for d, s in sites.items())]:
+        unknown_names = [
+            n for n in section.disable if n not in known and n not in {s.name for s in section.add}
+        ]
+        if unknown_names:
+            raise ValueError(f"{where}: {name}.disable: no rule named {unknown_names[0]!r}")
+    return RuleSet(BUILTIN_RULES.with_rules(general).rules, sites)
+
+
+_DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9.\-]*[a-z0-9])?\.[a-z0-9\-]+")
 
 # --------------------------------------------------------------------------------------------------------
 # Markup and layout (structure, not content rules)
@@ -257,6 +510,22 @@ _CREDIT_SLASH = re.compile(r"\s*/\s*")
 _CAPTION_SPLIT = re.compile(r"(?:[.!?:;|–—]\s+|\s+(?=\())")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _HEADLINE_END = (".", "!", "?", ":", ";", ",", '"', "”", "’", "'", "»", "…")
+# How a paragraph of running text ends (after quotes are straightened), in the scripts of the samples.
+_SENTENCE_END = (".", "!", "?", "…", '"', "'", "»", ")", "]", ":", ";", "。", "！", "？", "।", "۔", "؟")
+# A caption's credit follows a sentence end, a dash, or opens a bracket / a copyright sign.
+_TAIL_SPLIT = re.compile(r"[.!?]\s+|\s+[—–-]\s*|\s+(?=[(\[©])")
+_WEAK_CREDITS = frozenset({"credit_bare_agency"})  # "... said on Monday. (AFP)" is a sign-off, not a caption
+_CAPTION_MAX_LEN = 300
+# The link a truncated teaser ends with, after its ellipsis: the ellipsis stays, it says the text is cut.
+_TEASER_LINK = re.compile(
+    r"(?:(?<=…)|(?<=\.\.\.))\s*(?:\[(?:…|\.\.\.)\]\s*)?"
+    r"(?i:read more|continue reading|read the full (?:story|article)|more|weiterlesen|lire la suite|leer más)"
+    r"\W{0,3}$"
+)
+_HEADER_MAX_LEN = 200
+_FOOTER_MAX_LEN = 80
+# A trailing label in any language: one to four capitalised words ("Wirtschaft", "US & Canada").
+_LABEL = re.compile(r"[A-ZÀ-ÞĀ-Ž][\w'’\-]*(?: (?:&|and|[A-ZÀ-ÞĀ-Ž][\w'’\-]*)){0,3}")
 
 # Entities are decoded beforehand (ftfy's "auto" would skip any text holding a "<"); full-width forms stay
 # as CJK text uses them.
@@ -303,6 +572,7 @@ def _mojibake_hints() -> tuple[re.Pattern[str], ...]:
 
 
 _MOJIBAKE_HINTS = _mojibake_hints()
+_LOST_RIGHT_QUOTE = re.compile("â€(?=[\\s,.;:!?]|$)")
 _MAX_PASSES = 6  # fixpoint bound: real text settles in one or two passes; only adversarial input needs it
 
 _SKIP_TAGS = frozenset(
@@ -457,6 +727,9 @@ def _clean_pass(text: str) -> tuple[str, bool]:
         # cp1251) and whose ASCII replacements can make no new hint: a hint that finds nothing here finds
         # nothing next time.
         if any(hint.search(text) for hint in _MOJIBAKE_HINTS):
+            # '”' is E2 80 9D; read as cp1252 it is "â€" plus an undefined byte that many tools drop, and
+            # ftfy then takes the space after it for a lost 0xA0 ("†"). Put the byte back first.
+            text = _LOST_RIGHT_QUOTE.sub("â€\x9d", text)
             fixed = ftfy.fix_text(text, _FTFY_CONFIG)
             repaired = fixed != text
             text = fixed
@@ -494,7 +767,7 @@ def _compare_key(text: str) -> str:
 # --------------------------------------------------------------------------------------------------------
 # extract
 # --------------------------------------------------------------------------------------------------------
-def extract(markup: str | None, *, title: str | None = None) -> Extract:
+def extract(markup: str | None, *, title: str | None = None, rules: RuleSet | None = None) -> Extract:
     """Split one item's content into its narrative paragraphs and the page chrome around them.
 
     `extract("<figure><figcaption>JOHN DOE/ AFP</figcaption></figure><p>Talks ended.</p>"
@@ -510,8 +783,9 @@ def extract(markup: str | None, *, title: str | None = None) -> Extract:
     if _ESCAPED_HTML.search(markup) and not _TAG_ON_ONE_LINE.search(markup):
         # A CMS escaped its HTML once more than the feed format needed; read it as the HTML it is.
         markup = html.unescape(markup)
-    blocks = _html_blocks(markup) if _TAG_ON_ONE_LINE.search(markup) else _text_blocks(markup)
-    return _sort_blocks(list(blocks), title)
+    rules = rules or BUILTIN_RULES
+    blocks = _html_blocks(markup, rules) if _TAG_ON_ONE_LINE.search(markup) else _text_blocks(markup)
+    return _sort_blocks(list(blocks), title, rules)
 
 
 def _text_blocks(text: str) -> Iterator[_Block]:
@@ -552,7 +826,7 @@ def _parse_html(markup: str) -> etree._Element | None:
 _NOISE, _CREDIT_ELEMENT, _TEASER_ELEMENT = 1, 2, 4
 
 
-def _element_role(attrib: etree._Attrib) -> int:
+def _element_role(attrib: etree._Attrib, rules: RuleSet) -> int:
     """What an element's attributes say it is: noise, a credit, a teaser container (bit flags)."""
     if "hidden" in attrib or attrib.get("aria-hidden") == "true":
         return _NOISE
@@ -564,16 +838,16 @@ def _element_role(attrib: etree._Attrib) -> int:
         return 0
     role = 0
     for token in " ".join(name for name in names if name).lower().split():
-        if _NOISE_CLASS.fullmatch(token):
+        if rules.noise_class(token):
             return _NOISE
-        if _CREDIT_CLASS.fullmatch(token):
+        if rules.credit_class(token):
             role |= _CREDIT_ELEMENT
-        elif _RELATED_CLASS.fullmatch(token):
+        elif rules.related_class(token):
             role |= _TEASER_ELEMENT
     return role
 
 
-def _html_blocks(markup: str) -> list[_Block]:
+def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
     """Blocks of an HTML fragment, in document order, walked without recursion (any nesting depth)."""
     try:
         root = _parse_html(markup)
@@ -607,7 +881,7 @@ def _html_blocks(markup: str) -> list[_Block]:
         tag = el.tag
         if event == "start":
             attrib = el.attrib
-            role = _element_role(attrib) if attrib else 0
+            role = _element_role(attrib, rules) if attrib else 0
             if not isinstance(tag, str) or tag in _SKIP_TAGS or role & _NOISE:
                 walker.skip_subtree()
                 stack.append(-1)
@@ -656,13 +930,14 @@ def _html_blocks(markup: str) -> list[_Block]:
     return blocks
 
 
-def _classify(text: str) -> tuple[Rule, re.Match[str]] | None:
+def _classify(text: str, rules: RuleSet) -> tuple[Rule, re.Match[str]] | None:
+    """The first rule that matches the whole block, or None (narrative; a `keep` rule also says so)."""
     size = len(text)
-    if size > _BLOCK_RULES_MAX_LEN:
+    if size > rules.block_max_len:
         return None
-    for max_len, fullmatch, rule in _BLOCK_MATCHERS:
+    for max_len, fullmatch, rule in rules.block_matchers:
         if size <= max_len and (match := fullmatch(text)):
-            return rule, match
+            return None if rule.kind == "keep" else (rule, match)
     return None
 
 
@@ -677,13 +952,13 @@ def _normalise_credit(text: str) -> str:
     return text
 
 
-def _caption_credit(block: _Block) -> str | None:
+def _caption_credit(block: _Block, rules: RuleSet) -> str | None:
     """The credit inside a figure caption: the whole caption or its last clause ("... Photo: X/AFP")."""
     text = block.text
     starts = [0, *(m.end() for m in _CAPTION_SPLIT.finditer(text))]
     for start in starts:
         candidate = text[start:]
-        for rule in _CREDIT_RULES:
+        for rule in rules.credit_rules:
             match = rule.pattern.fullmatch(candidate) if len(candidate) <= rule.max_len else None
             if match:
                 return _normalise_credit(_group(match, "credit") or candidate)
@@ -711,7 +986,7 @@ def _teaser_items(blocks: list[_Block]) -> list[RelatedItem]:
     return related
 
 
-def _sort_blocks(blocks: list[_Block], title: str | None) -> Extract:
+def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Extract:
     body: list[str] = []
     credits: list[str] = []
     related: list[RelatedItem] = []
@@ -726,20 +1001,24 @@ def _sort_blocks(blocks: list[_Block], title: str | None) -> Extract:
             start = i - 1
             while i < n and blocks[i].teaser:
                 i += 1
-            section = _teaser_container(blocks[start:i], related) or section
+            section = _teaser_container(blocks[start:i], related, rules) or section
             continue
         if block.caption:
-            credit = _caption_credit(block)
+            credit = _caption_credit(block, rules)
             if credit:
                 credits.append(credit)
             continue
-        found = _classify(block.text)
+        found = _classify(block.text, rules)
         if found is None:
             if first_body and title_key and _compare_key(block.text) == title_key:
                 first_body = False
                 continue
             first_body = False
-            body.append(block.text)
+            credit = _tail_credit(block.text, rules) if len(block.text) <= _CAPTION_MAX_LEN else None
+            if credit:  # a photo caption outside any figure: "Smoke rises over Rafah. (AFP/Jane Doe)"
+                credits.append(credit)
+            else:
+                body.append(block.text)
             continue
         rule, match = found
         if rule.kind == "credit":
@@ -748,26 +1027,94 @@ def _sort_blocks(blocks: list[_Block], title: str | None) -> Extract:
             related.append(RelatedItem(_group(match, "title") or block.text, block.link))
         elif rule.kind == "related_heading":
             section = section or _group(match, "section")
-            i = _consume_teasers(blocks, i, related)
+            i = _consume_teasers(blocks, i, related, rules)
+        elif rule.kind == "tag_heading":
+            i = _consume_tags(blocks, i)
         # boilerplate: dropped
+    if title_key:
+        _drop_header(body)
+    footer_label = _drop_footer(body, rules)
+    section = section or footer_label
+    if body and (teaser_link := _TEASER_LINK.search(body[-1])):  # "... repairs… Read more"
+        body[-1] = body[-1][: teaser_link.start()]
     while body:  # a loop, so that extract(extract(x).body) strips nothing more
-        label = (
-            _SECTION_LABEL.pattern.fullmatch(body[-1]) if len(body[-1]) <= _SECTION_LABEL.max_len else None
-        )
+        label = _section_label(body[-1], rules)
         if label is None:
             break
         body.pop()
-        section = section or label.group("section")
+        section = section or label
     return Extract(tuple(body), _unique(credits), _unique(related), section)
 
 
-def _teaser_container(blocks: list[_Block], related: list[RelatedItem]) -> str | None:
+def _ends_sentence(text: str) -> bool:
+    return text.endswith(_SENTENCE_END)
+
+
+def _tail_credit(text: str, rules: RuleSet) -> str | None:
+    """The credit that ends a caption line, when a strong credit rule matches its last clause whole."""
+    if not rules.credit_hint(text, max(0, len(text) - 145)):
+        return None
+    for split in _TAIL_SPLIT.finditer(text):
+        candidate = text[split.end() :].lstrip("—–- ")
+        if len(candidate) < 3:
+            continue
+        for rule in rules.credit_rules:
+            if rule.name in _WEAK_CREDITS or len(candidate) > rule.max_len:
+                continue
+            match = rule.pattern.fullmatch(candidate)
+            if match:
+                return _normalise_credit(_group(match, "credit") or candidate)
+    return None
+
+
+def _drop_header(body: list[str]) -> None:
+    """Drop the page header left before the first sentence: kicker, standfirst, byline and date lines
+    (none of which ends like a sentence). The headline itself is known, so this runs only with a title."""
+    first = next((i for i, p in enumerate(body) if _ends_sentence(p)), 0)
+    if first and all(len(p) <= _HEADER_MAX_LEN for p in body[:first]):
+        del body[:first]
+
+
+def _drop_footer(body: list[str], rules: RuleSet) -> str | None:
+    """Drop the page footer left after the last sentence (tag lists, labels, prompts that do not end like a
+    sentence); returns the section its last line names, if it is a label. A last sentence ending with ":"
+    introduces what follows (a list), which then stays."""
+    last = next((i for i in range(len(body) - 1, -1, -1) if _ends_sentence(body[i])), None)
+    if last is None or last == len(body) - 1 or body[last].endswith(":"):
+        return None
+    tail = body[last + 1 :]
+    if any(len(p) > _FOOTER_MAX_LEN for p in tail):
+        return None
+    del body[last + 1 :]
+    label = tail[-1]
+    return _section_label(label, rules) or (label if _LABEL.fullmatch(label) else None)
+
+
+def _consume_tags(blocks: list[_Block], i: int) -> int:
+    """Skip the topic tags that follow a tag heading: short lines that do not end like a sentence."""
+    n = len(blocks)
+    while (
+        i < n and not blocks[i].caption and len(blocks[i].text) <= 40 and not _ends_sentence(blocks[i].text)
+    ):
+        i += 1
+    return i
+
+
+def _section_label(text: str, rules: RuleSet) -> str | None:
+    """The section a trailing label names, or None when `text` is not a section label."""
+    for rule in rules.section_labels:
+        if len(text) <= rule.max_len and (match := rule.pattern.fullmatch(text)):
+            return _group(match, "section") or text
+    return None
+
+
+def _teaser_container(blocks: list[_Block], related: list[RelatedItem], rules: RuleSet) -> str | None:
     """A run of blocks inside a teaser container: list items and headings are teasers, the rest is their
     teaser text. Returns the section named by a "More from X" heading, if any."""
     section = None
     members: list[_Block] = []
     for block in blocks:
-        found = _classify(block.text)
+        found = _classify(block.text, rules)
         if found and found[0].kind == "related_heading":
             section = section or _group(found[1], "section")
         elif block.item >= 0:
@@ -778,7 +1125,7 @@ def _teaser_container(blocks: list[_Block], related: list[RelatedItem]) -> str |
     return section
 
 
-def _consume_teasers(blocks: list[_Block], i: int, related: list[RelatedItem]) -> int:
+def _consume_teasers(blocks: list[_Block], i: int, related: list[RelatedItem], rules: RuleSet) -> int:
     """Take the teaser list that follows a related heading at blocks[i]; return the index after it."""
     n = len(blocks)
     members: list[_Block] = []
@@ -796,7 +1143,7 @@ def _consume_teasers(blocks: list[_Block], i: int, related: list[RelatedItem]) -
         return i
     # No list: a run of headline-like lines ("Related\n\nHeadline one\n\nHeadline two").
     while i < n and not blocks[i].caption and _looks_like_headline(blocks[i].text):
-        if _classify(blocks[i].text) is not None:
+        if _classify(blocks[i].text, rules) is not None:
             break
         related.append(RelatedItem(blocks[i].text, blocks[i].link))
         i += 1
@@ -812,27 +1159,57 @@ def _unique(values: Iterable[_T]) -> tuple[_T, ...]:
 # --------------------------------------------------------------------------------------------------------
 
 
-def build_article(entry: RawEntry) -> Article:
+@dataclass(frozen=True, slots=True)
+class CleanSettings:
+    """The cleaner's settings: the `clean` section of the pipeline config."""
+
+    rules_path: str | None = None  # a rules file (see configs/boilerplate.yaml); None: the bundled one
+    # Cross-item evidence: a paragraph found under at least `repeat_min_items` articles of one source in
+    # a run, and under at least `repeat_min_share` of that source's articles, is page chrome and is removed
+    # from all of them. 0 switches the pass off.
+    repeat_min_items: int = 3
+    repeat_min_share: float = 0.3
+    # fetch_full_text feeds: an item whose cleaned text is shorter than this (in words), or ends with an
+    # ellipsis or a "Read more" link, is a teaser; its page is fetched and its main text extracted.
+    teaser_max_words: int = 120
+
+    def __post_init__(self) -> None:
+        if self.repeat_min_items != 0 and self.repeat_min_items < 2:
+            raise ValueError(
+                f"CleanSettings.repeat_min_items must be 0 (off) or at least 2, got {self.repeat_min_items}"
+            )
+        if not 0.0 <= self.repeat_min_share <= 1.0:
+            raise ValueError(
+                f"CleanSettings.repeat_min_share must be from 0 to 1, got {self.repeat_min_share}"
+            )
+        if self.teaser_max_words < 0:
+            raise ValueError(f"CleanSettings.teaser_max_words must be >= 0, got {self.teaser_max_words}")
+
+
+def build_article(entry: RawEntry, rules: RuleSet | None = None) -> Article:
     """A feed entry as a clean Article, with its canonical URL and stable id; tags and stories come later.
 
     The body comes from the richest field (content:encoded / Atom content, else the description); the
     description is kept as `summary` only when it says something the body does not already start with.
+    `rules` (default: the built-in ones) are narrowed to the item's source and its feed's own rules.
     """
     title = clean_inline(entry.title)
-    main = extract(entry.content_html or entry.summary_html, title=title)
+    url = canonical_url(entry.link)
+    source = registered_domain(url) if url else registered_domain(entry.feed.url)
+    rules = (rules or BUILTIN_RULES).for_source(source).with_rules(entry.feed.rules)
+    main = extract(entry.content_html or entry.summary_html, title=title, rules=rules)
     summary = None
     if entry.content_html and entry.summary_html:
-        summary = extract(entry.summary_html, title=title).body or None
+        summary = extract(entry.summary_html, title=title, rules=rules).body or None
         if summary and _compare_key(main.body).startswith(_compare_key(summary).rstrip(".… ")):
             summary = None
     if not title and not main.paragraphs:
         raise ValueError("empty item: no title and no text left after cleaning")
-    url = canonical_url(entry.link)
     article_id = make_article_id(url, entry.guid, entry.feed.url, title, main.body)
     return Article(
         article_id=article_id,
         url=url,
-        source=registered_domain(url) if url else registered_domain(entry.feed.url),
+        source=source,
         feed_url=entry.feed.url,
         title=title,
         body=main.body,
@@ -851,22 +1228,117 @@ def build_article(entry: RawEntry) -> Article:
     )
 
 
+# Cross-item evidence: paragraphs that repeat under many articles of one source.
+
+
+def paragraph_key(paragraph: str) -> bytes:
+    """What two copies of one paragraph share: its words, case-folded ("Share this!" ~ "share this")."""
+    words = " ".join(_WORDS.findall(paragraph.casefold()))
+    return hashlib.blake2b(words.encode("utf-8"), digest_size=8).digest()
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def _source_of(article: Article) -> str:
+    return article.source or article.feed_url
+
+
+def _paragraph_keys(article: Article) -> tuple[str, tuple[str, frozenset[bytes]]]:
+    keys = frozenset(paragraph_key(p) for p in article.body.split("\n\n") if p)
+    return _source_of(article), (article.article_id, keys)
+
+
+class RepeatedParagraphs(beam.CombineFn):
+    """Per source: (article_id, paragraph keys) of each article -> the keys found under at least
+    `min_items` distinct articles and `min_share` of them. Counted per article id, so one article that
+    several feeds of the source carry counts once."""
+
+    def __init__(self, min_items: int, min_share: float) -> None:
+        self._min_items = min_items
+        self._min_share = min_share
+
+    def create_accumulator(self) -> dict[str, frozenset[bytes]]:
+        return {}
+
+    def add_input(self, accumulator, element):
+        article_id, keys = element
+        accumulator[article_id] = accumulator.get(article_id, frozenset()) | keys
+        return accumulator
+
+    def merge_accumulators(self, accumulators):
+        merged: dict[str, frozenset[bytes]] = {}
+        for accumulator in accumulators:
+            for article_id, keys in accumulator.items():
+                merged[article_id] = merged.get(article_id, frozenset()) | keys
+        return merged
+
+    def extract_output(self, accumulator) -> frozenset[bytes]:
+        return repeated_keys(accumulator.values(), self._min_items, self._min_share)
+
+
+def repeated_keys(articles: Iterable[frozenset[bytes]], min_items: int, min_share: float) -> frozenset[bytes]:
+    """The paragraph keys found in at least max(min_items, min_share x articles) of `articles`."""
+    counts: Counter[bytes] = Counter()
+    total = 0
+    for keys in articles:
+        counts.update(keys)
+        total += 1
+    threshold = max(min_items, math.ceil(min_share * total))
+    if not min_items or total < threshold:
+        return frozenset()
+    return frozenset(key for key, count in counts.items() if count >= threshold)
+
+
+def drop_repeated(article: Article, repeated: frozenset[bytes]) -> Article:
+    """The article without the paragraphs whose key is in `repeated`; unchanged if none, or if nothing
+    would be left (then the "chrome" is the article itself, e.g. one story in many copies)."""
+    paragraphs = article.body.split("\n\n") if article.body else []
+    kept = [p for p in paragraphs if paragraph_key(p) not in repeated]
+    if len(kept) == len(paragraphs) or not kept:
+        return article
+    body = "\n\n".join(kept)
+    article_id = make_article_id(article.url, article.guid, article.feed_url, article.title, body)
+    story_id = article_id if article.story_id == article.article_id else article.story_id
+    return dataclasses.replace(article, body=body, article_id=article_id, story_id=story_id)
+
+
 class _CleanEntryFn(StageFn):
     stage = "clean"
 
-    def __init__(self) -> None:
+    def __init__(self, rules_path: str | None = None) -> None:
         super().__init__()
+        self._rules_path = rules_path
+        self._rules: RuleSet | None = None
         self._cleaned = Metrics.counter("clean", "cleaned")
         self._no_body = Metrics.counter("clean", "title_only")
+
+    def setup(self) -> None:
+        self._rules = load_rules(self._rules_path)  # one table per worker process (cached by path)
 
     def describe(self, entry: RawEntry) -> tuple[str | None, str | None]:
         return entry.feed.url, entry.ref
 
     def handle(self, entry: RawEntry) -> Iterator[Article]:
-        article = build_article(entry)
+        article = build_article(entry, self._rules or load_rules(self._rules_path))
         self._cleaned.inc()
         if not article.body:
             self._no_body.inc()
+        yield article
+
+
+class _DropRepeatedFn(beam.DoFn):
+    def __init__(self) -> None:
+        super().__init__()
+        self._changed = Metrics.counter("clean", "repeated_chrome_removed")
+
+    def process(self, article: Article, repeated: dict[str, frozenset[bytes]]):
+        keys = repeated.get(_source_of(article))
+        if keys:
+            cleaned = drop_repeated(article, keys)
+            if cleaned is not article:
+                self._changed.inc()
+                article = cleaned
         yield article
 
 
@@ -874,10 +1346,35 @@ class _CleanEntryFn(StageFn):
 class CleanArticles(beam.PTransform):
     """PCollection[RawEntry] -> StageOutput(main=PCollection[Article], dead_letters=PCollection[DeadLetter]).
 
+    Each item is cleaned on its own (`build_article` with the rules of `settings.rules_path`, its site's
+    and its feed's); then, unless `settings.repeat_min_items` is 0, paragraphs repeated under many
+    articles of one source in this run (`RepeatedParagraphs`, a CombinePerKey by source, handed back as a
+    side input) are removed from every article of that source.
+
     Counters (namespace "clean"): cleaned, title_only (items whose feed gives a headline and no text),
-    dead_letters.
+    repeated_chrome_removed (articles that lost repeated paragraphs), dead_letters.
     """
 
+    def __init__(self, settings: CleanSettings | None = None, label: str | None = None) -> None:
+        super().__init__(label)
+        self._settings = settings or CleanSettings()
+
     def expand(self, entries: beam.PCollection) -> StageOutput:
-        results = entries | "CleanEach" >> ParDoWithOutputs(_CleanEntryFn(), DEAD_LETTERS)
-        return StageOutput(main=results[MAIN], dead_letters=results[DEAD_LETTERS])
+        settings = self._settings
+        load_rules(settings.rules_path)  # a bad rules file fails here, before any work, naming the key
+        results = entries | "CleanEach" >> ParDoWithOutputs(_CleanEntryFn(settings.rules_path), DEAD_LETTERS)
+        articles = results[MAIN]
+        if settings.repeat_min_items:
+            repeated = (
+                articles
+                | "ParagraphKeys" >> beam.Map(_paragraph_keys)
+                | "FindRepeated"
+                >> beam.CombinePerKey(
+                    RepeatedParagraphs(settings.repeat_min_items, settings.repeat_min_share)
+                )
+                | "KeepSourcesWithRepeats" >> beam.Filter(lambda kv: bool(kv[1]))
+            )
+            articles = articles | "DropRepeated" >> beam.ParDo(
+                _DropRepeatedFn(), beam.pvalue.AsDict(repeated)
+            )
+        return StageOutput(main=articles, dead_letters=results[DEAD_LETTERS])

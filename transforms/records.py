@@ -20,6 +20,28 @@ RAW_PAYLOAD_LIMIT = 4096  # characters of the failing input kept in a dead lette
 
 
 @dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """One cleaning rule from a rules file or a feed list (see transforms/clean.py for the kinds)."""
+
+    name: str
+    kind: str
+    pattern: str  # a Python regular expression, matched against a whole normalised block
+    max_len: int
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRules:
+    """Cleaning rules for one site or feed: rules tried before the general ones, and general rules
+    switched off by name. Tuples, so that a FeedSpec holding one stays hashable."""
+
+    add: tuple[RuleSpec, ...] = ()
+    disable: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.add or self.disable)
+
+
+@dataclass(frozen=True, slots=True)
 class FeedSpec:
     """One feed to poll: an http(s) URL or an absolute local path, with optional hints."""
 
@@ -27,6 +49,8 @@ class FeedSpec:
     name: str | None = None
     language: str | None = None
     region_hint: str | None = None  # ISO 3166-1 alpha-2 code, a fallback prior for the tagger
+    rules: SiteRules | None = None  # extra cleaning rules for this feed's items
+    fetch_full_text: bool = False  # fetch the article page when the item holds only a teaser
 
 
 @dataclass(frozen=True, slots=True)
