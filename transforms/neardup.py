@@ -58,6 +58,14 @@ _WORD_BYTE[np.frombuffer(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0
 _WORD_BYTE[128:] = True
 
 
+def shingle_source(title: str, summary: str | None, body: str) -> str:
+    """The text near-duplicate detection compares: the body (else the summary, else the title).
+
+    The headline is left out on purpose: syndicated copies are retitled more often than rewritten.
+    """
+    return body or summary or title
+
+
 class Sketch(NamedTuple):
     """What near-duplicate detection keeps of a text (and what the look-back index stores)."""
 
