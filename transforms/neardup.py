@@ -24,7 +24,6 @@ in two signatures estimates the Jaccard similarity of the two shingle sets, as c
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -74,31 +73,6 @@ class Sketch(NamedTuple):
     facts: np.ndarray  # sorted distinct uint64 hashes of the text's names and figures
 
 
-_TOKEN = re.compile(r"\w+")
-_SENTENCE_END = frozenset('.!?:;"\u201c\u201d\u00ab\u00bb(\n')
-
-
-def fact_words(text: str) -> str:
-    """The names and figures of a text, space-separated: capitalised words inside a sentence and tokens
-    with a digit. Two reports of different events in the same house style share their wording, not
-    these; a lightly edited copy keeps most of them.
-
-    >>> fact_words("Rescuers in Chile found 12 people. The quake hit Valparaiso on Monday.")
-    'Chile 12 Valparaiso Monday'
-    """
-    found = []
-    previous = 0
-    for match in _TOKEN.finditer(text):
-        token, start = match.group(), match.start()
-        before = text[previous:start].strip()
-        gap_has_newline = "\n" in text[previous:start]
-        previous = match.end()
-        inside_sentence = start and not gap_has_newline and before[-1:] not in _SENTENCE_END
-        if any(c.isdigit() for c in token) or (token[0].isupper() and inside_sentence):
-            found.append(token)
-    return " ".join(found)
-
-
 def _mix(x: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser: spreads every input bit over the whole 64-bit word."""
     x = x ^ (x >> _U64(30))
@@ -108,11 +82,26 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> _U64(31))
 
 
-def _normalise(text: str) -> bytes:
-    """Case-folded, NFKC-normalised UTF-8 (NFKC only when the text needs it: most news is ASCII)."""
+def _utf8(text: str) -> bytes:
+    """NFKC-normalised UTF-8 (NFKC only when the text needs it: most news is ASCII). Case is folded
+    later, on the bytes, so that capitals can still be seen."""
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    return text.casefold().encode("utf-8")
+    return text.encode("utf-8")
+
+
+# Case folding on bytes: ASCII A-Z, and the Latin-1 capitals (C3 80..9E but 97, the multiplication sign)
+_LOWER = np.arange(256, dtype=np.uint8)
+_LOWER[65:91] += 32
+_LATIN1_CAPITAL = np.zeros(256, dtype=bool)
+_LATIN1_CAPITAL[0x80:0x9F] = True
+_LATIN1_CAPITAL[0x97] = False
+_DIGIT = np.zeros(256, dtype=bool)
+_DIGIT[48:58] = True
+# bytes after which a capital starts a sentence rather than names something: . ! ? : ; " ( and the line
+# break; the closing byte of the curly quotes and guillemets is checked with its lead bytes
+_SENTENCE_END = np.zeros(256, dtype=bool)
+_SENTENCE_END[np.frombuffer(b'.!?:;"(\n', np.uint8)] = True
 
 
 def _word_mask(data: np.ndarray) -> np.ndarray:
@@ -131,26 +120,80 @@ def _word_mask(data: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _words(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(word hashes, document index of each word) for a batch of texts, in text order."""
-    encoded = [_normalise(t) for t in texts]
-    data = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)  # "\n" is not a word byte: no word spans texts
+class _Scan(NamedTuple):
+    hashes: np.ndarray  # uint64 per word, of its case-folded bytes
+    document: np.ndarray  # index of the text each word is in
+    fact: np.ndarray  # bool per word: a name (capitalised inside a sentence) or a figure (has a digit)
+    starts: np.ndarray  # byte offsets of the words in `data`
+    ends: np.ndarray
+    data: np.ndarray  # the texts' UTF-8 bytes joined by line breaks
+
+
+def _scan(texts: Sequence[str]) -> _Scan:
+    """Every word of a batch of texts, hashed, with its text and whether it is a fact: one numpy pass."""
+    encoded = [_utf8(t) for t in texts]
+    data = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)  # "\n" is no word byte: no word spans texts
+    nothing = np.empty(0, np.intp)
     if data.size == 0:
-        return np.empty(0, _U64), np.empty(0, np.intp)
+        return _Scan(np.empty(0, _U64), nothing, np.empty(0, bool), nothing, nothing, data)
+    folded = _LOWER[data]
+    if data.size > 1:
+        lead = np.flatnonzero(data[:-1] == 0xC3)
+        lead = lead[_LATIN1_CAPITAL[data[lead + 1]]]
+        folded[lead + 1] += 32
+    else:
+        lead = nothing
     positions = np.flatnonzero(_word_mask(data))
     if positions.size == 0:
-        return np.empty(0, _U64), np.empty(0, np.intp)
+        return _Scan(np.empty(0, _U64), nothing, np.empty(0, bool), nothing, nothing, data)
     first = np.empty(positions.size, dtype=bool)
     first[0] = True
     first[1:] = np.diff(positions) != 1
-    starts = np.flatnonzero(first)
-    lengths = np.diff(np.append(starts, positions.size))
-    within = np.arange(positions.size) - np.repeat(starts, lengths)
-    weighted = (data[positions].astype(_U64) + _U64(1)) * _BYTE_POSITION[within & 63]
-    hashes = _mix(np.add.reduceat(weighted, starts))
+    starts_at = np.flatnonzero(first)
+    lengths = np.diff(np.append(starts_at, positions.size))
+    within = np.arange(positions.size) - np.repeat(starts_at, lengths)
+    weighted = (folded[positions].astype(_U64) + _U64(1)) * _BYTE_POSITION[within & 63]
+    hashes = _mix(np.add.reduceat(weighted, starts_at))
+    starts = positions[starts_at]
+    ends = positions[starts_at + lengths - 1] + 1
     text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
-    document = np.searchsorted(text_starts, positions[starts], side="right") - 1
-    return hashes, document
+    document = np.searchsorted(text_starts, starts, side="right") - 1
+    # facts: a digit anywhere in the word, or a capital first letter not at a sentence start
+    figure = np.add.reduceat(_DIGIT[data[positions]].astype(np.int32), starts_at) > 0
+    capital = (data[starts] >= 65) & (data[starts] <= 90)
+    if lead.size:
+        latin = np.zeros(data.size, dtype=bool)
+        latin[lead] = True
+        capital |= latin[starts]
+    # the last byte before each word that is not a space, looking back at most three bytes (a word
+    # opening the batch, or after three spaces, counts as opening a sentence)
+    previous = starts - 1
+    for _ in range(2):
+        previous = np.where((previous >= 0) & (data[np.maximum(previous, 0)] == 32), previous - 1, previous)
+    before = data[np.maximum(previous, 0)]
+    opening = _SENTENCE_END[before] | (previous < 0) | (before == 32)
+    # curly quotes (E2 80 9C / 9D) and guillemets (C2 AB / BB): their last byte, checked with the lead
+    curly = ((before == 0x9C) | (before == 0x9D)) & (data[np.maximum(previous - 2, 0)] == 0xE2)
+    guillemet = ((before == 0xAB) | (before == 0xBB)) & (data[np.maximum(previous - 1, 0)] == 0xC2)
+    opening |= (curly | guillemet) & (previous >= 2)
+    fact = figure | (capital & ~opening)
+    return _Scan(hashes, document, fact, starts, ends, data)
+
+
+def fact_words(text: str) -> str:
+    """The words of a text that near-duplicate detection checks besides its wording, space-separated:
+    names (capitalised inside a sentence; Latin capitals only) and figures (words with a digit). Two
+    reports of different events in one house style share their wording, not these; a lightly edited
+    copy keeps most of them.
+
+    >>> fact_words('Rescuers in Chile found 12 people. The quake hit Valparaíso on Monday, "Élan" 6.4 km.')
+    'Chile 12 Valparaíso Monday 6 4'
+    """
+    scan = _scan([text])
+    raw = scan.data.tobytes()
+    return " ".join(
+        raw[s:e].decode("utf-8") for s, e, f in zip(scan.starts, scan.ends, scan.fact, strict=True) if f
+    )
 
 
 def sketches(
@@ -162,47 +205,31 @@ def sketches(
 ) -> list[Sketch]:
     """A Sketch per text: its signature and shingle count (an empty signature for a text shorter than
     `min_words` words) and its fact hashes."""
-    fact_hashes = _fact_hashes(texts)
-    return [
-        Sketch(sig, size, facts)
-        for (sig, size), facts in zip(
-            _signatures(texts, num_perm=num_perm, shingle_words=shingle_words, min_words=min_words),
-            fact_hashes,
-            strict=True,
-        )
-    ]
-
-
-def _fact_hashes(texts: Sequence[str]) -> list[np.ndarray]:
-    hashes, document = _words([fact_words(t) for t in texts])
-    out = []
-    bounds = np.searchsorted(document, np.arange(len(texts) + 1))
-    for i in range(len(texts)):
-        out.append(np.unique(hashes[bounds[i] : bounds[i + 1]]))
-    return out
-
-
-def _signatures(
-    texts: Sequence[str], *, num_perm: int, shingle_words: int, min_words: int
-) -> list[tuple[np.ndarray, int]]:
     if num_perm < 8 or num_perm & (num_perm - 1) or num_perm > 1024:
         raise ValueError(f"num_perm must be a power of 2 between 8 and 1024, got {num_perm}")
     if not 1 <= shingle_words <= len(_WORD_POSITION):
         raise ValueError(f"shingle_words must be between 1 and {len(_WORD_POSITION)}, got {shingle_words}")
-    if len(texts) > _BATCH:
-        return [
-            pair
-            for start in range(0, len(texts), _BATCH)
-            for pair in _signatures(
-                texts[start : start + _BATCH],
-                num_perm=num_perm,
-                shingle_words=shingle_words,
-                min_words=min_words,
-            )
-        ]
-    n = len(texts)
+    out: list[Sketch] = []
+    for start in range(0, len(texts), _BATCH):
+        batch = texts[start : start + _BATCH]
+        scan = _scan(batch)
+        signatures = _signatures(scan, len(batch), num_perm, shingle_words, min_words)
+        facts = _per_document(scan.hashes[scan.fact], scan.document[scan.fact], len(batch))
+        out += [Sketch(sig, size, f) for (sig, size), f in zip(signatures, facts, strict=True)]
+    return out
+
+
+def _per_document(hashes: np.ndarray, document: np.ndarray, n: int) -> list[np.ndarray]:
+    """The sorted distinct hashes of each document (document indexes ascending, as _scan gives them)."""
+    bounds = np.searchsorted(document, np.arange(n + 1))
+    return [np.unique(hashes[bounds[i] : bounds[i + 1]]) for i in range(n)]
+
+
+def _signatures(
+    scan: _Scan, n: int, num_perm: int, shingle_words: int, min_words: int
+) -> list[tuple[np.ndarray, int]]:
     empty = np.empty(0, dtype=np.uint32)
-    words, document = _words(texts)
+    words, document = scan.hashes, scan.document
     counts = np.bincount(document, minlength=n)
     k = shingle_words
     count = words.size - k + 1
