@@ -130,8 +130,12 @@ def _settings(args: argparse.Namespace) -> DedupSettings:
         changes["near_duplicate_threshold"] = args.threshold
     if args.fact_overlap is not None:
         changes["near_duplicate_fact_overlap"] = args.fact_overlap
+    stories = settings.stories
     if args.story_threshold is not None:
-        changes["stories"] = dataclasses.replace(settings.stories, threshold=args.story_threshold)
+        stories = dataclasses.replace(stories, threshold=args.story_threshold)
+    if args.no_evidence:
+        stories = dataclasses.replace(stories, require_country_overlap=False, require_place_overlap=False)
+    changes["stories"] = stories
     return dataclasses.replace(settings, **changes)
 
 
@@ -163,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, help="near_duplicate_threshold")
     parser.add_argument("--fact-overlap", type=float, help="near_duplicate_fact_overlap")
     parser.add_argument("--story-threshold", type=float, help="stories.threshold")
+    parser.add_argument(
+        "--no-evidence", action="store_true", help="stories on text alone: no country / place checks"
+    )
     parser.add_argument("--sweep", action="store_true", help="grid over the thresholds on the dev split")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
