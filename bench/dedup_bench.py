@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import subprocess
 import sys
 import time
@@ -134,14 +135,14 @@ def run_baseline(n: int) -> dict:
     """datasketch, one MinHash per article updated shingle by shingle, and a MinHashLSH."""
     from datasketch import MinHash, MinHashLSH
 
-    from newsbeam.transforms.neardup import SHINGLE_WORDS, _normalise
+    from newsbeam.transforms.neardup import SHINGLE_WORDS
 
     rows = list(articles(n))
     t0 = time.process_time()
     lsh = MinHashLSH(threshold=0.5, num_perm=128)
     found = 0
     for article_id, _, body, _, _ in rows:
-        words = _normalise(body).decode().split()
+        words = re.findall(r"\w+", body.casefold())
         m = MinHash(num_perm=128)
         for i in range(len(words) - SHINGLE_WORDS + 1):
             m.update(" ".join(words[i : i + SHINGLE_WORDS]).encode())
@@ -160,7 +161,7 @@ def run_baseline(n: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.dedup_bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 30_000, 100_000])
     parser.add_argument(
         "--baseline", type=int, default=5_000, help="articles for the datasketch baseline (0: skip)"
     )
