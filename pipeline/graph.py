@@ -2,7 +2,8 @@
 
 feeds -> FetchFeeds -> ParseEntries -> CleanArticles -> TagRegions -> Deduplicate -> WriteArticles
              |             |  (-> FetchFullText, when a feed asks for full text)
-             |             |               |              |              |  \\-> WriteIndex (_state)
+             |             |               |              |              |  \\-> WriteIndex, WriteSketches
+             |             |               |              |              |      (_state: keys, sketches)
              |             +---------------+--------------+--------------+----> WriteDeadLetters
              +-> CountFeedHealth -> WriteFeedHealth
              +-> WriteFeedState (_state: validators, failures)
@@ -28,11 +29,13 @@ from newsbeam.transforms.parse import ParseEntries
 from newsbeam.transforms.records import FeedSpec, FeedState
 from newsbeam.transforms.sink import (
     ReadIndex,
+    ReadSketches,
     WriteArticles,
     WriteDeadLetters,
     WriteFeedHealth,
     WriteFeedState,
     WriteIndex,
+    WriteSketches,
 )
 
 
@@ -43,6 +46,7 @@ class RunContext:
     run_id: str
     started_at: dt.datetime
     index_paths: tuple[str, ...] = ()
+    sketch_paths: tuple[str, ...] = ()  # near-duplicate signatures and story terms of earlier runs
     feed_states: Mapping[str, FeedState] = field(default_factory=dict)  # by feed URL, from earlier runs
 
 
@@ -67,7 +71,8 @@ def build_pipeline(
     cleaned = entries | "CleanArticles" >> CleanArticles(config.clean)
     tagged = cleaned.main | "TagRegions" >> TagRegions(config.enrich)
     seen = p | "ReadLookbackIndex" >> ReadIndex(list(run.index_paths))
-    deduped = tagged.main | "Deduplicate" >> Deduplicate(seen, run.started_at)
+    earlier = p | "ReadLookbackSketches" >> ReadSketches(list(run.sketch_paths))
+    deduped = tagged.main | "Deduplicate" >> Deduplicate(seen, run.started_at, config.dedup, earlier)
     health = fetched.main | "CountFeedHealth" >> CountFeedHealth(parsed.main, deduped.main, fetched.state)
     dead_letters = (
         *stage_letters,
@@ -82,6 +87,7 @@ def build_pipeline(
         health | "WriteFeedHealth" >> WriteFeedHealth(output, run_id, sink),
         dead_letters | "WriteDeadLetters" >> WriteDeadLetters(output, run_id, sink),
         deduped.index | "WriteIndex" >> WriteIndex(output, run_id, sink),
+        deduped.sketches | "WriteSketches" >> WriteSketches(output, run_id, sink),
         fetched.state | "WriteFeedState" >> WriteFeedState(output, run_id, sink),
     ) | "AllWrittenFiles" >> beam.Flatten()
     return PipelineOutputs(deduped.main, health, dead_letters, written)

@@ -18,6 +18,7 @@ from newsbeam.pipeline.graph import RunContext, build_pipeline
 from newsbeam.pipeline.summary import RunSummary, summarise
 from newsbeam.transforms.records import FeedSpec
 from newsbeam.transforms.sink import (
+    SKETCHES,
     commit_run,
     compact_feed_states,
     discard_run,
@@ -108,9 +109,19 @@ def run_batch(config: Config, feeds: list[FeedSpec], beam_args: list[str]) -> Ru
         now = dt.datetime.now(dt.UTC)
         since = (now - dt.timedelta(days=config.dedup.lookback_days)).date()
         run = RunContext(
-            new_run_id(now), now, tuple(index_files(config.output, since)), read_feed_states(config.output)
+            new_run_id(now),
+            now,
+            tuple(index_files(config.output, since)),
+            tuple(index_files(config.output, since, SKETCHES)),
+            read_feed_states(config.output),
         )
-        log.info("run %s: %d feeds, %d look-back index files", run.run_id, len(feeds), len(run.index_paths))
+        log.info(
+            "run %s: %d feeds, %d look-back index files, %d sketch files",
+            run.run_id,
+            len(feeds),
+            len(run.index_paths),
+            len(run.sketch_paths),
+        )
         pipeline = beam.Pipeline(runner=make_runner(config.runner), options=options)
         build_pipeline(pipeline, config, feeds, run)
         try:

@@ -36,6 +36,9 @@ class RunSummary:
     near_duplicates_linked: int
     stories: int
     dead_letters: dict[str, int] = field(default_factory=dict)
+    # which identity matched the copies dropped (url / guid / text), and near-duplicates dropped
+    # (dedup.drop_near_duplicates); from Beam's metrics, empty when the runner reports none
+    duplicates_by_reason: dict[str, int] = field(default_factory=dict)
     failed_feeds: tuple[str, ...] = ()  # fetched and failed this run
     backing_off: tuple[str, ...] = ()  # not fetched: failing, waiting for their next try
     moved: dict[str, str] = field(default_factory=dict)  # feed URL -> where a permanent redirect points
@@ -139,8 +142,20 @@ def summarise(report: CommitReport, result: PipelineResult | None, wall: float, 
     written = articles.num_rows if articles is not None else 0
     dead = dict(Counter(errors["stage"].to_pylist())) if errors is not None else {}
     lost_in_stages = sum(n for stage, n in dead.items() if stage in _ENTRY_STAGES)
-    counted = [_counter(result, "dedup", n) for n in ("exact_duplicates", "written_before")]
+    counted = [
+        _counter(result, "dedup", n)
+        for n in ("exact_duplicates", "written_before", "near_duplicates_dropped")
+    ]
     duplicates = sum(counted) if None not in counted else max(entries - written - lost_in_stages, 0)
+    reasons = {
+        reason: _counter(result, "dedup", name)
+        for reason, name in (
+            ("exact-url", "dropped_url"),
+            ("guid", "dropped_guid"),
+            ("text", "dropped_text"),
+            ("near-text", "near_duplicates_dropped"),
+        )
+    }
     return RunSummary(
         run_id=report.run_id,
         feeds=feeds,
@@ -156,6 +171,7 @@ def summarise(report: CommitReport, result: PipelineResult | None, wall: float, 
         else 0,
         stories=pc.count_distinct(articles["story_id"]).as_py() if articles is not None else 0,
         dead_letters=dead,
+        duplicates_by_reason={reason: n for reason, n in reasons.items() if n},
         failed_feeds=tuple(failed),
         backing_off=tuple(backing_off),
         moved=moved,

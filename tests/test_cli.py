@@ -381,3 +381,25 @@ def test_a_failing_feed_backs_off_and_a_moved_feed_is_reported(httpserver, tmp_p
         .fetchone()
     )
     assert errors == (1,)  # backing off is not a new failure: no second dead letter
+
+
+def test_the_syndicated_copy_is_linked_and_stories_are_counted(sample_run):
+    rows = articles_duckdb(sample_run["output"])
+    by_title = {r["title"]: r for r in rows}
+    # configs/samples/MANIFEST.md point 3: the North Sea Times reworks WireWatch's Kenya report
+    original = by_title["Kenya flood death toll passes 200 as cyclone nears coast"]
+    copy = by_title["Cyclone Hidaya threatens Kenyan coast as flood deaths pass 200"]
+    assert copy["duplicate_of"] == original["article_id"] and copy["dedup_reason"] == "near-text"
+    assert copy["dedup_similarity"] >= 0.5 and copy["story_id"] == original["story_id"]
+    assert original["duplicate_of"] is None and original["dedup_reason"] is None
+    assert [r["title"] for r in rows if r["duplicate_of"]] == [copy["title"]]  # the manifest's only one
+    summary = summary_of(sample_run["first"])
+    assert summary["near_duplicates_linked"] == 1
+    assert summary["stories"] == len({r["story_id"] for r in rows}) == 45
+    assert summary["duplicates_by_reason"] == {"exact-url": 2, "text": 1}  # Japan, Canada; the seed copy
+    # the look-back index holds one sketch per article written, the second run added none
+    sketches = duckdb.connect().execute(
+        "select count(*), count(distinct article_id) from read_parquet(?)",
+        [f"{sample_run['output']}/_state/sketches/**/*.parquet"],
+    )
+    assert sketches.fetchone() == (46, 46)

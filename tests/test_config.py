@@ -8,7 +8,9 @@ import pytest
 
 from newsbeam.pipeline.config import ConfigError, load_config, resolve_feeds
 from newsbeam.pipeline.feedlist import read_feed_list
+from newsbeam.transforms.dedup import DedupSettings
 from newsbeam.transforms.fetch import FetchSettings
+from newsbeam.transforms.stories import StorySettings
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 
@@ -51,6 +53,18 @@ def test_cli_overrides_win_over_the_file(tmp_path):
         ("feeds: [https://a/rss]\nworkers: 0\n", "workers: Input should be greater than or equal to 1"),
         ("feeds: [https://a/rss]\ndedup:\n  lookback_days: 0\n", "dedup: Value error, lookback_days must be"),
         ("feeds: [https://a/rss]\nsink:\n  compression: zip\n", "unknown Parquet compression 'zip'"),
+        (
+            "feeds: [https://a/rss]\ndedup:\n  lsh_bands: 30\n",
+            "dedup: Value error, lsh_bands must divide 128",
+        ),
+        (
+            "feeds: [https://a/rss]\ndedup:\n  stories:\n    threshold: 2\n",
+            "dedup.stories: Value error, stories.threshold must be in (0, 1]",
+        ),
+        (
+            "feeds: [https://a/rss]\ndedup:\n  stories:\n    thresold: 0.2\n",
+            "dedup.stories.thresold: unknown key",
+        ),
         ("feeds:\n  - url: https://a/rss\n    region_hint: Israel\n", "feeds.0.FeedEntry.region_hint"),
         ("feeds: [https://a/rss\n", "is not valid YAML"),
         ("- just\n- a list\n", "the top level must be a mapping"),
@@ -61,6 +75,15 @@ def test_a_bad_config_is_one_line_naming_the_key(tmp_path, text, message):
         load_config(write(tmp_path, text))
     assert message in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_dedup_settings_nest_and_override_key_by_key(tmp_path):
+    text = "feeds: [https://a/rss]\ndedup:\n  drop_near_duplicates: true\n  stories:\n    window_hours: 48\n"
+    config, _ = load_config(write(tmp_path, text))
+    assert config.dedup.drop_near_duplicates is True
+    assert config.dedup.stories.window_hours == 48.0
+    assert config.dedup.stories.threshold == StorySettings().threshold  # the stage's default, not repeated
+    assert config.dedup.near_duplicate_threshold == DedupSettings().near_duplicate_threshold
 
 
 def test_missing_files_are_named(tmp_path):

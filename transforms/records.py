@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 RAW_PAYLOAD_LIMIT = 4096  # characters of the failing input kept in a dead letter
 
 
@@ -154,6 +154,8 @@ class Article:
     duplicate_of: str | None = None
     guid: str | None = None
     region_hint: str | None = None
+    dedup_reason: str | None = None  # (1.3) why duplicate_of is set: near-text
+    dedup_similarity: float | None = None  # (1.3) the text resemblance behind a near-text link
 
     @property
     def event_time(self) -> dt.datetime:
@@ -279,6 +281,8 @@ ARTICLE_SCHEMA = pa.schema(
         pa.field("story_id", pa.string(), nullable=False),
         pa.field("duplicate_of", pa.string()),
         pa.field("guid", pa.string()),
+        pa.field("dedup_reason", pa.string()),
+        pa.field("dedup_similarity", pa.float32()),
     ],
     metadata={"newsbeam.schema_version": SCHEMA_VERSION},
 )

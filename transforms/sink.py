@@ -29,7 +29,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 
-from newsbeam.transforms.dedup import INDEX_SCHEMA
+from newsbeam.transforms.dedup import INDEX_SCHEMA, SKETCH_SCHEMA, SketchEntry
 from newsbeam.transforms.records import (
     ARTICLE_SCHEMA,
     DEAD_LETTER_SCHEMA,
@@ -42,6 +42,7 @@ from newsbeam.transforms.records import (
 log = logging.getLogger(__name__)
 
 ARTICLES, FEEDS, ERRORS, INDEX, FEED_STATE = "articles", "feeds", "errors", "_state/index", "_state/feeds"
+SKETCHES = "_state/sketches"  # near-duplicate signatures and story terms of the articles written
 RUNS_DIR = "_state/runs"
 COMMIT_MANIFEST = "_COMMIT"
 
@@ -216,6 +217,16 @@ class WriteIndex(_WritePartitioned):
         super().__init__(INDEX, INDEX_SCHEMA, output, run_id, settings, lambda e: e.seen_at, lambda e: e.key)
 
 
+class WriteSketches(_WritePartitioned):
+    """SketchEntry -> _state/sketches/date=<run date>/part-*.parquet: what near-duplicate detection and
+    story clustering of later runs need of the articles written."""
+
+    def __init__(self, output: str, run_id: str, settings: SinkSettings) -> None:
+        super().__init__(
+            SKETCHES, SKETCH_SCHEMA, output, run_id, settings, lambda e: e.seen_at, lambda e: e.article_id
+        )
+
+
 class WriteFeedState(_WritePartitioned):
     """FeedState -> _state/feeds/date=<last update>/part-*.parquet: validators and failures per feed."""
 
@@ -279,10 +290,13 @@ def compact_feed_states(output: str, run_id: str) -> None:
 
 
 def expire_index(output: str, since: dt.date) -> int:
-    """Delete look-back index partitions older than `since`; returns how many files went."""
+    """Delete look-back partitions (keys and sketches) older than `since`; returns how many files went."""
     fs, base = open_output(output)
     expired = [
-        i.path for i in _parquet_files(fs, f"{base}/{INDEX}") if _partition_of(i.path) < since.isoformat()
+        i.path
+        for dataset in (INDEX, SKETCHES)
+        for i in _parquet_files(fs, f"{base}/{dataset}")
+        if _partition_of(i.path) < since.isoformat()
     ]
     for path in expired:
         fs.delete_file(path)
@@ -294,11 +308,12 @@ def _partition_of(path: str) -> str:
     return partition[5:] if partition.startswith("date=") else ""
 
 
-def index_files(output: str, since: dt.date) -> list[str]:
-    """Paths of the look-back index partitions dated `since` or later (older ones have expired)."""
+def index_files(output: str, since: dt.date, dataset: str = INDEX) -> list[str]:
+    """Paths of the look-back partitions of `dataset` (INDEX or SKETCHES) dated `since` or later (older
+    ones have expired)."""
     fs, base = open_output(output)
     return [
-        i.path for i in _parquet_files(fs, f"{base}/{INDEX}") if _partition_of(i.path) >= since.isoformat()
+        i.path for i in _parquet_files(fs, f"{base}/{dataset}") if _partition_of(i.path) >= since.isoformat()
     ]
 
 
@@ -325,6 +340,29 @@ class ReadIndex(beam.PTransform):
             begin
             | "IndexFiles" >> beam.Create(self._paths)
             | "ReadIndexFile" >> beam.FlatMap(lambda path: read_index([path]))
+        )
+
+
+def read_sketches(paths: list[str]) -> Iterator[SketchEntry]:
+    """Every SketchEntry of the given sketch files."""
+    fs = pafs.LocalFileSystem() if paths and "://" not in paths[0] else None
+    for path in paths:
+        for row in pq.read_table(path, filesystem=fs, schema=SKETCH_SCHEMA).to_pylist():
+            yield SketchEntry.from_row(row)
+
+
+class ReadSketches(beam.PTransform):
+    """PBegin -> SketchEntry of the articles earlier runs wrote, from the given files; read on workers."""
+
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__()
+        self._paths = paths
+
+    def expand(self, begin: beam.pvalue.PBegin) -> beam.PCollection:
+        return (
+            begin
+            | "SketchFiles" >> beam.Create(self._paths)
+            | "ReadSketchFile" >> beam.FlatMap(lambda path: read_sketches([path]))
         )
 
 

@@ -1,0 +1,399 @@
+"""Near-duplicates: word shingles, MinHash signatures and LSH band keys, as plain numpy functions.
+
+Shared by the batch composite (transforms/dedup.py), the streaming path and the benchmarks. Everything
+here is deterministic across processes, machines and runs: word and shingle hashes are computed from
+the UTF-8 bytes (not Python's salted `hash`) with constants drawn from blake2b of fixed labels, so a
+signature written to the look-back index today matches one computed next week.
+
+The work is vectorised over a batch of documents: the texts are joined into one byte array, words are
+found with a byte table, hashed with one weighted sum per word (`np.add.reduceat`), combined into k-word
+shingles with k shifted adds, and turned into signatures by one sort. No Python code runs per word or
+per shingle; per document only the text normalisation and the band-key list are Python.
+
+The signature is a one-permutation MinHash (Li, Owen & Zhang 2012) with rotation densification
+(Shrivastava & Li 2014): each shingle hash picks one of NUM_PERM bins with its top bits and competes
+for the bin's minimum with its next 32 bits; an empty bin borrows from the next filled one. Its cost is
+one sort per batch instead of NUM_PERM hash evaluations per shingle, and the share of equal positions
+in two signatures estimates the Jaccard similarity of the two shingle sets, as classic MinHash does.
+
+    >>> sketch = sketches(["The storm hit the coast on Monday and cut power to 4,000 homes"], min_words=5)[0]
+    >>> sketch.signature.shape, sketch.signature.dtype, sketch.size, sketch.facts.size
+    ((128,), dtype('uint32'), 10, 3)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+NUM_PERM = 128  # signature length (a power of 2); part of the index format
+SHINGLE_WORDS = 5  # words per shingle: long enough that shared topic phrases rarely match
+MIN_WORDS = 25  # below this a text is too short to call a near-duplicate safely: exact dedup only
+
+_U64 = np.uint64
+_BATCH = 1024  # texts per vectorised pass (at most 2**16: the document index has 16 bits of a sort key)
+_LOW32 = _U64(0xFFFFFFFF)
+
+
+def _draw(label: str) -> int:
+    return int.from_bytes(hashlib.blake2b(label.encode(), digest_size=8).digest(), "little")
+
+
+# Odd multipliers: one per byte position inside a word, one per word position inside a shingle, one per
+# row inside an LSH band. Order matters everywhere ("ab" != "ba", "storm hit" != "hit storm").
+_BYTE_POSITION = np.array([_draw(f"newsbeam-byte-{i}") | 1 for i in range(64)], dtype=_U64)
+_WORD_POSITION = np.array([_draw(f"newsbeam-shingle-{i}") | 1 for i in range(16)], dtype=_U64)
+_ROW_POSITION = np.array([_draw(f"newsbeam-band-{i}") | 1 for i in range(64)], dtype=_U64)
+_ROTATION = _U64(_draw("newsbeam-densify") & 0xFFFFFFFF | 1)
+
+# Bytes that belong to words: ASCII letters, digits, '_', and every byte of a multi-byte UTF-8 character
+# (letters of other scripts). Unicode punctuation is cleared separately (see _word_mask).
+_WORD_BYTE = np.zeros(256, dtype=bool)
+_WORD_BYTE[np.frombuffer(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", np.uint8)] = True
+_WORD_BYTE[128:] = True
+
+
+def shingle_source(title: str, summary: str | None, body: str) -> str:
+    """The text near-duplicate detection compares: the body (else the summary, else the title).
+
+    The headline is left out on purpose: syndicated copies are retitled more often than rewritten.
+    """
+    return body or summary or title
+
+
+class Sketch(NamedTuple):
+    """What near-duplicate detection keeps of a text (and what the look-back index stores)."""
+
+    signature: np.ndarray  # uint32 x NUM_PERM; empty when the text is too short
+    size: int  # distinct shingles
+    facts: np.ndarray  # sorted distinct uint64 hashes of the text's names and figures
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads every input bit over the whole 64-bit word."""
+    x = x ^ (x >> _U64(30))
+    x = x * _U64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> _U64(27))
+    x = x * _U64(0x94D049BB133111EB)
+    return x ^ (x >> _U64(31))
+
+
+def _utf8(text: str) -> bytes:
+    """NFKC-normalised UTF-8 (NFKC only when the text needs it: most news is ASCII). Case is folded
+    later, on the bytes, so that capitals can still be seen."""
+    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.encode("utf-8")
+
+
+# Case folding on bytes: ASCII A-Z, and the Latin-1 capitals (C3 80..9E but 97, the multiplication sign)
+_LOWER = np.arange(256, dtype=np.uint8)
+_LOWER[65:91] += 32
+_LATIN1_CAPITAL = np.zeros(256, dtype=bool)
+_LATIN1_CAPITAL[0x80:0x9F] = True
+_LATIN1_CAPITAL[0x97] = False
+_DIGIT = np.zeros(256, dtype=bool)
+_DIGIT[48:58] = True
+# bytes after which a capital starts a sentence rather than names something: . ! ? : ; " ( and the line
+# break; the closing byte of the curly quotes and guillemets is checked with its lead bytes
+_SENTENCE_END = np.zeros(256, dtype=bool)
+_SENTENCE_END[np.frombuffer(b'.!?:;"(\n', np.uint8)] = True
+
+
+def _word_mask(data: np.ndarray) -> np.ndarray:
+    mask = _WORD_BYTE[data]
+    if data.size > 2 and (data >= 0xC2).any():
+        # General punctuation (U+2000-U+206F: quotes, dashes, ellipsis, thin spaces) is E2 80 xx / E2 81 xx;
+        # no-break space, inverted marks and guillemets are C2 A0 / A1 / AB / BB / BF.
+        lead = np.flatnonzero(data[:-2] == 0xE2)
+        lead = lead[(data[lead + 1] == 0x80) | (data[lead + 1] == 0x81)]
+        for offset in (0, 1, 2):
+            mask[lead + offset] = False
+        lead = np.flatnonzero(data[:-1] == 0xC2)
+        lead = lead[np.isin(data[lead + 1], (0xA0, 0xA1, 0xAB, 0xBB, 0xBF))]
+        mask[lead] = False
+        mask[lead + 1] = False
+    return mask
+
+
+class _Scan(NamedTuple):
+    hashes: np.ndarray  # uint64 per word, of its case-folded bytes
+    document: np.ndarray  # index of the text each word is in
+    fact: np.ndarray  # bool per word: a name (capitalised inside a sentence) or a figure (has a digit)
+    starts: np.ndarray  # byte offsets of the words in `data`
+    ends: np.ndarray
+    data: np.ndarray  # the texts' UTF-8 bytes joined by line breaks
+
+
+def _scan(texts: Sequence[str]) -> _Scan:
+    """Every word of a batch of texts, hashed, with its text and whether it is a fact: one numpy pass."""
+    encoded = [_utf8(t) for t in texts]
+    data = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)  # "\n" is no word byte: no word spans texts
+    nothing = np.empty(0, np.intp)
+    if data.size == 0:
+        return _Scan(np.empty(0, _U64), nothing, np.empty(0, bool), nothing, nothing, data)
+    folded = _LOWER[data]
+    if data.size > 1:
+        lead = np.flatnonzero(data[:-1] == 0xC3)
+        lead = lead[_LATIN1_CAPITAL[data[lead + 1]]]
+        folded[lead + 1] += 32
+    else:
+        lead = nothing
+    positions = np.flatnonzero(_word_mask(data))
+    if positions.size == 0:
+        return _Scan(np.empty(0, _U64), nothing, np.empty(0, bool), nothing, nothing, data)
+    first = np.empty(positions.size, dtype=bool)
+    first[0] = True
+    first[1:] = np.diff(positions) != 1
+    starts_at = np.flatnonzero(first)
+    lengths = np.diff(np.append(starts_at, positions.size))
+    within = np.arange(positions.size) - np.repeat(starts_at, lengths)
+    weighted = (folded[positions].astype(_U64) + _U64(1)) * _BYTE_POSITION[within & 63]
+    hashes = _mix(np.add.reduceat(weighted, starts_at))
+    starts = positions[starts_at]
+    ends = positions[starts_at + lengths - 1] + 1
+    text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
+    document = np.searchsorted(text_starts, starts, side="right") - 1
+    # facts: a digit anywhere in the word, or a capital first letter not at a sentence start
+    figure = np.add.reduceat(_DIGIT[data[positions]].astype(np.int32), starts_at) > 0
+    capital = (data[starts] >= 65) & (data[starts] <= 90)
+    if lead.size:
+        latin = np.zeros(data.size, dtype=bool)
+        latin[lead] = True
+        capital |= latin[starts]
+    # the last byte before each word that is not a space, looking back at most three bytes (a word
+    # opening the batch, or after three spaces, counts as opening a sentence)
+    previous = starts - 1
+    for _ in range(2):
+        previous = np.where((previous >= 0) & (data[np.maximum(previous, 0)] == 32), previous - 1, previous)
+    before = data[np.maximum(previous, 0)]
+    opening = _SENTENCE_END[before] | (previous < 0) | (before == 32)
+    # curly quotes (E2 80 9C / 9D) and guillemets (C2 AB / BB): their last byte, checked with the lead
+    curly = ((before == 0x9C) | (before == 0x9D)) & (data[np.maximum(previous - 2, 0)] == 0xE2)
+    guillemet = ((before == 0xAB) | (before == 0xBB)) & (data[np.maximum(previous - 1, 0)] == 0xC2)
+    opening |= (curly | guillemet) & (previous >= 2)
+    fact = figure | (capital & ~opening)
+    return _Scan(hashes, document, fact, starts, ends, data)
+
+
+def fact_words(text: str) -> str:
+    """The words of a text that near-duplicate detection checks besides its wording, space-separated:
+    names (capitalised inside a sentence; Latin capitals only) and figures (words with a digit). Two
+    reports of different events in one house style share their wording, not these; a lightly edited
+    copy keeps most of them.
+
+    >>> fact_words('Rescuers in Chile found 12 people. The quake hit Valparaíso on Monday, "Élan" 6.4 km.')
+    'Chile 12 Valparaíso Monday 6 4'
+    """
+    scan = _scan([text])
+    raw = scan.data.tobytes()
+    return " ".join(
+        raw[s:e].decode("utf-8") for s, e, f in zip(scan.starts, scan.ends, scan.fact, strict=True) if f
+    )
+
+
+def sketches(
+    texts: Sequence[str],
+    *,
+    num_perm: int = NUM_PERM,
+    shingle_words: int = SHINGLE_WORDS,
+    min_words: int = MIN_WORDS,
+) -> list[Sketch]:
+    """A Sketch per text: its signature and shingle count (an empty signature for a text shorter than
+    `min_words` words) and its fact hashes."""
+    if num_perm < 8 or num_perm & (num_perm - 1) or num_perm > 1024:
+        raise ValueError(f"num_perm must be a power of 2 between 8 and 1024, got {num_perm}")
+    if not 1 <= shingle_words <= len(_WORD_POSITION):
+        raise ValueError(f"shingle_words must be between 1 and {len(_WORD_POSITION)}, got {shingle_words}")
+    out: list[Sketch] = []
+    for start in range(0, len(texts), _BATCH):
+        batch = texts[start : start + _BATCH]
+        scan = _scan(batch)
+        signatures = _signatures(scan, len(batch), num_perm, shingle_words, min_words)
+        facts = _per_document(scan.hashes[scan.fact], scan.document[scan.fact], len(batch))
+        out += [Sketch(sig, size, f) for (sig, size), f in zip(signatures, facts, strict=True)]
+    return out
+
+
+def _per_document(hashes: np.ndarray, document: np.ndarray, n: int) -> list[np.ndarray]:
+    """The sorted distinct hashes of each document (document indexes ascending, as _scan gives them)."""
+    bounds = np.searchsorted(document, np.arange(n + 1))
+    return [np.unique(hashes[bounds[i] : bounds[i + 1]]) for i in range(n)]
+
+
+def _signatures(
+    scan: _Scan, n: int, num_perm: int, shingle_words: int, min_words: int
+) -> list[tuple[np.ndarray, int]]:
+    empty = np.empty(0, dtype=np.uint32)
+    words, document = scan.hashes, scan.document
+    counts = np.bincount(document, minlength=n)
+    k = shingle_words
+    count = words.size - k + 1
+    if count <= 0:
+        return [(empty, 0)] * n
+    shingles = words[:count] * _WORD_POSITION[0]
+    for position in range(1, k):
+        shingles += words[position : position + count] * _WORD_POSITION[position]
+    shingles = _mix(shingles)
+    owner = document[:count]
+    valid = (owner == document[k - 1 :]) & (counts[owner] >= max(min_words, k))
+    shingles, owner = shingles[valid], owner[valid]
+    # One sort of (document, hash) keys gives both the distinct shingles and each bin's minimum: the
+    # key holds the document in its top 16 bits and the hash's top 48 bits below; the bin is the hash's
+    # top bits and the competing value the 32 bits after them, so within a document the first key of
+    # each bin holds the bin's least value.
+    keys = np.sort((owner.astype(_U64) << _U64(48)) | (shingles >> _U64(16)))
+    distinct = np.ones(keys.size, dtype=bool)
+    distinct[1:] = keys[1:] != keys[:-1]
+    keys = keys[distinct]
+    owner = (keys >> _U64(48)).astype(np.intp)
+    sizes = np.bincount(owner, minlength=n)
+    bits = num_perm.bit_length() - 1
+    bins = ((keys >> _U64(48 - bits)) & _U64(num_perm - 1)).astype(np.intp)
+    values = (keys >> _U64(16 - bits)) & _LOW32
+    slot = owner * num_perm + bins
+    head = np.ones(slot.size, dtype=bool)
+    head[1:] = slot[1:] != slot[:-1]
+    table = np.full(n * num_perm, _U64(1 << 32), dtype=_U64)  # 2**32: empty (above every value)
+    table[slot[head]] = values[head]
+    table = _densify(table.reshape(n, num_perm))
+    return [(table[i].astype(np.uint32), int(sizes[i])) if sizes[i] else (empty, 0) for i in range(n)]
+
+
+def _densify(table: np.ndarray) -> np.ndarray:
+    """Fill each empty bin from the next filled bin to its right (circularly), shifted by the distance,
+    so that two documents agree on an empty bin only if they agree on where and what the next value is."""
+    empty = table > _LOW32
+    if not empty.any():
+        return table
+    k = table.shape[1]
+    columns = np.arange(k)
+    filled = np.where(empty, 4 * k, columns[None, :])
+    doubled = np.concatenate([filled, np.where(empty, 4 * k, columns[None, :] + k)], axis=1)
+    following = np.minimum.accumulate(doubled[:, ::-1], axis=1)[:, ::-1][:, :k]
+    whole = following < 4 * k  # rows with no filled bin stay empty
+    source = np.where(whole, following % k, 0)
+    distance = np.where(whole, following - columns[None, :], 0).astype(_U64)
+    borrowed = (np.take_along_axis(table, source, axis=1) + distance * _ROTATION) & _LOW32
+    return np.where(empty & whole, borrowed, table)
+
+
+def band_keys(sig: np.ndarray, bands: int) -> list[int]:
+    """LSH: one key per band of `len(sig) // bands` rows; two signatures sharing a key are candidates.
+
+    A key is a 64-bit int whose top byte is the band's number, so equal rows in different bands never
+    collide.
+    """
+    if sig.size == 0:
+        return []
+    rows = sig.size // bands
+    block = sig[: bands * rows].reshape(bands, rows).astype(_U64)
+    combined = _mix((block * _ROW_POSITION[:rows][None, :]).sum(axis=1, dtype=_U64))
+    tail = (combined >> _U64(8)).tolist()
+    return [(band << 56) | value for band, value in enumerate(tail)]
+
+
+def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of the two shingle sets: the share of equal signature positions."""
+    if sig_a.size == 0 or sig_a.size != sig_b.size:
+        return 0.0
+    return float(np.count_nonzero(sig_a == sig_b)) / sig_a.size
+
+
+def resemblance(sig_a: np.ndarray, size_a: int, sig_b: np.ndarray, size_b: int) -> float:
+    """How much of the shorter text the longer one holds (the overlap coefficient), from the estimated
+    Jaccard J and the set sizes: |A n B| = J (|A| + |B|) / (1 + J).
+
+    A copy with a paragraph dropped or added keeps a high overlap while its Jaccard falls; two texts of
+    one topic share few 5-word shingles either way.
+    """
+    j = jaccard(sig_a, sig_b)
+    if j == 0.0 or min(size_a, size_b) == 0:
+        return j
+    overlap = j * (size_a + size_b) / (1.0 + j)
+    return min(1.0, overlap / min(size_a, size_b))
+
+
+def fact_overlap(facts_a: np.ndarray, facts_b: np.ndarray) -> float:
+    """Share of the smaller fact set found in the other (1.0 when either text names nothing)."""
+    if facts_a.size == 0 or facts_b.size == 0:
+        return 1.0
+    shared = np.intersect1d(facts_a, facts_b, assume_unique=True).size
+    return shared / min(facts_a.size, facts_b.size)
+
+
+def near_duplicate_similarity(a: Sketch, b: Sketch, fact_threshold: float) -> float:
+    """The text resemblance of a and b, or 0.0 when their names and figures disagree (fact overlap below
+    `fact_threshold`): then they are two events told in one house style, not one story copied."""
+    if a.signature.size == 0 or b.signature.size == 0:
+        return 0.0
+    if fact_overlap(a.facts, b.facts) < fact_threshold:
+        return 0.0
+    return resemblance(a.signature, a.size, b.signature, b.size)
+
+
+def candidate_pairs(members: Iterable[tuple[str, tuple]], limit: int = 16) -> list[tuple[str, str]]:
+    """(later_id, earlier_id) for the members of one LSH bucket, each given as (article_id, rank).
+
+    A member is paired with the `limit` best-ranked members before it: a bucket that boilerplate or a
+    template fills with thousands of texts then costs `limit` pairs per text, not a square.
+    """
+    ordered = sorted(set(members), key=lambda m: (m[1], m[0]))
+    pairs = []
+    for position, (article_id, _) in enumerate(ordered):
+        pairs += [(article_id, earlier) for earlier, _ in ordered[: min(position, limit)]]
+    return pairs
+
+
+def pick_original(
+    candidates: Iterable[tuple[str, tuple, float]], threshold: float
+) -> tuple[str, float] | None:
+    """Among (earlier_id, earlier_rank, similarity), the best-ranked one at or above the threshold."""
+    passing = [c for c in candidates if c[2] >= threshold]
+    if not passing:
+        return None
+    article_id, _, similarity = min(passing, key=lambda c: (c[1], c[0]))
+    return article_id, similarity
+
+
+def find_near_duplicates(
+    docs: Sequence[tuple[str, tuple, Sketch]],
+    *,
+    bands: int,
+    threshold: float,
+    fact_threshold: float,
+    earlier: Sequence[tuple[str, tuple, Sketch]] = (),
+    limit: int = 16,
+) -> dict[str, tuple[str, float]]:
+    """In memory, what the batch composite computes with GroupByKey: article_id -> (original, similarity)
+    for every doc of `docs` that nearly duplicates a better-ranked doc of `docs` or of `earlier`.
+
+    Each doc is (article_id, rank, sketch); a lower rank came first.
+    """
+    by_id = {d[0]: d for d in (*earlier, *docs)}
+    new = {d[0] for d in docs}
+    buckets: dict[int, list[tuple[str, tuple]]] = {}
+    for article_id, rank, sketch in by_id.values():
+        for key in band_keys(sketch.signature, bands):
+            buckets.setdefault(key, []).append((article_id, rank))
+    candidates: dict[str, set[str]] = {}
+    for members in buckets.values():
+        if len(members) > 1:
+            for later, earlier_id in candidate_pairs(members, limit):
+                if later in new:
+                    candidates.setdefault(later, set()).add(earlier_id)
+    found = {}
+    for article_id, earlier_ids in candidates.items():
+        sketch = by_id[article_id][2]
+        scored = [
+            (e, by_id[e][1], near_duplicate_similarity(sketch, by_id[e][2], fact_threshold))
+            for e in sorted(earlier_ids)
+        ]
+        chosen = pick_original(scored, threshold)
+        if chosen is not None:
+            found[article_id] = chosen
+    return found
