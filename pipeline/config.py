@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.resources
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from newsbeam.pipeline.feedlist import FeedListError, read_feed_list
 from newsbeam.transforms.dedup import DedupSettings
@@ -38,6 +39,35 @@ class FeedEntry(BaseModel):
     name: str | None = None
     language: str | None = None
     region_hint: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    poll_interval_s: float | None = Field(default=None, gt=0)  # or `poll_interval: 15m` (see parse_duration)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _poll_interval(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "poll_interval" in data:
+            if "poll_interval_s" in data:
+                raise ValueError("give poll_interval or poll_interval_s, not both")
+            data = dict(data)
+            data["poll_interval_s"] = parse_duration(data.pop("poll_interval"))
+        return data
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_UNIT_SECONDS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: Any) -> Any:
+    """Seconds from a number or a string such as "90", "90s", "15m", "2h", "1d"; anything else is returned
+    as it is, for the model to reject with its usual message.
+
+    >>> parse_duration("15m")
+    900.0
+    """
+    if isinstance(value, str):
+        match = _DURATION.match(value.lower())
+        if match:
+            return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    return value
 
 
 class Config(BaseModel):
@@ -157,7 +187,8 @@ def resolve_feeds(config: Config, base_dir: Path) -> list[FeedSpec]:
             if not path.is_file():
                 raise ConfigError(f"{where}: feed file not found: {path}")
             url = str(path.resolve())
-        specs.setdefault(url, FeedSpec(url, entry.name, entry.language, entry.region_hint))
+        hints = {"poll_interval_s": entry.poll_interval_s}
+        specs.setdefault(url, FeedSpec(url, entry.name, entry.language, entry.region_hint, **hints))
     return list(specs.values())
 
 

@@ -1,6 +1,7 @@
 """Feed lists: OPML 1/2 (nested outlines), a plain list of URLs / paths, or YAML with per-feed options.
 
-Each reader returns plain dicts (`url` plus optional `name`, `language`, `region_hint`); the config model
+Each reader returns plain dicts (`url` plus optional `name`, `language`, `region_hint`, and in YAML
+`poll_interval` such as `15m` or `poll_interval_s`); the config model
 validates them, so a bad entry is reported with the same one-line message as a bad config key.
 """
 
