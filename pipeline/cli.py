@@ -54,7 +54,46 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Options not listed here are passed to Apache Beam.",
     )
     _common_options(run)
+    stream = commands.add_parser(
+        "stream",
+        help="poll the feeds continuously; write one commit per event-time window; stop on SIGINT / SIGTERM",
+        epilog="Options not listed here are passed to Apache Beam.",
+    )
+    _common_options(stream)
+    stream.add_argument("--poll-interval", type=float, metavar="SECONDS", help="default feed poll interval")
+    stream.add_argument("--window", type=float, metavar="SECONDS", help="event-time window length")
+    stream.add_argument("--duration", type=float, metavar="SECONDS", help="stop (flushing) after this long")
+    compact = commands.add_parser(
+        "compact", help="merge the small files of each partition into one, atomically (safe beside stream)"
+    )
+    compact.add_argument("--config", help="YAML config (default: the bundled configs/local.yaml)")
+    compact.add_argument("--output", metavar="DIR", help="output directory (default from the config)")
+    compact.add_argument(
+        "--partition",
+        action="append",
+        metavar="date=YYYY-MM-DD",
+        help="only these partitions (repeatable; default: every partition with more than one file)",
+    )
+    compact.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    compact.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    compact.set_defaults(log_format="text", feed=None, feeds_file=None, runner=None, workers=None)
     return parser
+
+
+def _stream_overrides(config, args: argparse.Namespace):
+    """The config with --poll-interval, --window and --duration applied (validated like the file's keys)."""
+    import dataclasses
+
+    from newsbeam.pipeline.config import ConfigError
+
+    given = {"poll_interval_s": args.poll_interval, "window_s": args.window, "duration_s": args.duration}
+    changes = {key: value for key, value in given.items() if value is not None}
+    try:
+        stream = dataclasses.replace(config.stream, **changes)
+    except ValueError as exc:
+        flag = next((f"--{k[:-2].replace('_', '-')}" for k in changes if k in str(exc)), "option")
+        raise ConfigError(f"{flag}: {exc}") from None
+    return config.model_copy(update={"stream": stream})
 
 
 def _overrides(args: argparse.Namespace) -> dict:
@@ -113,10 +152,18 @@ def main(argv: list[str] | None = None) -> int:
     from newsbeam.pipeline.config import ConfigError, load_config, resolve_feeds
 
     try:
+        if args.command == "compact" and beam_args:
+            raise ConfigError(f"unknown option {beam_args[0]} (compact takes no Beam options)")
         check_beam_flags(beam_args)
         overrides = _overrides(args)
         config, config_dir = load_config(args.config, overrides)
-        feeds = resolve_feeds(config, Path.cwd() if args.feed or args.feeds_file else config_dir)
+        if args.command == "stream":
+            config = _stream_overrides(config, args)
+        feeds = (
+            resolve_feeds(config, Path.cwd() if args.feed or args.feeds_file else config_dir)
+            if args.command != "compact"
+            else []
+        )
     except ConfigError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return 2
@@ -124,7 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     from newsbeam.pipeline.runner import run_batch  # Beam's runners load slowly: only once the config is good
 
     try:
-        summary = run_batch(config, feeds, beam_args)
+        if args.command == "stream":
+            from newsbeam.pipeline.stream import run_stream
+
+            summary = run_stream(config, feeds, beam_args)
+        elif args.command == "compact":
+            from newsbeam.pipeline.compact import compact
+
+            summary = compact(config.output, args.partition or (), config.sink)
+        else:
+            summary = run_batch(config, feeds, beam_args)
     except ConfigError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ from newsbeam.transforms.enrich import EnrichSettings, load_taxonomy
 from newsbeam.transforms.fetch import FetchSettings
 from newsbeam.transforms.records import FeedSpec
 from newsbeam.transforms.sink import SinkSettings
+from newsbeam.transforms.stream import StreamSettings
 
 DEFAULT_CONFIG = "local.yaml"
 
@@ -82,6 +83,7 @@ class Config(BaseModel):
     dedup: DedupSettings = DedupSettings()
     enrich: EnrichSettings = EnrichSettings()
     sink: SinkSettings = SinkSettings()
+    stream: StreamSettings = StreamSettings()  # newsbeam stream only
     pipeline_options: dict[str, Any] = {}  # passed to Beam as --key=value
 
     @field_validator("runner")
