@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -78,6 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     compact.add_argument("-v", "--verbose", action="store_true", help="log progress")
     compact.set_defaults(log_format="text", feed=None, feeds_file=None, runner=None, workers=None)
     return parser
+
+
+def _check_compact_args(args: argparse.Namespace, beam_args: list[str]) -> None:
+    from newsbeam.pipeline.config import ConfigError
+
+    if beam_args:
+        raise ConfigError(f"unknown option {beam_args[0]} (compact takes no Beam options)")
+    for partition in args.partition or ():
+        if not re.match(r"^date=\d{4}-\d{2}-\d{2}$", partition):
+            raise ConfigError(f"--partition {partition}: expected date=YYYY-MM-DD")
 
 
 def _stream_overrides(config, args: argparse.Namespace):
@@ -152,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     from newsbeam.pipeline.config import ConfigError, load_config, resolve_feeds
 
     try:
-        if args.command == "compact" and beam_args:
-            raise ConfigError(f"unknown option {beam_args[0]} (compact takes no Beam options)")
+        if args.command == "compact":
+            _check_compact_args(args, beam_args)
         check_beam_flags(beam_args)
         overrides = _overrides(args)
         config, config_dir = load_config(args.config, overrides)

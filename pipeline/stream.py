@@ -42,6 +42,7 @@ from newsbeam.transforms.sink import (
     FEED_STATE,
     FEEDS,
     INDEX,
+    commit_lock,
     index_files,
     read_feed_states,
     recover,
@@ -49,7 +50,7 @@ from newsbeam.transforms.sink import (
 )
 from newsbeam.transforms.stream import ImpulseTicks, LiveTicks, PollFeeds, at_window_end
 from newsbeam.transforms.stream_dedup import StreamDeduplicate
-from newsbeam.transforms.stream_sink import WriteWindows, commit_lock
+from newsbeam.transforms.stream_sink import WriteWindows
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def build_stream_pipeline(
         ARTICLES: deduped.main,
         FEEDS: health,
         ERRORS: dead_letters,
-        INDEX: deduped.index,
+        INDEX: deduped.refreshed,
         FEED_STATE: polled.state,
     }
     return records | "WriteWindows" >> WriteWindows(config.output, config.sink, stream)

@@ -15,8 +15,8 @@ runs do), so it never expires while the feed shows it.
 
 Restarts. `_JudgeKeyFn` is seeded with the look-back index (`_state/index`) of what OUTPUT already holds:
 a key found there is "written before", and every article holding it is dropped, the same article
-included. Each kept article's index rows are emitted with the article itself (same timestamp, hence the
-same window and the same atomic commit), so the index never lags the articles it stands for.
+included. Each kept article's index rows travel with the article in one element (KeptArticle), hence in
+the same window pane and the same atomic commit: the index never lags nor leads the articles it stands for.
 
 Differences from batch: the first copy seen wins, not the earliest published (an article already written
 cannot be replaced). Two different articles that share two keys (the same GUID and the same text under
@@ -42,7 +42,8 @@ from apache_beam.utils.timestamp import Duration
 
 from newsbeam.transforms.dedup import IndexEntry, identity_keys
 from newsbeam.transforms.records import Article
-from newsbeam.transforms.sink import read_index
+from newsbeam.transforms.sink import ARTICLES, read_index
+from newsbeam.transforms.sink import INDEX as INDEX_DATASET
 from newsbeam.transforms.stream import window_timestamp
 
 KEPT = "kept"
@@ -50,6 +51,19 @@ INDEX = "index"
 
 # Beam declares a DoFn's state, timers and element metadata as parameter defaults (ruff B008).
 _TS = beam.DoFn.TimestampParam
+
+
+@dataclass(frozen=True, slots=True)
+class KeptArticle:
+    """An article to write and the index rows of the keys it claimed: one element, so that they are always
+    in the same window pane, hence the same atomic commit."""
+
+    article: Article
+    index: tuple[IndexEntry, ...]
+
+    def records(self) -> list[tuple[str, Any]]:
+        """(dataset, record) pairs for the stream sink."""
+        return [(ARTICLES, self.article), *((INDEX_DATASET, entry) for entry in self.index)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,9 +201,9 @@ class _JudgeKeyFn(beam.DoFn):
 
 
 class _DecideFn(beam.DoFn):
-    """(article_id, Verdict) -> once all its verdicts are in: the article (timestamped for its event-time
-    window), its index rows on `index` and the article again on `kept`, at its poll tick's timestamp (for
-    the feed health of that poll); or nothing, counted."""
+    """(article_id, Verdict) -> once all its verdicts are in: a KeptArticle (timestamped for its event-time
+    window) and the article again on `kept`, at its poll tick's timestamp (for the feed health of that
+    poll); or nothing, counted."""
 
     VERDICTS = userstate.BagStateSpec("verdicts", PickleCoder())
 
@@ -220,17 +234,14 @@ class _DecideFn(beam.DoFn):
         self._kept.inc()
         article = verdict.article
         at = window_timestamp(article.event_time, float(timestamp), self._allowed_lateness_s)
-        yield beam.window.TimestampedValue(article, at)
-        for v in verdicts:
-            if v.claimed:
-                entry = IndexEntry(v.key, article_id, article.fetched_at)
-                yield beam.pvalue.TaggedOutput(INDEX, beam.window.TimestampedValue(entry, at))
+        claimed = tuple(IndexEntry(v.key, article_id, article.fetched_at) for v in verdicts if v.claimed)
+        yield beam.window.TimestampedValue(KeptArticle(article, claimed), at)
         yield beam.pvalue.TaggedOutput(KEPT, article)
 
 
 class StreamDedupOutput(NamedTuple):
-    main: beam.PCollection  # Article to write, timestamped by window_timestamp
-    index: beam.PCollection  # IndexEntry: new keys (with their article) and refreshed live keys
+    main: beam.PCollection  # KeptArticle to write (with its new index rows), timestamped by window_timestamp
+    refreshed: beam.PCollection  # IndexEntry: live keys seen again on a new day
     kept: beam.PCollection  # the same articles, at their poll tick's timestamp
 
 

@@ -16,13 +16,11 @@ streams and `compact`, so compaction can swap a partition directory while the st
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import hashlib
+import itertools
 import logging
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +44,7 @@ from newsbeam.transforms.sink import (
     INDEX,
     SinkSettings,
     _shard,
+    commit_lock,
     commit_run,
     open_output,
     partition_date,
@@ -54,24 +53,6 @@ from newsbeam.transforms.sink import (
 from newsbeam.transforms.stream import StreamSettings, stream_windows
 
 log = logging.getLogger(__name__)
-
-COMMIT_LOCK = "_state/commit.lock"
-
-
-@contextlib.contextmanager
-def commit_lock(output: str) -> Iterator[None]:
-    """Held while files are published into OUTPUT (or a partition is swapped): short, and blocking."""
-    if "://" in output:
-        yield
-        return
-    path = os.path.join(os.path.abspath(output), COMMIT_LOCK)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +99,8 @@ def write_rows(path: str, rows: list[dict], schema: pa.Schema, settings: SinkSet
 
 
 class _CommitPaneFn(beam.DoFn):
-    """(0, [(dataset, record), ...]) for one window pane -> its files staged, then committed atomically.
-    Yields (commit id, {dataset: rows})."""
+    """(0, [[(dataset, record), ...], ...]) for one window pane -> its files staged, then committed
+    atomically. Yields (commit id, {dataset: rows})."""
 
     def __init__(self, output: str, settings: SinkSettings) -> None:
         self._output, self._settings = output, settings
@@ -131,13 +112,13 @@ class _CommitPaneFn(beam.DoFn):
 
     def process(
         self,
-        element: tuple[int, list[tuple[str, Any]]],
+        element: tuple[int, Iterable[list[tuple[str, Any]]]],
         w=beam.DoFn.WindowParam,
     ) -> Iterator[tuple[str, dict[str, int]]]:
-        _, tagged = element
+        _, units = element
         files: dict[tuple[str, str, int], list[tuple[str, dict]]] = {}
         ids = []
-        for name, record in tagged:
+        for name, record in itertools.chain.from_iterable(units):
             dataset = DATASETS[name]
             record_id = dataset.id_of(record)
             ids.append(f"{name}\x1f{record_id}")
@@ -163,9 +144,17 @@ class _CommitPaneFn(beam.DoFn):
         yield commit_id, rows
 
 
+def _unit(name: str, record: Any) -> list[tuple[str, Any]]:
+    """The records that must land in the same commit: a record that knows them (`records()`, e.g. a
+    KeptArticle and its index rows) names them; any other is written alone under `name`."""
+    together = getattr(record, "records", None)
+    return together() if callable(together) else [(name, record)]
+
+
 class WriteWindows(beam.PTransform):
     """{dataset name: PCollection of its records} -> one atomic commit per window pane (see the module
-    docstring); returns (commit id, {dataset: rows}) per commit."""
+    docstring); returns (commit id, {dataset: rows}) per commit. Records with a `records()` method are
+    units written together (see `_unit`)."""
 
     def __init__(self, output: str, settings: SinkSettings, stream: StreamSettings) -> None:
         super().__init__()
@@ -173,7 +162,7 @@ class WriteWindows(beam.PTransform):
 
     def expand(self, records: dict[str, beam.PCollection]) -> beam.PCollection:
         tagged = [
-            pcoll | f"Tag_{name.replace('/', '_')}" >> beam.Map(lambda r, n=name: (0, (n, r)))
+            pcoll | f"Tag_{name.replace('/', '_')}" >> beam.Map(lambda r, n=name: (0, _unit(n, r)))
             for name, pcoll in sorted(records.items())
         ]
         return (
