@@ -4,7 +4,6 @@ than its interval ago is not fetched and is counted "not due" (not "backing off"
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import duckdb
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from newsbeam.pipeline.config import ConfigError, load_config, parse_duration, resolve_feeds
 from newsbeam.transforms.fetch import FetchSettings, fetch_feed, next_state, poll_due
 from newsbeam.transforms.records import FeedSpec, FeedState
-from tests.test_cli import E2E_CONFIG, SAMPLES, newsbeam
+from tests.test_cli import E2E_CONFIG, SAMPLES
 
 NOW = dt.datetime(2024, 5, 21, 12, 0, tzinfo=dt.UTC)
 
@@ -62,6 +61,8 @@ def test_yaml_feed_list_poll_interval(tmp_path):
 
 
 def test_run_counts_a_feed_not_due_apart_from_backing_off(httpserver, tmp_path):
+    from newsbeam.pipeline.runner import run_batch
+
     for name in ("gulfherald-rss2.xml", "wirewatch-atom.xml"):
         body = (SAMPLES / name).read_bytes()
         httpserver.expect_request(f"/{name}").respond_with_data(body, content_type="application/xml")
@@ -71,19 +72,16 @@ def test_run_counts_a_feed_not_due_apart_from_backing_off(httpserver, tmp_path):
         f"- url: {httpserver.url_for('/wirewatch-atom.xml')}\n"
     )
     out = tmp_path / "out"
-    args = ("run", "--config", E2E_CONFIG, "--feeds-file", str(feeds), "--output", str(out), "--log-format")
-    first = newsbeam(*args, "json")
-    assert first.returncode == 0, first.stderr
-    assert json.loads(first.stdout.splitlines()[-1])["feeds_not_due"] == 0
-    second = newsbeam(*args, "json")
-    summary = json.loads(second.stdout.splitlines()[-1])
-    assert (summary["feeds_not_due"], summary["feeds_backing_off"], summary["feeds_fetched"]) == (1, 0, 1)
+    config, base = load_config(E2E_CONFIG, {"output": str(out), "feeds": [], "feeds_file": str(feeds)})
+    first = run_batch(config, resolve_feeds(config, base), [])
+    assert first.feeds_not_due == 0 and first.feeds_fetched == 2
+    second = run_batch(config, resolve_feeds(config, base), [])
+    assert (second.feeds_not_due, second.feeds_backing_off, second.feeds_fetched) == (1, 0, 1)
+    assert "0 backing off, 1 not due" in second.line()
     requests = [request.path for request, _ in httpserver.log]
     assert requests.count("/gulfherald-rss2.xml") == 1 and requests.count("/wirewatch-atom.xml") == 2
     rows = duckdb.sql(
         "select feed_url, not_due, skipped, next_poll_at is not null "
         f"from read_parquet('{out}/feeds/**/*.parquet') where not_due"
     ).fetchall()
-    assert len(rows) == 1 and all(
-        row[0].endswith("gulfherald-rss2.xml") and not row[2] and row[3] for row in rows
-    )
+    assert len(rows) == 1 and all(r[0].endswith("gulfherald-rss2.xml") and not r[2] and r[3] for r in rows)

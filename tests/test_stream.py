@@ -5,11 +5,16 @@ subprocess against a loopback server whose feeds gain items."""
 from __future__ import annotations
 
 import datetime as dt
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import apache_beam as beam
 import pyarrow.dataset as ds
+import pytest
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
@@ -346,3 +351,207 @@ def test_live_ticks_advance_the_watermark_in_real_time_and_stop_on_request(tmp_p
     closed_while_running = [(seen, end) for seen, end in fired if seen < started + 2.5]
     assert len(closed_while_running) >= 1  # windows fired before the stop, not only at the end
     assert all(seen - end < 1.0 for seen, end in closed_while_running)  # within a tick or so of their end
+
+
+# -- the command, against a loopback server whose feeds gain items ----------------------------------------
+
+
+class GrowingFeeds:
+    """RSS feeds served by a real loopback HTTP server; items are added while a stream polls them."""
+
+    def __init__(self, server, feeds: int) -> None:
+        self.server = server
+        self.items: dict[str, list[tuple[str, dt.datetime]]] = {f"/feed{n}.xml": [] for n in range(feeds)}
+        self.lock = threading.Lock()
+        self.polls: list[tuple[str, float]] = []
+        for path in self.items:
+            server.expect_request(path).respond_with_handler(lambda request, p=path: self._serve(p))
+
+    def urls(self) -> list[str]:
+        return [self.server.url_for(path) for path in self.items]
+
+    def add(self, path: str, name: str, published: dt.datetime) -> None:
+        with self.lock:
+            self.items[path].append((name, published))
+
+    def add_everywhere(self, batch: str, published: dt.datetime, per_feed: int = 1) -> list[str]:
+        names = []
+        for path in self.items:
+            for n in range(per_feed):
+                name = f"{path[1:-4]}-{batch}-{n}"
+                self.add(path, name, published)
+                names.append(name)
+        return names
+
+    def _serve(self, path: str):
+        from werkzeug import Response
+
+        with self.lock:
+            self.polls.append((path, time.time()))
+            items = list(self.items[path])
+        entries = "".join(
+            f"<item><title>Item {name}</title><link>https://news.example/{name}</link>"
+            f"<guid>{name}</guid><pubDate>{published:%a, %d %b %Y %H:%M:%S +0000}</pubDate>"
+            f"<description>The story of {name}, told once. Officials said {name} was distinct.</description>"
+            "</item>"
+            for name, published in items
+        )
+        body = (
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>{path}</title>{entries}</channel></rss>'
+        )
+        return Response(body, content_type="application/rss+xml")
+
+
+def article_ids(output: Path) -> list[str]:
+    """Every article_id readable in OUTPUT, through DuckDB (which fails on a partial or foreign file)."""
+    import duckdb
+
+    if not list(output.glob("articles/**/*.parquet")):
+        return []
+    return [
+        row[0]
+        for row in duckdb.sql(
+            f"select article_id from read_parquet('{output}/articles/**/*.parquet', hive_partitioning=true)"
+        ).fetchall()
+    ]
+
+
+def titles(output: Path) -> list[str]:
+    if not list(output.glob("articles/**/*.parquet")):
+        return []
+    return (
+        ds.dataset(output / "articles", partitioning="hive").to_table(columns=["title"])["title"].to_pylist()
+    )
+
+
+def wait_for(condition, timeout: float, what: str, process=None) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the stream exited ({process.returncode}) before {what}")
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def _stream_process(feeds_file: Path, output: Path, *extra: str):
+    from tests.test_cli import E2E_CONFIG
+
+    command = [sys.executable, "-m", "newsbeam.pipeline.cli", "stream", "--config", E2E_CONFIG]
+    command += ["--feeds-file", str(feeds_file), "--output", str(output), "--poll-interval", "1", *extra]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _away_from_an_hour_boundary(margin: float = 90) -> None:
+    """The flush check holds an article in an open one-hour window: not across an hour boundary."""
+    left = 3600 - time.time() % 3600
+    if left < margin:
+        time.sleep(left + 1)
+
+
+def test_stream_writes_while_running_flushes_on_sigterm_and_restarts_without_repeats(httpserver, tmp_path):
+    feeds = GrowingFeeds(httpserver, 3)
+    feeds_file = tmp_path / "feeds.txt"
+    feeds_file.write_text("\n".join(feeds.urls()) + "\n")
+    out = tmp_path / "out"
+    now = dt.datetime.now(dt.UTC)
+    first = feeds.add_everywhere("old", now - dt.timedelta(days=2), per_feed=2)
+    _away_from_an_hour_boundary()
+    process = _stream_process(feeds_file, out, "--window", "3600")
+    try:
+        wait_for(lambda: len(titles(out)) == len(first), 60, "the first items", process)
+        files_then = set(out.glob("articles/**/*.parquet"))
+        second = feeds.add_everywhere("newer", now - dt.timedelta(days=1))
+        wait_for(lambda: len(titles(out)) == len(first) + len(second), 30, "the added items", process)
+        assert process.poll() is None  # both batches were readable while the stream ran
+        assert set(out.glob("articles/**/*.parquet")) > files_then  # in files of their own
+
+        # An item published now belongs to the open one-hour window: held until the window closes.
+        added_at = time.time()
+        feeds.add("/feed0.xml", "fresh", dt.datetime.now(dt.UTC))
+        wait_for(
+            lambda: any(at > added_at + 0.5 for _, at in feeds.polls), 20, "a poll after the add", process
+        )
+        time.sleep(2)
+        assert "Item fresh" not in titles(out)
+        process.send_signal(signal.SIGTERM)
+        stopped = time.time()
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert time.time() - stopped < 30
+    assert "Item fresh" in titles(out)  # flushed on SIGTERM
+    assert "newsbeam stream:" in stdout
+    ids = article_ids(out)
+    assert len(ids) == len(set(ids)) == len(first) + len(second) + 1
+
+    # The restart, in this process (Beam is imported already): it stops by itself after --duration.
+    from newsbeam.pipeline.config import load_config, resolve_feeds
+    from newsbeam.pipeline.stream import run_stream
+    from tests.test_cli import E2E_CONFIG
+
+    feeds.add("/feed1.xml", "after-restart", now - dt.timedelta(hours=1))
+    config, _ = load_config(E2E_CONFIG, {"output": str(out), "feeds": [], "feeds_file": str(feeds_file)})
+    config = config.model_copy(update={"stream": StreamSettings(poll_interval_s=1, duration_s=3)})
+    summary = run_stream(config, resolve_feeds(config, tmp_path), [])
+    assert summary.articles_written == 1
+    ids_after = article_ids(out)
+    assert len(ids_after) == len(set(ids_after)) == len(ids) + 1  # only the new item
+    assert "Item after-restart" in titles(out)
+
+
+# -- kill -9 at random moments of `run` and `stream`, then a final run ------------------------------------
+
+
+def _kill_loop(httpserver, tmp_path, kills: int, max_delay: float, seed: int) -> None:
+    import random
+
+    from tests.test_cli import E2E_CONFIG, newsbeam
+
+    feeds = GrowingFeeds(httpserver, 8)
+    published = dt.datetime.now(dt.UTC) - dt.timedelta(hours=30)
+    for n in range(12):
+        feeds.add_everywhere(f"item{n}", published + dt.timedelta(minutes=17 * n))
+    feeds_file = tmp_path / "feeds.txt"
+    feeds_file.write_text("\n".join(feeds.urls()) + "\n")
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    rng = random.Random(seed)
+    commands = ["run", "stream"]
+    for kill in range(kills):
+        command = commands[kill % 2]
+        if command == "run":
+            args = [sys.executable, "-m", "newsbeam.pipeline.cli", "run", "--config", E2E_CONFIG]
+            process = subprocess.Popen(
+                [*args, "--feeds-file", str(feeds_file), "--output", str(out)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        else:
+            process = _stream_process(feeds_file, out, "--window", "5")
+        time.sleep(rng.uniform(0.5, max_delay))
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+        ids = article_ids(out)  # readable after every kill, with no article twice
+        assert len(ids) == len(set(ids)), f"a repeat after kill {kill} ({command})"
+    finished = newsbeam("run", "--config", E2E_CONFIG, "--feeds-file", str(feeds_file), "--output", str(out))
+    assert finished.returncode == 0, finished.stderr
+    reference = newsbeam(
+        "run", "--config", E2E_CONFIG, "--feeds-file", str(feeds_file), "--output", str(clean)
+    )
+    assert reference.returncode == 0, reference.stderr
+    ids, expected = article_ids(out), article_ids(clean)
+    assert len(ids) == len(set(ids))
+    assert sorted(ids) == sorted(expected) and len(expected) == 8 * 12
+
+
+@pytest.mark.slow  # about a minute: Beam's start-up, three times
+def test_kill_9_during_run_and_stream_then_a_run_completes_the_work(httpserver, tmp_path):
+    _kill_loop(httpserver, tmp_path, kills=2, max_delay=9, seed=7)
+
+
+@pytest.mark.slow
+def test_kill_9_loop_at_random_moments(httpserver, tmp_path):
+    _kill_loop(httpserver, tmp_path, kills=12, max_delay=14, seed=2024)
