@@ -1,10 +1,11 @@
 """`newsbeam stream`: the unbounded graph, and the driver that runs it until SIGINT / SIGTERM / --duration.
 
-ticks -> PollFeeds -> ParseEntries -> CleanArticles -> TagRegions -> StreamDeduplicate -> WriteWindows
-             |             |               |              |              | \\-> index rows -----^
-             |             +---------------+--------------+--------------+---> dead letters -----^
-             +-> CountFeedHealth (per fetch window) -> feed health -------------------------------^
-             +-> FeedState after every attempt (_state/feeds) ------------------------------------^
+ticks -> PollFeeds -> ParseEntries -> DropRepeatedEntries -> CleanArticles -> TagRegions -> StreamDeduplicate
+           |  |            |                                       |               |              |
+           |  |            +--> dead letters <---------------------+---------------+              |
+           |  +-> FeedState after every attempt (_state/feeds)                                    |
+           +-> CountFeedHealth (per fetch window) -> feed health     KeptArticle + index rows <---+
+                                   all of them -> WriteWindows: one atomic commit per window pane
 
 The driver holds the writer lock (`_state/lock`) for its lifetime, so no `run` or second `stream` writes
 the same OUTPUT; each window commit takes the short commit lock only (see transforms/stream_sink.py).
@@ -49,7 +50,7 @@ from newsbeam.transforms.sink import (
     run_lock,
 )
 from newsbeam.transforms.stream import ImpulseTicks, LiveTicks, PollFeeds, at_window_end
-from newsbeam.transforms.stream_dedup import StreamDeduplicate
+from newsbeam.transforms.stream_dedup import DropRepeatedEntries, StreamDeduplicate
 from newsbeam.transforms.stream_sink import WriteWindows
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,8 @@ def build_stream_pipeline(
         | "PollFeeds" >> PollFeeds(feeds, config.fetch, context.feed_states, stream.poll_interval_s)
     )
     parsed = polled.main | "ParseEntries" >> ParseEntries()
-    cleaned = parsed.main | "CleanArticles" >> CleanArticles()
+    unseen = parsed.main | "DropRepeatedEntries" >> DropRepeatedEntries(config.dedup.lookback_days)
+    cleaned = unseen | "CleanArticles" >> CleanArticles()
     tagged = cleaned.main | "TagRegions" >> TagRegions(config.enrich)
     deduped = tagged.main | "Deduplicate" >> StreamDeduplicate(
         config.dedup.lookback_days, context.index_paths, stream.allowed_lateness_s

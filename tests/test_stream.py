@@ -557,3 +557,30 @@ def test_kill_9_during_run_and_stream_then_a_run_completes_the_work(httpserver, 
 @pytest.mark.slow
 def test_kill_9_loop_at_random_moments(httpserver, tmp_path):
     _kill_loop(httpserver, tmp_path, kills=12, max_delay=14, seed=2024)
+
+
+def test_repeated_feed_items_are_dropped_before_cleaning_but_pass_once_a_day():
+    from newsbeam.transforms.records import RawEntry
+    from newsbeam.transforms.stream_dedup import DropRepeatedEntries
+
+    feed = FeedSpec("https://news.example/rss")
+
+    def entry(title: str, fetched: float) -> TimestampedValue:
+        raw = RawEntry(feed, at(fetched), 0, guid=title, link=f"https://news.example/{title}", title=title)
+        return TimestampedValue(raw, at(fetched).timestamp())
+
+    stream = (
+        Events()
+        .advance_watermark_to(ts(0))
+        .add_elements([entry("a", 10), entry("b", 10)])
+        .add_elements([entry("a", 70), entry("b", 70)])  # the next poll, the same day: repeats
+        .advance_watermark_to(ts(86400))
+        .add_elements([entry("a", 86400 + 60)])  # the next day: passes once more
+        .advance_watermark_to_infinity()
+    )
+    with streaming_pipeline() as p:
+        passed = p | stream | DropRepeatedEntries(lookback_days=7)
+        assert_that(
+            passed | beam.Map(lambda e: (e.title, e.fetched_at)),
+            equal_to([("a", at(10)), ("b", at(10)), ("a", at(86460))]),
+        )

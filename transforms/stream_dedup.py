@@ -29,6 +29,7 @@ article_id, as in batch.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
@@ -41,7 +42,7 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.utils.timestamp import Duration
 
 from newsbeam.transforms.dedup import IndexEntry, identity_keys
-from newsbeam.transforms.records import Article
+from newsbeam.transforms.records import Article, RawEntry
 from newsbeam.transforms.sink import ARTICLES, read_index
 from newsbeam.transforms.sink import INDEX as INDEX_DATASET
 from newsbeam.transforms.stream import window_timestamp
@@ -137,6 +138,69 @@ class _FirstSightingFn(beam.DoFn):
     @userstate.on_timer(EXPIRY)
     def expire(self, last_day=beam.DoFn.StateParam(LAST_DAY)) -> None:  # noqa: B008
         last_day.clear()
+
+
+def entry_digest(entry: RawEntry) -> str:
+    """Identifies one feed item exactly as the feed gave it: the same digest, the same article."""
+    parts = (
+        entry.feed.url,
+        entry.guid or "",
+        entry.link or "",
+        entry.title,
+        entry.content_html or "",
+        entry.summary_html or "",
+        entry.published_at.isoformat() if entry.published_at else "",
+    )
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+class _FirstEntrySightingFn(beam.DoFn):
+    """(digest, RawEntry) -> the entry on its first sighting of each day; nothing for the same item again
+    the same day. A feed repeats most of its items at every poll: this keeps them away from cleaning and
+    tagging, while the daily sighting still reaches dedup, which refreshes their keys."""
+
+    LAST_DAY = userstate.ReadModifyWriteStateSpec("last_day", PickleCoder())
+    EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
+
+    def __init__(self, lookback_days: int) -> None:
+        self._lookback = _lookback(lookback_days)
+        self._repeats = Metrics.counter("dedup", "repeated_entries")
+
+    def process(
+        self,
+        element: tuple[str, RawEntry],
+        timestamp=_TS,
+        last_day=beam.DoFn.StateParam(LAST_DAY),  # noqa: B008
+        expiry=beam.DoFn.TimerParam(EXPIRY),  # noqa: B008
+    ) -> Iterator[RawEntry]:
+        _, entry = element
+        expiry.set(timestamp + self._lookback)
+        day = entry.fetched_at.date()
+        previous = last_day.read()
+        if previous is not None and previous >= day:
+            self._repeats.inc()
+            return
+        last_day.write(day)
+        yield entry
+
+    @userstate.on_timer(EXPIRY)
+    def expire(self, last_day=beam.DoFn.StateParam(LAST_DAY)) -> None:  # noqa: B008
+        last_day.clear()
+
+
+class DropRepeatedEntries(beam.PTransform):
+    """PCollection[RawEntry] -> the entries not already seen the same day (see _FirstEntrySightingFn)."""
+
+    def __init__(self, lookback_days: int) -> None:
+        super().__init__()
+        self._lookback_days = lookback_days
+
+    def expand(self, entries: beam.PCollection) -> beam.PCollection:
+        return (
+            entries
+            | "KeyByDigest" >> beam.Map(lambda e: (entry_digest(e), e)).with_output_types(tuple[str, Any])
+            | "FirstSightingToday" >> beam.ParDo(_FirstEntrySightingFn(self._lookback_days))
+        )
 
 
 class _JudgeKeyFn(beam.DoFn):
