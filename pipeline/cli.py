@@ -10,7 +10,9 @@ import argparse
 import contextlib
 import logging
 import re
+import signal
 import sys
+import threading
 from pathlib import Path
 
 log = logging.getLogger("newsbeam")
@@ -79,6 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
     compact.add_argument("-v", "--verbose", action="store_true", help="log progress")
     compact.set_defaults(log_format="text", feed=None, feeds_file=None, runner=None, workers=None)
     return parser
+
+
+def _stop_on_signals() -> threading.Event:
+    """For `stream`, from the very start (Beam takes seconds to import): SIGINT / SIGTERM set the event the
+    stream stops on, so a signal during start-up also ends in a clean exit 0."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda signum, frame: stop.set())
+    return stop
 
 
 def _check_compact_args(args: argparse.Namespace, beam_args: list[str]) -> None:
@@ -160,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, beam_args = parser.parse_known_args(argv)
     _configure_logging(args)
+    stop = _stop_on_signals() if args.command == "stream" else None
     from newsbeam.pipeline.config import ConfigError, load_config, resolve_feeds
 
     try:
@@ -185,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "stream":
             from newsbeam.pipeline.stream import run_stream
 
-            summary = run_stream(config, feeds, beam_args)
+            summary = run_stream(config, feeds, beam_args, stop)
         elif args.command == "compact":
             from newsbeam.pipeline.compact import compact
 
