@@ -44,6 +44,7 @@ from newsbeam.transforms.sink import (
     FEEDS,
     INDEX,
     commit_lock,
+    expire_index,
     index_files,
     read_feed_states,
     recover,
@@ -253,6 +254,7 @@ def run_stream(
             log.warning("%s", line)
         now = dt.datetime.now(dt.UTC)
         since = (now - dt.timedelta(days=config.dedup.lookback_days)).date()
+        expire_index(config.output, since)
         # The first poll after a start ignores the stored validators: a window that was fetched but not
         # committed before a crash is fetched again in full, and dedup drops what was written.
         states = {

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Sequence
+import logging
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
@@ -39,6 +40,7 @@ from apache_beam.coders import PickleCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms import userstate
 from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.utils.shared import Shared
 from apache_beam.utils.timestamp import Duration
 
 from newsbeam.transforms.dedup import IndexEntry, identity_keys
@@ -46,6 +48,8 @@ from newsbeam.transforms.records import Article, RawEntry
 from newsbeam.transforms.sink import ARTICLES, read_index
 from newsbeam.transforms.sink import INDEX as INDEX_DATASET
 from newsbeam.transforms.stream import window_timestamp
+
+log = logging.getLogger(__name__)
 
 KEPT = "kept"
 INDEX = "index"
@@ -203,20 +207,30 @@ class DropRepeatedEntries(beam.PTransform):
         )
 
 
+class _LookbackIndex(dict):
+    """key -> (article_id, last seen); a dict subclass because Beam's Shared keeps weak references."""
+
+
 class _JudgeKeyFn(beam.DoFn):
     """(key, _Claim | _Touch) -> (article_id, Verdict) per claim; refreshed IndexEntry rows on `index`."""
 
     OWNER = userstate.ReadModifyWriteStateSpec("owner", PickleCoder())
     EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
 
-    def __init__(self, lookback_days: int, index_paths: Sequence[str]) -> None:
+    def __init__(self, lookback_days: int, index_paths: Sequence[str], shared: Shared) -> None:
         self._lookback = _lookback(lookback_days)
         self._lookback_days = lookback_days
         self._index_paths = list(index_paths)
-        self._earlier: dict[str, tuple[str, dt.datetime]] = {}
+        self._shared = shared
+        self._earlier: Mapping[str, tuple[str, dt.datetime]] = {}
 
     def setup(self) -> None:
-        # The look-back index at start: the earliest (seen_at, article_id) per key, as batch dedup picks.
+        # Read once per process, whatever the number of DoFn instances (the DirectRunner makes many).
+        self._earlier = self._shared.acquire(self._read_index, tag=tuple(self._index_paths))
+
+    def _read_index(self) -> _LookbackIndex:
+        """The look-back index at start: per key, the article of its earliest row (as batch dedup picks)
+        and when the key was seen last."""
         earlier: dict[str, tuple[str, dt.datetime]] = {}
         latest: dict[str, dt.datetime] = {}
         for key, (article_id, seen_at) in read_index(self._index_paths):
@@ -224,7 +238,9 @@ class _JudgeKeyFn(beam.DoFn):
             if known is None or (seen_at, article_id) < (known[1], known[0]):
                 earlier[key] = (article_id, seen_at)
             latest[key] = max(latest.get(key, seen_at), seen_at)
-        self._earlier = {key: (article_id, latest[key]) for key, (article_id, _) in earlier.items()}
+        index = _LookbackIndex((key, (article_id, latest[key])) for key, (article_id, _) in earlier.items())
+        log.info("dedup: %d keys from %d look-back index files", len(index), len(self._index_paths))
+        return index
 
     def _from_index(self, key: str, now: dt.datetime) -> _Owner | None:
         known = self._earlier.get(key)
@@ -323,7 +339,7 @@ class StreamDeduplicate(beam.PTransform):
             | "KeyById" >> beam.Map(lambda a: (a.article_id, a)).with_output_types(tuple[str, Any])
             | "FirstSighting" >> beam.ParDo(_FirstSightingFn(self._lookback_days))
             | "JudgeEachKey"
-            >> beam.ParDo(_JudgeKeyFn(self._lookback_days, self._index_paths))
+            >> beam.ParDo(_JudgeKeyFn(self._lookback_days, self._index_paths, Shared()))
             .with_input_types(tuple[str, Any])
             .with_outputs(INDEX, main="verdicts")
         )
