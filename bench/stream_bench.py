@@ -95,6 +95,8 @@ def serve(feeds: Feeds) -> ThreadingHTTPServer:
 
 def grow(feeds: Feeds, per_minute: float, until: float, stop: threading.Event) -> None:
     """Add items: feed i gains one every 60/per_minute seconds, the feeds staggered across the period."""
+    if per_minute <= 0:
+        return
     period = 60.0 / per_minute
     count = len(feeds.items)
     started = time.time()

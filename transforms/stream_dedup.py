@@ -159,37 +159,46 @@ def entry_digest(entry: RawEntry) -> str:
 
 
 class _FirstEntrySightingFn(beam.DoFn):
-    """(digest, RawEntry) -> the entry on its first sighting of each day; nothing for the same item again
+    """(feed_url, RawEntry) -> the entry on its first sighting of each day; nothing for the same item again
     the same day. A feed repeats most of its items at every poll: this keeps them away from cleaning and
-    tagging, while the daily sighting still reaches dedup, which refreshes their keys."""
+    tagging, while the daily sighting still reaches dedup, which refreshes their keys.
 
-    LAST_DAY = userstate.ReadModifyWriteStateSpec("last_day", PickleCoder())
+    Keyed by feed, not by item: one state per feed ({entry digest: day last passed}, pruned of days past
+    the look-back), so a poll costs the runner one key, not one per item."""
+
+    SEEN = userstate.ReadModifyWriteStateSpec("seen", PickleCoder())
     EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
 
     def __init__(self, lookback_days: int) -> None:
         self._lookback = _lookback(lookback_days)
+        self._lookback_days = lookback_days
         self._repeats = Metrics.counter("dedup", "repeated_entries")
 
     def process(
         self,
         element: tuple[str, RawEntry],
         timestamp=_TS,
-        last_day=beam.DoFn.StateParam(LAST_DAY),  # noqa: B008
+        seen_state=beam.DoFn.StateParam(SEEN),  # noqa: B008
         expiry=beam.DoFn.TimerParam(EXPIRY),  # noqa: B008
     ) -> Iterator[RawEntry]:
         _, entry = element
-        expiry.set(timestamp + self._lookback)
         day = entry.fetched_at.date()
-        previous = last_day.read()
-        if previous is not None and previous >= day:
+        seen: dict[str, dt.date] = seen_state.read() or {}
+        digest = entry_digest(entry)
+        if seen.get(digest, dt.date.min) >= day:
             self._repeats.inc()
             return
-        last_day.write(day)
+        if digest not in seen:  # a new item: forget those not shown for longer than the look-back
+            horizon = day - dt.timedelta(days=self._lookback_days)
+            seen = {d: last for d, last in seen.items() if last >= horizon}
+        seen[digest] = day
+        seen_state.write(seen)
+        expiry.set(timestamp + self._lookback)
         yield entry
 
     @userstate.on_timer(EXPIRY)
-    def expire(self, last_day=beam.DoFn.StateParam(LAST_DAY)) -> None:  # noqa: B008
-        last_day.clear()
+    def expire(self, seen_state=beam.DoFn.StateParam(SEEN)) -> None:  # noqa: B008
+        seen_state.clear()  # the feed showed nothing new for the whole look-back
 
 
 class DropRepeatedEntries(beam.PTransform):
@@ -202,7 +211,7 @@ class DropRepeatedEntries(beam.PTransform):
     def expand(self, entries: beam.PCollection) -> beam.PCollection:
         return (
             entries
-            | "KeyByDigest" >> beam.Map(lambda e: (entry_digest(e), e)).with_output_types(tuple[str, Any])
+            | "KeyByFeed" >> beam.Map(lambda e: (e.feed.url, e)).with_output_types(tuple[str, Any])
             | "FirstSightingToday" >> beam.ParDo(_FirstEntrySightingFn(self._lookback_days))
         )
 
