@@ -10,7 +10,10 @@ import argparse
 import contextlib
 import logging
 import os
+import re
+import signal
 import sys
+import threading
 from pathlib import Path
 
 log = logging.getLogger("newsbeam")
@@ -80,7 +83,68 @@ def build_parser() -> argparse.ArgumentParser:
         "--to", metavar="PATH.html", help="the HTML file (default OUTPUT/report.html; PNGs in <name>_files/)"
     )
     _verbosity_options(report)
+    stream = commands.add_parser(
+        "stream",
+        help="poll the feeds continuously; write one commit per event-time window; stop on SIGINT / SIGTERM",
+        epilog="Options not listed here are passed to Apache Beam.",
+    )
+    _common_options(stream)
+    stream.add_argument("--poll-interval", type=float, metavar="SECONDS", help="default feed poll interval")
+    stream.add_argument("--window", type=float, metavar="SECONDS", help="event-time window length")
+    stream.add_argument("--duration", type=float, metavar="SECONDS", help="stop (flushing) after this long")
+    compact = commands.add_parser(
+        "compact", help="merge the small files of each partition into one, atomically (safe beside stream)"
+    )
+    compact.add_argument("--config", help="YAML config (default: the bundled configs/local.yaml)")
+    compact.add_argument("--output", metavar="DIR", help="output directory (default from the config)")
+    compact.add_argument(
+        "--partition",
+        action="append",
+        metavar="date=YYYY-MM-DD",
+        help="only these partitions (repeatable; default: every partition with more than one file)",
+    )
+    compact.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    compact.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    compact.set_defaults(
+        log_format="text", feed=None, feeds_file=None, runner=None, workers=None, dask_address=None
+    )
     return parser
+
+
+def _stop_on_signals() -> threading.Event:
+    """For `stream`, from the very start (Beam takes seconds to import): SIGINT / SIGTERM set the event the
+    stream stops on, so a signal during start-up also ends in a clean exit 0."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda signum, frame: stop.set())
+    return stop
+
+
+def _check_compact_args(args: argparse.Namespace, beam_args: list[str]) -> None:
+    from newsbeam.pipeline.config import ConfigError
+
+    if beam_args:
+        raise ConfigError(f"unknown option {beam_args[0]} (compact takes no Beam options)")
+    for partition in args.partition or ():
+        if not re.match(r"^date=\d{4}-\d{2}-\d{2}$", partition):
+            raise ConfigError(f"--partition {partition}: expected date=YYYY-MM-DD")
+
+
+def _stream_overrides(config, args: argparse.Namespace):
+    """The config with --poll-interval, --window and --duration applied (validated like the file's keys)."""
+    import dataclasses
+
+    from newsbeam.pipeline.config import ConfigError
+
+    given = {"poll_interval_s": args.poll_interval, "window_s": args.window, "duration_s": args.duration}
+    changes = {key: value for key, value in given.items() if value is not None}
+    try:
+        stream = dataclasses.replace(config.stream, **changes)
+    except ValueError as exc:
+        flag = next((f"--{k[:-2].replace('_', '-')}" for k in changes if k in str(exc)), "option")
+        raise ConfigError(f"{flag}: {exc}") from None
+    return config.model_copy(update={"stream": stream})
 
 
 def _overrides(args: argparse.Namespace) -> dict:
@@ -145,13 +209,22 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args)
     if args.command == "report":
         return _report(parser, args, beam_args)
+    stop = _stop_on_signals() if args.command == "stream" else None
     from newsbeam.pipeline.config import ConfigError, load_config, resolve_feeds
 
     try:
+        if args.command == "compact":
+            _check_compact_args(args, beam_args)
         overrides = _overrides(args)
         config, config_dir = load_config(args.config, overrides)
         check_beam_flags(config.beam_flags() + beam_args)
-        feeds = resolve_feeds(config, Path.cwd() if args.feed or args.feeds_file else config_dir)
+        if args.command == "stream":
+            config = _stream_overrides(config, args)
+        feeds = (
+            resolve_feeds(config, Path.cwd() if args.feed or args.feeds_file else config_dir)
+            if args.command != "compact"
+            else []
+        )
     except ConfigError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return 2
@@ -162,15 +235,24 @@ def main(argv: list[str] | None = None) -> int:
 
     live = config.runner.lower() in LOCAL_RUNNER_NAMES and config.workers == 1  # stages in this process
     try:
-        with show_progress(
-            len(feeds),
-            mode=_progress_mode(args),
-            stream=sys.stderr,
-            interval=args.progress_interval,
-            live=live,
-            runner=config.runner,
-        ):
-            summary = run_batch(config, feeds, beam_args)
+        if args.command == "stream":
+            from newsbeam.pipeline.stream import run_stream
+
+            summary = run_stream(config, feeds, beam_args, stop)
+        elif args.command == "compact":
+            from newsbeam.pipeline.compact import compact
+
+            summary = compact(config.output, args.partition or (), config.sink)
+        else:
+            with show_progress(
+                len(feeds),
+                mode=_progress_mode(args),
+                stream=sys.stderr,
+                interval=args.progress_interval,
+                live=live,
+                runner=config.runner,
+            ):
+                summary = run_batch(config, feeds, beam_args)
     except ConfigError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.resources
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from newsbeam.transforms.enrich import EnrichSettings, load_taxonomy
 from newsbeam.transforms.fetch import FetchSettings
 from newsbeam.transforms.records import FeedSpec
 from newsbeam.transforms.sink import SinkSettings
+from newsbeam.transforms.stream import StreamSettings
 
 DEFAULT_CONFIG = "local.yaml"
 
@@ -39,6 +41,7 @@ class FeedEntry(BaseModel):
     name: str | None = None
     language: str | None = None
     region_hint: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    poll_interval_s: float | None = Field(default=None, gt=0)  # or `poll_interval: 15m` (see parse_duration)
     rules: dict[str, Any] | None = (
         None  # extra cleaning rules: the shape of a `sites:` entry of boilerplate.yaml
     )
@@ -49,6 +52,34 @@ class FeedEntry(BaseModel):
     def _rules_are_valid(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         parse_site_rules(value, "rules")  # a ValueError naming the key inside `rules`
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _poll_interval(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "poll_interval" in data:
+            if "poll_interval_s" in data:
+                raise ValueError("give poll_interval or poll_interval_s, not both")
+            data = dict(data)
+            data["poll_interval_s"] = parse_duration(data.pop("poll_interval"))
+        return data
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_UNIT_SECONDS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: Any) -> Any:
+    """Seconds from a number or a string such as "90", "90s", "15m", "2h", "1d"; anything else is returned
+    as it is, for the model to reject with its usual message.
+
+    >>> parse_duration("15m")
+    900.0
+    """
+    if isinstance(value, str):
+        match = _DURATION.match(value.lower())
+        if match:
+            return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    return value
 
 
 class Config(BaseModel):
@@ -65,6 +96,7 @@ class Config(BaseModel):
     dedup: DedupSettings = DedupSettings()
     enrich: EnrichSettings = EnrichSettings()
     sink: SinkSettings = SinkSettings()
+    stream: StreamSettings = StreamSettings()  # newsbeam stream only
     pipeline_options: dict[str, Any] = {}  # passed to Beam as --key=value
 
     def beam_flags(self) -> list[str]:
@@ -212,6 +244,7 @@ def resolve_feeds(config: Config, base_dir: Path) -> list[FeedSpec]:
                 entry.name,
                 entry.language,
                 entry.region_hint,
+                poll_interval_s=entry.poll_interval_s,
                 rules=rules or None,
                 fetch_full_text=entry.fetch_full_text,
             ),

@@ -11,17 +11,23 @@ failures by reason, come from the Beam counters, shown as "-" where the runner r
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from newsbeam.pipeline.summary import RunSummary
 
+if TYPE_CHECKING:
+    from newsbeam.pipeline.compact import CompactSummary
+    from newsbeam.pipeline.stream import StreamSummary
 
-def print_summary(summary: RunSummary, *, log_format: str, quiet: bool, out: IO[str]) -> None:
+
+def print_summary(
+    summary: RunSummary | StreamSummary | CompactSummary, *, log_format: str, quiet: bool, out: IO[str]
+) -> None:
     if quiet:
         return
     if log_format == "json":
         print(summary.json(), file=out, flush=True)
-    elif out.isatty():
+    elif out.isatty() and isinstance(summary, RunSummary):  # stream and compact print their own lines
         from rich.console import Console
 
         console = Console(file=out)

@@ -1,8 +1,8 @@
 """Feed lists: OPML 1/2 (nested outlines), a plain list of URLs / paths, or YAML with per-feed options.
 
 Each reader returns plain dicts (`url` plus optional `name`, `language`, `region_hint`, and from YAML
-`rules` and `fetch_full_text`); the config model validates them, so a bad entry is reported with the same
-one-line message as a bad config key.
+`poll_interval` (e.g. `15m`) or `poll_interval_s`, `rules` and `fetch_full_text`); the config model
+validates them, so a bad entry is reported with the same one-line message as a bad config key.
 """
 
 from __future__ import annotations

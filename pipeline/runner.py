@@ -19,6 +19,7 @@ from newsbeam.pipeline.summary import RunSummary, summarise
 from newsbeam.transforms.records import FeedSpec
 from newsbeam.transforms.sink import (
     SKETCHES,
+    commit_lock,
     commit_run,
     compact_feed_states,
     discard_run,
@@ -104,7 +105,9 @@ def run_batch(config: Config, feeds: list[FeedSpec], beam_args: list[str]) -> Ru
     started = time.monotonic()
     with run_lock(config.output), dask_scheduler(config) as dask_address:
         options = make_options(config, beam_args, dask_address)
-        for line in recover(config.output):
+        with commit_lock(config.output):  # `compact` swaps partitions under this lock
+            recovered = recover(config.output)
+        for line in recovered:
             log.warning("%s", line)
         now = dt.datetime.now(dt.UTC)
         since = (now - dt.timedelta(days=config.dedup.lookback_days)).date()
@@ -130,7 +133,8 @@ def run_batch(config: Config, feeds: list[FeedSpec], beam_args: list[str]) -> Ru
         except BaseException:
             discard_run(config.output, run.run_id)
             raise
-        report = commit_run(config.output, run.run_id)
-        compact_feed_states(config.output, run.run_id)
+        with commit_lock(config.output):
+            report = commit_run(config.output, run.run_id)
+            compact_feed_states(config.output, run.run_id)
         expire_index(config.output, since)
     return summarise(report, result, time.monotonic() - started, len(feeds))

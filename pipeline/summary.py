@@ -45,6 +45,7 @@ class RunSummary:
     problems: dict[str, str] = field(default_factory=dict)  # feed URL -> why it failed or waits
     wall_seconds: float = 0.0
     metrics: dict[str, int] = field(default_factory=dict)  # Beam counters, "stage/name" (pipeline/metrics.py)
+    feeds_not_due: int = 0  # not fetched: their own poll_interval_s has not passed since the last good poll
 
     @property
     def items_per_second(self) -> float:
@@ -55,6 +56,7 @@ class RunSummary:
         feeds = (
             f"feeds {self.feeds_fetched} fetched, {self.feeds_not_modified} not modified, "
             f"{self.feeds_failed} failed, {self.feeds_backing_off} backing off"
+            + (f", {self.feeds_not_due} not due" if self.feeds_not_due else "")
         )
         articles = (
             f"articles {self.articles_written} written, {self.duplicates_dropped} duplicates dropped, "
@@ -113,6 +115,7 @@ _HEALTH_COLUMNS = (
     "consecutive_failures",
     "next_poll_at",
     "entries",
+    "not_due",
 )
 
 
@@ -135,7 +138,8 @@ def summarise(report: CommitReport, result: PipelineResult | None, wall: float, 
     failed = sorted(r["feed_url"] for r in rows if r["error_class"] and not r["skipped"])
     backing_off = sorted(r["feed_url"] for r in rows if r["skipped"])
     not_modified = sum(1 for r in rows if r["not_modified"])
-    fetched = len(rows) - len(failed) - len(backing_off) - not_modified
+    not_due = sum(1 for r in rows if r["not_due"])
+    fetched = len(rows) - len(failed) - len(backing_off) - not_modified - not_due
     entries = sum(r["entries"] for r in rows)
     problems = {r["feed_url"]: _problem(r) for r in rows if r["error"]}
     moved = {r["feed_url"]: r["permanent_redirect"] for r in rows if r["permanent_redirect"]}
@@ -178,4 +182,5 @@ def summarise(report: CommitReport, result: PipelineResult | None, wall: float, 
         problems=problems,
         wall_seconds=wall,
         metrics=read_counters(result),
+        feeds_not_due=not_due,
     )

@@ -41,7 +41,8 @@ Security
     included. A refusal is error_class "Forbidden" with a one-line reason.
 
 Counters (namespace "fetch"): `fetched` attempts that returned a body, `not_modified` 304s, `skipped` feeds
-backing off, `failed` attempts with an error, `bytes` body bytes received, `dead_letters`.
+backing off, `not_due` feeds whose own poll interval has not passed, `failed` attempts with an error,
+`bytes` body bytes received, `dead_letters`.
 """
 
 from __future__ import annotations
@@ -183,6 +184,14 @@ def is_due(state: FeedState | None, now: dt.datetime) -> bool:
     return state is None or state.next_poll_at is None or state.next_poll_at <= now
 
 
+def poll_due(feed: FeedSpec, state: FeedState | None, now: dt.datetime) -> bool:
+    """False while a feed with its own `poll_interval_s` was last polled successfully (a 200 or a 304) less
+    than that interval before `now`. A failing feed follows `is_due` instead."""
+    if feed.poll_interval_s is None or state is None or state.consecutive_failures:
+        return True
+    return state.updated_at + dt.timedelta(seconds=feed.poll_interval_s) <= now
+
+
 def plan_validators(state: FeedState | None, settings: FetchSettings, now: dt.datetime) -> dict[str, str]:
     """The If-None-Match / If-Modified-Since headers to send: none without a state, and none when the last
     200 is unknown or older than `unconditional_after_s` (a server may keep answering 304 wrongly)."""
@@ -212,7 +221,7 @@ def next_state(state: FeedState | None, fetched: FetchedFeed, settings: FetchSet
     sets the next poll `failure_backoff_s` ahead, keeping the validators. A permanent redirect is kept in
     moved_to until another one replaces it.
     """
-    if fetched.skipped:
+    if fetched.skipped or fetched.not_due:
         if state is not None:
             return state
         return FeedState(fetched.feed.url, fetched.fetched_at, next_poll_at=fetched.next_poll_at)
@@ -635,6 +644,9 @@ def fetch_feed(
     fetched_at = now()
     if state is not None and not is_due(state, fetched_at):
         return _skipped(feed, state, fetched_at)
+    if not poll_due(feed, state, fetched_at):
+        due = state.updated_at + dt.timedelta(seconds=feed.poll_interval_s)
+        return FetchedFeed(feed, fetched_at, feed.url, not_due=True, next_poll_at=due)
     start = time.monotonic()
     try:
         kind, target = _route(feed.url)
@@ -994,6 +1006,7 @@ class _FetchLaneFn(beam.DoFn):
         self._fetched = Metrics.counter("fetch", "fetched")
         self._not_modified = Metrics.counter("fetch", "not_modified")
         self._skipped = Metrics.counter("fetch", "skipped")
+        self._not_due = Metrics.counter("fetch", "not_due")
         self._failed = Metrics.counter("fetch", "failed")
         self._bytes = Metrics.counter("fetch", "bytes")
         self._dead = Metrics.counter("fetch", "dead_letters")
@@ -1034,8 +1047,8 @@ class _FetchLaneFn(beam.DoFn):
         progress.report(progress.FEEDS, 1, attempt.feed.url)
         yield fetched
         yield beam.pvalue.TaggedOutput(STATE, attempt.state)
-        if fetched.skipped:
-            self._skipped.inc()
+        if fetched.skipped or fetched.not_due:
+            (self._skipped if fetched.skipped else self._not_due).inc()
             return
         if fetched.error_class is None:
             (self._not_modified if fetched.not_modified else self._fetched).inc()

@@ -49,6 +49,7 @@ class FeedSpec:
     name: str | None = None
     language: str | None = None
     region_hint: str | None = None  # ISO 3166-1 alpha-2 code, a fallback prior for the tagger
+    poll_interval_s: float | None = None  # poll no more often than this (None: every run / --poll-interval)
     rules: SiteRules | None = None  # extra cleaning rules for this feed's items
     fetch_full_text: bool = False  # fetch the article page when the item holds only a teaser
 
@@ -88,7 +89,8 @@ class FetchedFeed:
     last_modified: str | None = None
     permanent_redirect: str | None = None  # where a 301 / 308 on the way pointed: the feed has moved
     skipped: bool = False  # not fetched this run: the feed is backing off after failures (see FeedState)
-    next_poll_at: dt.datetime | None = None  # when the feed is due again, if it is backing off
+    next_poll_at: dt.datetime | None = None  # when the feed is due again, if it is backing off or not due
+    not_due: bool = False  # not fetched: its poll_interval_s has not passed since its last good poll
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +219,8 @@ class FeedHealth:
     skipped: bool = False  # not fetched: backing off after failures
     permanent_redirect: str | None = None  # the feed has moved there: update the feed list
     consecutive_failures: int = 0
-    next_poll_at: dt.datetime | None = None  # set while the feed is backing off
+    next_poll_at: dt.datetime | None = None  # set while the feed is backing off or not due
+    not_due: bool = False  # (1.3) not fetched: polled successfully less than its poll_interval_s ago
 
     @classmethod
     def of(cls, fetched: FetchedFeed, entries: int, new_articles: int, state: FeedState | None) -> FeedHealth:
@@ -236,7 +239,8 @@ class FeedHealth:
             skipped=fetched.skipped,
             permanent_redirect=fetched.permanent_redirect,
             consecutive_failures=state.consecutive_failures if state else 0,
-            next_poll_at=state.next_poll_at if state else fetched.next_poll_at,
+            next_poll_at=fetched.next_poll_at if fetched.not_due or not state else state.next_poll_at,
+            not_due=fetched.not_due,
         )
 
     def to_row(self) -> dict:
@@ -318,6 +322,7 @@ FEED_HEALTH_SCHEMA = pa.schema(
         pa.field("permanent_redirect", pa.string()),
         pa.field("consecutive_failures", pa.int32()),
         pa.field("next_poll_at", _TS),
+        pa.field("not_due", pa.bool_()),
     ],
     metadata={"newsbeam.schema_version": SCHEMA_VERSION},
 )

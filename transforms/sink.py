@@ -92,6 +92,23 @@ def run_lock(output: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def commit_lock(output: str) -> Iterator[None]:
+    """Held only while files are published into OUTPUT (manifest and renames) and while `newsbeam compact`
+    swaps a partition: short and blocking, so a stream and a compaction can share an OUTPUT."""
+    if "://" in output:
+        yield
+        return
+    path = os.path.join(os.path.abspath(output), "_state/commit.lock")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def staging_dir(base: str, run_id: str) -> str:
     return f"{base}/{RUNS_DIR}/{run_id}"
 
