@@ -236,9 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     live = config.runner.lower() in LOCAL_RUNNER_NAMES and config.workers == 1  # stages in this process
     try:
         if args.command == "stream":
+            from newsbeam.pipeline.progress import show_windows
             from newsbeam.pipeline.stream import run_stream
 
-            summary = run_stream(config, feeds, beam_args, stop)
+            with show_windows(sys.stdout, args.log_format, args.quiet):
+                summary = run_stream(config, feeds, beam_args, stop)
         elif args.command == "compact":
             from newsbeam.pipeline.compact import compact
 

@@ -15,6 +15,7 @@ says what happened.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import logging
 import threading
@@ -204,3 +205,62 @@ def show_progress(
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
         display.close()
+
+
+class _WindowHandler(logging.Handler):
+    """`stream`: one summary line per committed window pane (JSON with --log-format json)."""
+
+    def __init__(self, out: IO[str], as_json: bool) -> None:
+        super().__init__(logging.DEBUG)
+        self._out, self._as_json = out, as_json
+
+    def emit(self, record: logging.LogRecord) -> None:
+        window = getattr(record, "newsbeam_window", None)
+        if window is not None:
+            print(window_line(*window, as_json=self._as_json), file=self._out, flush=True)
+
+
+def window_line(start: float, end: float, rows: dict[str, int], as_json: bool = False) -> str:
+    """One committed window pane: its event-time bounds and what was written.
+
+    >>> window_line(0.0, 60.0, {"articles": 12, "feeds": 40})[:56]
+    'newsbeam stream window 1970-01-01 00:00:00-00:01:00 UTC:'
+    """
+    articles, polls, errors = rows.get("articles", 0), rows.get("feeds", 0), rows.get("errors", 0)
+    begin, finish = (dt.datetime.fromtimestamp(t, dt.UTC) for t in (start, end))
+    if as_json:
+        return json.dumps(
+            {
+                "event": "window",
+                "window_start": begin.isoformat(),
+                "window_end": finish.isoformat(),
+                "articles_written": articles,
+                "feed_polls": polls,
+                "dead_letters": errors,
+            },
+            sort_keys=True,
+        )
+    return (
+        f"newsbeam stream window {begin:%Y-%m-%d %H:%M:%S}-{finish:%H:%M:%S} UTC: "
+        f"articles {articles} written, feed polls {polls}, dead letters {errors}"
+    )
+
+
+@contextlib.contextmanager
+def show_windows(out: IO[str], log_format: str, quiet: bool) -> Iterator[None]:
+    """While `stream` runs, a summary line on `out` for every window pane it commits (none with --quiet)."""
+    if quiet:
+        yield
+        return
+    logger = logging.getLogger(PROGRESS_LOGGER)
+    handler = _WindowHandler(out, log_format == "json")
+    saved = logger.level, logger.propagate
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]

@@ -31,7 +31,7 @@ from apache_beam.runners.runner import PipelineResult, PipelineRunner
 from apache_beam.transforms import window
 
 from newsbeam.pipeline.config import Config
-from newsbeam.pipeline.runner import LOCAL_RUNNER_NAMES, _flag
+from newsbeam.pipeline.runner import LOCAL_RUNNER_NAMES
 from newsbeam.transforms.clean import CleanArticles
 from newsbeam.transforms.enrich import TagRegions
 from newsbeam.transforms.health import CountFeedHealth
@@ -82,7 +82,9 @@ def build_stream_pipeline(
     )
     parsed = polled.main | "ParseEntries" >> ParseEntries()
     unseen = parsed.main | "DropRepeatedEntries" >> DropRepeatedEntries(config.dedup.lookback_days)
-    cleaned = unseen | "CleanArticles" >> CleanArticles()
+    # The config's rules; not the cross-item repeated-chrome pass, a batch Combine over the whole run
+    clean = dataclasses.replace(config.clean, repeat_min_items=0)
+    cleaned = unseen | "CleanArticles" >> CleanArticles(clean)
     tagged = cleaned.main | "TagRegions" >> TagRegions(config.enrich)
     deduped = tagged.main | "Deduplicate" >> StreamDeduplicate(
         config.dedup.lookback_days, context.index_paths, stream.allowed_lateness_s
@@ -243,7 +245,7 @@ def run_stream(
     """Poll, process and commit window by window until `stop` is set (by SIGINT / SIGTERM when run from
     the command line) or `stream.duration_s` has passed; then flush every open window and return."""
     stop = stop or threading.Event()
-    flags = [_flag(key, value) for key, value in config.pipeline_options.items()] + list(beam_args)
+    flags = config.beam_flags() + list(beam_args)
     options = PipelineOptions(flags)
     options.view_as(StandardOptions).streaming = True
     started, started_at = time.monotonic(), dt.datetime.now(dt.UTC)

@@ -485,6 +485,9 @@ def test_stream_writes_while_running_flushes_on_sigterm_and_restarts_without_rep
     assert time.time() - stopped < 30
     assert "Item fresh" in titles(out)  # flushed on SIGTERM
     assert "newsbeam stream:" in stdout
+    windows = [line for line in stdout.splitlines() if line.startswith("newsbeam stream window ")]
+    written = sum(int(line.split("articles ")[1].split(" ")[0]) for line in windows)
+    assert written == len(first) + len(second) + 1  # a summary line per committed window pane
     ids = article_ids(out)
     assert len(ids) == len(set(ids)) == len(first) + len(second) + 1
 

@@ -18,6 +18,12 @@ ENTRIES = "entries"
 _log = logging.getLogger(PROGRESS_LOGGER)
 
 
+def report_window(start: float, end: float, rows: dict[str, int]) -> None:
+    """`stream`: a window pane was committed: its bounds (epoch seconds) and the rows written per dataset."""
+    if _log.isEnabledFor(logging.DEBUG):
+        _log.debug("window %s-%s: %s", start, end, rows, extra={"newsbeam_window": (start, end, dict(rows))})
+
+
 def report(event: str, count: int, what: str) -> None:
     """One progress event: `count` more of `event` (FEEDS, ENTRIES); `what` says which feed, for -v logs."""
     if _log.isEnabledFor(logging.DEBUG):

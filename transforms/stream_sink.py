@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 
+from newsbeam.transforms import progress
 from newsbeam.transforms.dedup import INDEX_SCHEMA
 from newsbeam.transforms.records import (
     ARTICLE_SCHEMA,
@@ -141,6 +142,7 @@ class _CommitPaneFn(beam.DoFn):
         for name, count in rows.items():
             self._rows[name].inc(count)
         log.info("committed %s: %s", commit_id, ", ".join(f"{n} {c}" for n, c in sorted(rows.items())))
+        progress.report_window(float(w.start), float(w.end), rows)
         yield commit_id, rows
 
 
