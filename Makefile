@@ -33,6 +33,7 @@ $(STAMP): $(VENV)/bin/python requirements.lock pyproject.toml
 # Build the Dockerfile with podman and run the image on the sample feeds (needs root, ~2 min; not in CI),
 # then read what it wrote with pyarrow.
 container-smoke: $(STAMP)
+	rm -rf .container-out
 	bash ../shared/tools/container-smoke.sh .
 	$(BIN)/python -c "import pyarrow.dataset as ds; \
 	n = ds.dataset('.container-out/articles', partitioning='hive').count_rows(); \
