@@ -363,7 +363,8 @@ def _as_html(value: object, detail: Mapping[str, Any] | None) -> str | None:
 
 def _struct_date(item: Mapping[str, Any]) -> dt.datetime | None:
     for key in ("published_parsed", "updated_parsed"):
-        parsed = item.get(key)
+        # dict.get: FeedParserDict.get maps a missing updated_parsed to published_parsed, with a warning
+        parsed = dict.get(item, key) if isinstance(item, dict) else item.get(key)
         if parsed:
             try:
                 return dt.datetime(*parsed[:6], tzinfo=dt.UTC)  # feedparser has already converted to UTC
