@@ -48,11 +48,13 @@ def _note(row: dict) -> str:
     parts = []
     if row.get("py_peak_mb") is not None:
         parts.append(f"tracemalloc peak {row['py_peak_mb']:.1f} MB")
+    if row.get("fast_path_feeds") is not None:
+        parts.append(f"{row['fast_path_feeds']} feeds by the fast path")
     if "written" in row:
         parts.append(f"{row['written']} written")
     if "gazetteer_build_s" in row:
         parts.append(f"Gazetteer.build {row['gazetteer_build_s']:.2f} s")
-    if "cpu_seconds" in row:
+    if "cores_busy" in row:
         parts.append(f"CPU {row['cpu_seconds']:.0f} s = {row['cores_busy']:.2f} cores")
     if "tree_rss_mb" in row:
         parts.append(f"all processes {row['tree_rss_mb']:.0f} MB")
@@ -62,16 +64,25 @@ def _note(row: dict) -> str:
 
 
 def print_table(rows: list[dict], file=None) -> None:
-    """stage, items, seconds, items/s, peak RSS, and what else the row knows."""
+    """stage, items, seconds, items/s (wall, and per CPU second), the ratio to the plain-Python baseline's
+    items/s, peak RSS, and what else the row knows."""
     file = file or sys.stdout
-    header = f"{'stage':<30} {'items':>7} {'seconds':>8} {'items/s':>9} {'peak RSS MB':>11}  note"
+    baseline = next((r["items_per_s"] for r in rows if r["stage"].startswith("baseline")), None)
+    header = (
+        f"{'stage':<30} {'items':>7} {'seconds':>8} {'items/s':>9} {'items/CPU-s':>11} {'x base':>7} "
+        f"{'peak RSS MB':>11}  note"
+    )
     print(header, file=file)
     print("-" * (len(header) + 40), file=file)
     for row in rows:
-        rate = row.get("items_per_s")
-        rate_text = f"{rate:,.0f}" if rate is not None else "-"
+        rate, per_cpu = row.get("items_per_s"), row.get("items_per_cpu_s")
+        ratio = f"{rate / baseline:.2f}" if rate and baseline and row["items"] > 1 else "-"
         print(
-            f"{row['stage']:<30} {row['items']:>7} {row['seconds']:>8.2f} {rate_text:>9} "
-            f"{row['rss_mb']:>11.0f}  {_note(row)}",
+            f"{row['stage']:<30} {row['items']:>7} {row['seconds']:>8.2f} {_count(rate):>9} "
+            f"{_count(per_cpu):>11} {ratio:>7} {row['rss_mb']:>11.0f}  {_note(row)}",
             file=file,
         )
+
+
+def _count(value: float | None) -> str:
+    return f"{value:,.0f}" if value is not None else "-"

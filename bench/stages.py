@@ -8,7 +8,8 @@ Beam DoFns wrap (no Beam, no pickling, no bundles), so a stage's figure is the c
 can do per core:
 
     fetch    fetch.fetch_feed on each local file (a file read: the floor, not a network fetch)
-    parse    parse.parse_feed(FetchedFeed) -> RawEntry
+    parse    parse.parse_feed(FetchedFeed) -> RawEntry (the lxml fast path where it applies), and again
+             with fast_path=False (feedparser only): the two must give the same entries
     clean    clean.build_article(RawEntry) -> Article (HTML -> paragraphs, canonical URL, id)
     enrich   enrich.Gazetteer.build() once (its own row), then .tag(title, body) per article
     dedup    dedup.identity_keys + dedup.canonical_url per article, first copy kept (a set of keys)
@@ -73,14 +74,17 @@ def peak_rss_mb() -> float:
 def _measure(name: str, loop: Callable[[], tuple[Any, int]], py_peak: bool) -> tuple[Any, dict]:
     """Time one stage loop; optionally run it once more under tracemalloc for its Python-heap peak."""
     gc.collect()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     result, items = loop()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     row = {
         "stage": name,
         "items": items,
         "seconds": round(seconds, 3),
         "items_per_s": round(items / seconds, 1) if seconds else None,
+        # CPU time: what one core does, whatever else the (shared) machine was doing meanwhile
+        "cpu_seconds": round(cpu, 3),
+        "items_per_cpu_s": round(items / cpu, 1) if cpu else None,
         "rss_mb": round(peak_rss_mb(), 1),
         "py_peak_mb": None,
     }
@@ -117,8 +121,18 @@ def run_stages(paths: list[Path], py_peak: bool = False) -> list[dict]:
         entries = [entry for feed in fetched for entry in parse_feed(feed).entries]
         return entries, len(entries)
 
+    def parse_with_feedparser():  # the reference the fast path replaces, for the comparison
+        entries = [entry for feed in fetched for entry in parse_feed(feed, fast_path=False).entries]
+        return entries, len(entries)
+
     entries, row = _measure("parse", parse, py_peak)
+    row["fast_path_feeds"] = sum(parse_feed(feed).fast_path for feed in fetched)
     rows.append(row)
+    reference, row = _measure("parse (feedparser only)", parse_with_feedparser, py_peak)
+    if reference != entries:
+        raise AssertionError("the fast path and feedparser gave different entries")
+    rows.append(row)
+    del reference
 
     def clean():
         pairs = []
@@ -209,7 +223,7 @@ def _raw_entry(feed: FeedSpec, position: int, item) -> RawEntry:
 def run_baseline(paths: list[Path]) -> dict:
     """Whole chain, no Beam: parse (feedparser defaults), clean, tag, dedup, one Parquet write."""
     gc.collect()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     gazetteer = Gazetteer.build()
     built = time.perf_counter()
     entries = []
@@ -236,13 +250,15 @@ def run_baseline(paths: list[Path]) -> dict:
         seen.update(keys)
     with tempfile.TemporaryDirectory(prefix="newsbeam-bench-") as tmp:
         write_articles(kept, Path(tmp) / "articles.parquet")
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     return {
         "stage": "baseline (plain Python)",
         "items": len(entries),
         "written": len(kept),
         "seconds": round(seconds, 3),
         "items_per_s": round(len(entries) / seconds, 1),
+        "cpu_seconds": round(cpu, 3),
+        "items_per_cpu_s": round(len(entries) / cpu, 1),
         "items_per_s_without_build": round(len(entries) / (seconds - (built - start)), 1),
         "gazetteer_build_s": round(built - start, 3),
         "rss_mb": round(peak_rss_mb(), 1),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import traceback
 from dataclasses import dataclass, field
 
@@ -17,6 +18,42 @@ import pyarrow as pa
 
 SCHEMA_VERSION = "1.3"
 RAW_PAYLOAD_LIMIT = 4096  # characters of the failing input kept in a dead letter
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+class Record:
+    """Base of the records: pickles as (class, field values), UTC datetimes as integer microseconds.
+
+    Beam moves elements between fused stages with its FastPrimitivesCoder, which pickles any class it does
+    not know. A frozen slotted dataclass pickles through dataclasses.fields and __setstate__ per record,
+    and an aware datetime takes ~20 us to pickle and unpickle: together about half of `newsbeam run`'s time
+    (bench/README.md). Fields come from dataclasses.fields, so a new field needs nothing here.
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple:
+        cls = type(self)
+        values = [getattr(self, name) for name in _field_names(cls)]
+        stamps = 0  # bit i set: field i is a UTC datetime sent as microseconds since the epoch
+        for i, value in enumerate(values):
+            if type(value) is dt.datetime and value.tzinfo is dt.UTC and not value.fold:
+                values[i] = (value - _EPOCH) // _MICROSECOND
+                stamps |= 1 << i
+        return _rebuild, (cls, tuple(values), stamps)
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def _rebuild(cls: type, values: tuple, stamps: int) -> Record:
+    record = object.__new__(cls)  # not __init__: the values are already a record's
+    for i, (name, value) in enumerate(zip(_field_names(cls), values, strict=True)):
+        object.__setattr__(record, name, _EPOCH + value * _MICROSECOND if stamps >> i & 1 else value)
+    return record
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +79,7 @@ class SiteRules:
 
 
 @dataclass(frozen=True, slots=True)
-class FeedSpec:
+class FeedSpec(Record):
     """One feed to poll: an http(s) URL or an absolute local path, with optional hints."""
 
     url: str
@@ -55,7 +92,7 @@ class FeedSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class FeedState:
+class FeedState(Record):
     """What the fetcher remembers about one feed between runs (OUTPUT/_state/feeds)."""
 
     feed_url: str
@@ -72,7 +109,7 @@ class FeedState:
 
 
 @dataclass(frozen=True, slots=True)
-class FetchedFeed:
+class FetchedFeed(Record):
     """The outcome of one fetch attempt. `body` is None when nothing usable came back."""
 
     feed: FeedSpec
@@ -94,7 +131,7 @@ class FetchedFeed:
 
 
 @dataclass(frozen=True, slots=True)
-class RawEntry:
+class RawEntry(Record):
     """One feed item as the feed gave it: HTML fields not yet cleaned, dates already UTC."""
 
     feed: FeedSpec
@@ -117,20 +154,20 @@ class RawEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class RelatedItem:
+class RelatedItem(Record):
     title: str
     url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class Place:
+class Place(Record):
     name: str
     country: str
     mentions: int
 
 
 @dataclass(frozen=True, slots=True)
-class Article:
+class Article(Record):
     """One clean article: the row written to OUTPUT/articles (see ARTICLE_SCHEMA)."""
 
     article_id: str
@@ -175,7 +212,7 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
-class DeadLetter:
+class DeadLetter(Record):
     """A record that a stage could not process, with the reason: never dropped silently."""
 
     stage: str
@@ -202,7 +239,7 @@ class DeadLetter:
 
 
 @dataclass(frozen=True, slots=True)
-class FeedHealth:
+class FeedHealth(Record):
     """One row per feed and run: written to OUTPUT/feeds."""
 
     feed_url: str
