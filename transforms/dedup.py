@@ -370,9 +370,11 @@ class DedupOutput(NamedTuple):
 class _KeyArticlesFn(StageFn):
     stage = "dedup"
 
-    def handle(self, article: Article) -> Iterable[tuple[str, Article]]:
+    def handle(self, article: Article) -> Iterable[tuple[str, tuple[tuple, str]]]:
+        # Only what judging a key needs, not the article: it is shuffled once per key (up to 3 times).
+        ranked = (precedence(article), article.article_id)
         for key in identity_keys(article):
-            yield key, article
+            yield key, ranked
 
     def describe(self, article: Article) -> tuple[str | None, str | None]:
         return article.feed_url, article.url or article.article_id
@@ -383,7 +385,8 @@ def _first(articles: Iterable[Article]) -> Article:
 
 
 class _JudgeKeyFn(beam.DoFn):
-    """For one key: the articles of this run that hold it, and what earlier runs saw under it.
+    """For one key: the (precedence, article_id) of this run's articles that hold it, and what earlier
+    runs saw under it.
 
     Emits a verdict (article_id, (survivor_id, written_before)) per article, and the index entries to
     remember. An article is kept only when every verdict names itself and none was written before.
@@ -396,20 +399,20 @@ class _JudgeKeyFn(beam.DoFn):
 
     def process(self, element: tuple[str, dict]) -> Iterable:
         key, groups = element
-        articles = list(groups["new"])
+        ranked = list(groups["new"])
         earlier = list(groups["seen"])
-        if not articles:
+        if not ranked:
             return
         if earlier:
             survivor = min(earlier, key=lambda e: (e[1], e[0]))[0]
             if max(e[1] for e in earlier).date() < self._seen_at.date():  # keep live keys from expiring
                 yield beam.pvalue.TaggedOutput(self.INDEX, IndexEntry(key, survivor, self._seen_at))
         else:
-            survivor = _first(articles).article_id
+            survivor = min(ranked)[1]
             yield beam.pvalue.TaggedOutput(self.INDEX, IndexEntry(key, survivor, self._seen_at))
         kind = key.split(":", 1)[0]
-        for article in articles:
-            yield article.article_id, (survivor, bool(earlier), kind)
+        for _, article_id in ranked:
+            yield article_id, (survivor, bool(earlier), kind)
 
 
 class _KeepSurvivorsFn(beam.DoFn):
