@@ -168,8 +168,9 @@ def check_beam_flags(flags: list[str]) -> None:
 
     from newsbeam.pipeline.config import ConfigError
 
-    with contextlib.suppress(ImportError):  # registers the Dask runner's options (--dask_client_address, ...)
-        import apache_beam.runners.dask.dask_runner  # noqa: F401
+    if any(flag.startswith("--dask") for flag in flags):  # its options register on import: seconds
+        with contextlib.suppress(ImportError):
+            import apache_beam.runners.dask.dask_runner  # noqa: F401
 
     options = PipelineOptions(flags)
     beam_logger = logging.getLogger("apache_beam.options.pipeline_options")

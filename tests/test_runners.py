@@ -220,3 +220,12 @@ def test_wheel_carries_the_code_and_data_a_worker_needs(tmp_path):
     }
     assert expected <= names, sorted(expected - names)[:5]
     assert not [n for n in names if n.split("/")[0] not in ("newsbeam",) and ".dist-info" not in n]
+
+
+def test_dask_options_are_known_beam_options_and_a_typo_is_not():
+    from newsbeam.pipeline.cli import check_beam_flags
+    from newsbeam.pipeline.config import ConfigError
+
+    check_beam_flags(["--dask_npartitions=4", "--dask_client_address=tcp://127.0.0.1:8786"])
+    with pytest.raises(ConfigError, match="--dask_npartition"):
+        check_beam_flags(["--dask_npartition=4"])
