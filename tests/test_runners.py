@@ -77,7 +77,7 @@ def direct_output(feeds_file, tmp_path_factory) -> tuple[dict, Path]:
 @pytest.fixture(scope="module")
 def dask_cluster():
     """A real local dask.distributed cluster: a scheduler and 2 worker processes."""
-    distributed = pytest.importorskip("distributed")
+    import distributed
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
