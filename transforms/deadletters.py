@@ -91,8 +91,11 @@ class _TagOutputsFn(beam.DoFn):
                 yield self._main, output
 
     def finish_bundle(self) -> None:
-        if self._inner.finish_bundle():
-            raise ValueError(f"{type(self._inner).__name__} emits in finish_bundle: not supported here")
+        # What a DoFn emits here is lost on the Dask runner (see module docstring): not allowed.
+        if self._inner.finish_bundle() is not None:
+            raise ValueError(
+                f"{type(self._inner).__name__}.finish_bundle emits: not supported by ParDoWithOutputs"
+            )
 
     def teardown(self) -> None:
         self._inner.teardown()
