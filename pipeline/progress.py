@@ -216,8 +216,29 @@ class _WindowHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         window = getattr(record, "newsbeam_window", None)
-        if window is not None:
+        if window is None:
+            return
+        if not self._as_json and self._out.isatty():
+            from rich.console import Console
+
+            console = Console(file=self._out, highlight=False)
+            console.print(window_line(*window).split(": ", 1)[0])
+            console.print(window_table(window[2]))
+        else:
             print(window_line(*window, as_json=self._as_json), file=self._out, flush=True)
+
+
+def window_table(rows: dict[str, int]):
+    """A terminal's view of one committed window pane (after its `window_line` header): a small rich table."""
+    from rich.table import Table
+
+    table = Table()
+    table.add_column("written")
+    table.add_column("count", justify="right")
+    table.add_row("articles", f"{rows.get('articles', 0):,}")
+    table.add_row("feed polls", f"{rows.get('feeds', 0):,}")
+    table.add_row("dead letters", f"{rows.get('errors', 0):,}")
+    return table
 
 
 def window_line(start: float, end: float, rows: dict[str, int], as_json: bool = False) -> str:

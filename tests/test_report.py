@@ -9,6 +9,7 @@ the code that drew the charts.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import io
 import json
@@ -436,3 +437,42 @@ def test_report_on_output_without_articles_says_so(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["report", "--output", str(tmp_path / "empty")]) == 2
     assert "holds no newsbeam dataset" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_stream_prints_each_committed_window(log_format):
+    from newsbeam.pipeline.progress import show_windows
+    from newsbeam.transforms import progress
+
+    start = dt.datetime(2026, 11, 29, 15, 45, tzinfo=dt.UTC).timestamp()
+    rows = {"articles": 12, "feeds": 40, "errors": 2, "state/index": 30}
+    plain, terminal, quiet = io.StringIO(), _Terminal(), io.StringIO()
+    for out, is_quiet in ((plain, False), (terminal, False), (quiet, True)):
+        with show_windows(out, log_format, is_quiet):
+            progress.report_window(start, start + 60, rows)
+    progress.report_window(start, start + 60, rows)  # after the stream: nobody prints it
+    assert quiet.getvalue() == ""
+    if log_format == "json":
+        data = json.loads(plain.getvalue())
+        assert (data["event"], data["articles_written"], data["feed_polls"], data["dead_letters"]) == (
+            "window",
+            12,
+            40,
+            2,
+        )
+        assert data["window_start"] == "2026-11-29T15:45:00+00:00"
+        assert terminal.getvalue() == plain.getvalue()
+        return
+    assert plain.getvalue() == (
+        "newsbeam stream window 2026-11-29 15:45:00-15:46:00 UTC: "
+        "articles 12 written, feed polls 40, dead letters 2\n"
+    )
+    table = re.sub(r"\x1b\[[0-9;]*m", "", terminal.getvalue())
+    assert table.startswith("newsbeam stream window 2026-11-29 15:45:00-15:46:00 UTC\n")
+    for label, count in (("articles", "12"), ("feed polls", "40"), ("dead letters", "2")):
+        assert any(label in line and line.rstrip(" │").endswith(count) for line in table.splitlines()), label
