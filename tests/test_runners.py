@@ -200,12 +200,19 @@ def test_dockerfile_passes_hadolint():
 
 
 def test_wheel_carries_the_code_and_data_a_worker_needs(tmp_path):
-    """What a worker installs (the image, or --extra_package): every module and data file, nothing else."""
+    """What a worker installs (the image, or --extra_package): every module and data file, nothing else.
+    Built from what the Dockerfile copies, in a fresh folder (no stale build/ of the checkout)."""
+    import shutil
     import zipfile
 
+    source = tmp_path / "src"
+    for name in ("pipeline", "transforms", "configs"):
+        shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path),
-         str(REPO)],
+         str(source)],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     (wheel,) = tmp_path.glob("newsbeam-*.whl")

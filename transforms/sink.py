@@ -345,19 +345,26 @@ def read_index(paths: list[str]) -> Iterator[tuple[str, tuple[str, dt.datetime]]
             yield key, (article_id, seen_at)
 
 
-class ReadIndex(beam.PTransform):
-    """PBegin -> (key, (article_id, seen_at)) from the given index files; one read per file, on workers."""
+class _ReadStateFiles(beam.PTransform):
+    """PBegin -> what `read` yields from each of `paths`: one read per file, on workers."""
 
-    def __init__(self, paths: list[str]) -> None:
+    def __init__(self, paths: list[str], read: Callable[[list[str]], Iterator]) -> None:
         super().__init__()
-        self._paths = paths
+        self._paths, self._read = paths, read
 
     def expand(self, begin: beam.pvalue.PBegin) -> beam.PCollection:
         return (
             begin
-            | "IndexFiles" >> beam.Create(self._paths)
-            | "ReadIndexFile" >> beam.FlatMap(lambda path: read_index([path]))
+            | "Files" >> beam.Create(self._paths)
+            | "ReadFile" >> beam.FlatMap(lambda path, read: read([path]), self._read)
         )
+
+
+class ReadIndex(_ReadStateFiles):
+    """PBegin -> (key, (article_id, seen_at)) from the given index files."""
+
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__(paths, read_index)
 
 
 def read_sketches(paths: list[str]) -> Iterator[SketchEntry]:
@@ -368,19 +375,11 @@ def read_sketches(paths: list[str]) -> Iterator[SketchEntry]:
             yield SketchEntry.from_row(row)
 
 
-class ReadSketches(beam.PTransform):
-    """PBegin -> SketchEntry of the articles earlier runs wrote, from the given files; read on workers."""
+class ReadSketches(_ReadStateFiles):
+    """PBegin -> SketchEntry of the articles earlier runs wrote, from the given files."""
 
     def __init__(self, paths: list[str]) -> None:
-        super().__init__()
-        self._paths = paths
-
-    def expand(self, begin: beam.pvalue.PBegin) -> beam.PCollection:
-        return (
-            begin
-            | "SketchFiles" >> beam.Create(self._paths)
-            | "ReadSketchFile" >> beam.FlatMap(lambda path: read_sketches([path]))
-        )
+        super().__init__(paths, read_sketches)
 
 
 @dataclass(frozen=True, slots=True)
