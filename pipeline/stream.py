@@ -25,12 +25,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import apache_beam as beam
-from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.runner import PipelineResult, PipelineRunner
 from apache_beam.transforms import window
 
 from newsbeam.pipeline.config import Config
+from newsbeam.pipeline.metrics import read_counters
 from newsbeam.pipeline.runner import LOCAL_RUNNER_NAMES
 from newsbeam.transforms.clean import CleanArticles
 from newsbeam.transforms.enrich import TagRegions
@@ -187,7 +187,7 @@ def summarise_stream(
     not_modified = sum(1 for r in rows if r["not_modified"])
     duplicates = None
     if result is not None:
-        counted = [_counter(result, "dedup", name) for name in ("exact_duplicates", "written_before")]
+        counted = [_counter(result, f"dedup/{name}") for name in ("exact_duplicates", "written_before")]
         duplicates = None if None in counted else sum(counted)
     return StreamSummary(
         wall_seconds=wall,
@@ -201,15 +201,12 @@ def summarise_stream(
     )
 
 
-def _counter(result: PipelineResult, namespace: str, name: str) -> int | None:
+def _counter(result: PipelineResult, name: str) -> int | None:
     # The BundleBasedDirectRunner was seen to report only the first bundles of stateful steps: best effort.
     if not isinstance(result, PipelineResult) or is_local_result(result):
         return None
-    try:
-        found = result.metrics().query(MetricsFilter().with_namespace(namespace).with_name(name))["counters"]
-    except (NotImplementedError, AttributeError, KeyError):
-        return None
-    return sum((c.committed if c.committed is not None else c.attempted) or 0 for c in found)
+    metrics = read_counters(result)
+    return metrics.get(name, 0) if metrics else None
 
 
 def is_local_result(result: PipelineResult) -> bool:

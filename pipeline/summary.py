@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.runners.runner import PipelineResult
 
 from newsbeam.pipeline.metrics import read_counters
@@ -93,16 +92,9 @@ def _read(report: CommitReport, dataset: str, columns: list[str]):
     return pq.ParquetDataset(files, filesystem=fs, partitioning=None).read(columns=columns)
 
 
-def _counter(result: PipelineResult | None, namespace: str, name: str) -> int | None:
-    if result is None:
-        return None
-    try:
-        counters = result.metrics().query(MetricsFilter().with_namespace(namespace).with_name(name))[
-            "counters"
-        ]
-    except (NotImplementedError, AttributeError, KeyError):
-        return None
-    return sum(c.committed or 0 for c in counters) if counters else 0
+def _counter(metrics: dict[str, int], name: str) -> int | None:
+    """A counter of `read_counters`' dict; None when the runner reported no metrics at all."""
+    return metrics.get(name, 0) if metrics else None
 
 
 _HEALTH_COLUMNS = (
@@ -146,13 +138,14 @@ def summarise(report: CommitReport, result: PipelineResult | None, wall: float, 
     written = articles.num_rows if articles is not None else 0
     dead = dict(Counter(errors["stage"].to_pylist())) if errors is not None else {}
     lost_in_stages = sum(n for stage, n in dead.items() if stage in _ENTRY_STAGES)
+    metrics = read_counters(result)
     counted = [
-        _counter(result, "dedup", n)
+        _counter(metrics, f"dedup/{n}")
         for n in ("exact_duplicates", "written_before", "near_duplicates_dropped")
     ]
     duplicates = sum(counted) if None not in counted else max(entries - written - lost_in_stages, 0)
     reasons = {
-        reason: _counter(result, "dedup", name)
+        reason: _counter(metrics, f"dedup/{name}")
         for reason, name in (
             ("exact-url", "dropped_url"),
             ("guid", "dropped_guid"),
@@ -181,6 +174,6 @@ def summarise(report: CommitReport, result: PipelineResult | None, wall: float, 
         moved=moved,
         problems=problems,
         wall_seconds=wall,
-        metrics=read_counters(result),
+        metrics=metrics,
         feeds_not_due=not_due,
     )
