@@ -176,6 +176,12 @@ def test_feed_health_has_a_row_per_fetch(sample_run):
         f"from read_parquet('{sample_run['output']}/feeds/**/*.parquet')"
     ).fetchone()
     assert health == (9 * 2, 49 * 2, 46, 0)  # two runs; the second found nothing new
+    served = {path.name: path.stat().st_size for path in SAMPLES.iterdir()}
+    fetched = con.execute(
+        f"select regexp_extract(feed_url, '[^/]+$'), bytes "
+        f"from read_parquet('{sample_run['output']}/feeds/**/*.parquet') where status = 200"
+    ).fetchall()
+    assert len(fetched) >= 9 and all(size == served[name] for name, size in fetched)
 
 
 def test_a_second_run_writes_nothing_new(sample_run):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 import apache_beam as beam
 
-from newsbeam.transforms.records import Article, FeedHealth, RawEntry
+from newsbeam.transforms.records import Article, FeedHealth, FetchedFeed, RawEntry
 
 
 def _health_rows(element: tuple[str, dict]) -> Iterable[FeedHealth]:
@@ -14,8 +15,15 @@ def _health_rows(element: tuple[str, dict]) -> Iterable[FeedHealth]:
     entries = sum(groups["entries"])
     new_articles = sum(groups["new"])
     state = next(iter(groups["state"]), None)
-    for fetched in groups["fetched"]:
-        yield FeedHealth.of(fetched, entries, new_articles, state)
+    for body_bytes, fetched in groups["fetched"]:
+        yield dataclasses.replace(FeedHealth.of(fetched, entries, new_articles, state), bytes=body_bytes)
+
+
+def _without_body(fetched: FetchedFeed) -> tuple[str, tuple[int, FetchedFeed]]:
+    """The attempt keyed by feed, its body replaced by its size: the join holds every attempt in memory
+    on the local runner, and the bodies (the whole run's feeds) are not needed there."""
+    size = len(fetched.body) if fetched.body is not None else 0
+    return fetched.feed.url, (size, dataclasses.replace(fetched, body=None))
 
 
 class CountFeedHealth(beam.PTransform):
@@ -35,7 +43,7 @@ class CountFeedHealth(beam.PTransform):
             return pcoll | label >> (beam.Map(lambda x: (feed_of(x), 1)) | beam.CombinePerKey(sum))
 
         groups = {
-            "fetched": fetched | "KeyFetchByFeed" >> beam.Map(lambda f: (f.feed.url, f)),
+            "fetched": fetched | "KeyFetchByFeed" >> beam.Map(_without_body),
             "entries": count_by_feed("CountEntries", self._entries, _entry_feed),
             "new": count_by_feed("CountNewArticles", self._articles, _article_feed),
             "state": self._states | "KeyStateByFeed" >> beam.Map(lambda s: (s.feed_url, s)),
