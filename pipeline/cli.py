@@ -232,9 +232,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from newsbeam.pipeline.display import print_summary
     from newsbeam.pipeline.progress import show_progress
-    from newsbeam.pipeline.runner import LOCAL_RUNNER_NAMES, run_batch  # slow: once the config is good
+    from newsbeam.pipeline.runner import run_batch  # slow: once the config is good
 
-    live = config.runner.lower() in LOCAL_RUNNER_NAMES and config.workers == 1  # stages in this process
+    live = config.in_one_process  # stages in this process
     try:
         if args.command == "stream":
             from newsbeam.pipeline.progress import show_windows

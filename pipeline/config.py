@@ -26,6 +26,7 @@ from newsbeam.transforms.sink import SinkSettings
 from newsbeam.transforms.stream import StreamSettings
 
 DEFAULT_CONFIG = "local.yaml"
+LOCAL_RUNNER_NAMES = ("direct", "directrunner", "fnapirunner")  # Beam's local runner, under its names
 
 
 class ConfigError(ValueError):
@@ -98,6 +99,11 @@ class Config(BaseModel):
     sink: SinkSettings = SinkSettings()
     stream: StreamSettings = StreamSettings()  # newsbeam stream only
     pipeline_options: dict[str, Any] = {}  # passed to Beam as --key=value
+
+    @property
+    def in_one_process(self) -> bool:
+        """The local runner with one worker: every stage runs in this process, one after the other."""
+        return self.runner.lower() in LOCAL_RUNNER_NAMES and self.workers == 1
 
     def beam_flags(self) -> list[str]:
         """`pipeline_options` as Beam command-line flags."""

@@ -62,7 +62,12 @@ def build_pipeline(
 ) -> PipelineOutputs:
     specs = p | "ListFeeds" >> beam.Create([(feed, run.feed_states.get(feed.url)) for feed in feeds])
     fetched = specs | "FetchFeeds" >> FetchFeeds(config.fetch)
-    parsed = fetched.main | "ParseEntries" >> ParseEntries()
+    fetched_feeds = fetched.main
+    if not config.in_one_process:
+        # Fetching runs per host lane (one lane for local files): spread the feeds before parsing and
+        # cleaning, or one worker does that work while the others wait.
+        fetched_feeds = fetched.main | "SpreadFeeds" >> beam.Reshuffle()
+    parsed = fetched_feeds | "ParseEntries" >> ParseEntries()
     entries, stage_letters = parsed.main, [fetched.dead_letters, parsed.dead_letters]
     if any(feed.fetch_full_text for feed in feeds):
         full = entries | "FetchFullText" >> FetchFullText(config.fetch, config.clean.teaser_max_words)

@@ -13,7 +13,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
 from apache_beam.runners.runner import PipelineResult, PipelineRunner
 
-from newsbeam.pipeline.config import Config
+from newsbeam.pipeline.config import LOCAL_RUNNER_NAMES, Config
 from newsbeam.pipeline.graph import RunContext, build_pipeline
 from newsbeam.pipeline.summary import RunSummary, summarise
 from newsbeam.transforms.records import FeedSpec
@@ -32,7 +32,6 @@ from newsbeam.transforms.sink import (
 
 log = logging.getLogger(__name__)
 
-LOCAL_RUNNER_NAMES = ("direct", "directrunner", "fnapirunner")
 DASK_RUNNER_NAMES = ("dask", "daskrunner")
 
 
