@@ -43,9 +43,20 @@ def make_runner(name: str) -> PipelineRunner | str:
     """`direct` is Beam's FnApiRunner, named explicitly: Beam 2.77's DirectRunner first tries the Prism
     runner, which downloads a binary. `dask` is Beam's DaskRunner. Any other name goes to Beam as it is."""
     if name.lower() in LOCAL_RUNNER_NAMES:
+        from apache_beam.portability.api import beam_provision_api_pb2
         from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+        from apache_beam.runners.portability.fn_api_runner.fn_runner import ExtendedProvisionInfo
+        from google.protobuf import struct_pb2
 
-        return FnApiRunner()
+        # Worker processes (--workers N) log at the level this process gives Beam's loggers: they are not
+        # handed the pipeline options, so without this they print every start-up and shut-down at INFO.
+        options = struct_pb2.Struct()
+        level = logging.getLevelName(logging.getLogger("apache_beam").getEffectiveLevel())
+        options.update({"default_sdk_harness_log_level": level})
+        info = beam_provision_api_pb2.ProvisionInfo(
+            retrieval_token="unused-retrieval-token", pipeline_options=options
+        )
+        return FnApiRunner(provision_info=ExtendedProvisionInfo(info))
     if name.lower() in DASK_RUNNER_NAMES:
         from apache_beam.runners.dask.dask_runner import DaskRunner
 
