@@ -181,6 +181,10 @@ def test_seed_is_idempotent(form: str, seed_text: str, seed_html: str) -> None:
         ("(Photo by Jim Watson/AFP via Getty Images)", "Jim Watson/AFP via Getty Images"),
         ("REUTERS/Evelyn Hockstein", "REUTERS/Evelyn Hockstein"),
         ("Getty Images", "Getty Images"),
+        ("PHOTO ROBERT SKINNER, LA PRESSE", "ROBERT SKINNER, LA PRESSE"),
+        ("PHOTO FOURNIE PAR LA VILLE DE GATINEAU", "FOURNIE PAR LA VILLE DE GATINEAU"),
+        ("(foto LaPresse)", "LaPresse"),
+        ("(Photo Seyllou Diallo)", "Seyllou Diallo"),
     ],
 )
 def test_credit_lines_go_to_credits(line: str, credit: str) -> None:
@@ -210,6 +214,22 @@ def test_figcaption_credit_element() -> None:
     assert result.paragraphs == (P1, P2)
     assert result.credits == ("Said Khatib/AFP via Getty Images",)
     assert "Smoke rises" not in result.body
+
+
+@pytest.mark.parametrize(
+    ("caption", "credits"),
+    [
+        ("Riot police stand guard in Nairobi. (Nation Media Group)", ("Nation Media Group",)),
+        ("Voters queue in Busan. (PHOTO NOT FOR SALE) (YONHAP)", ("YONHAP",)),
+        ("Rescuers search the rubble in Antakya. (File)", ()),
+        ("Fishermen mend nets in Muara Baru (North Jakarta)", ()),
+    ],
+)
+def test_a_name_alone_in_brackets_after_a_caption_is_its_credit(caption: str, credits: tuple) -> None:
+    markup = f"<p>{P1}</p><figure><img src='d.jpg'><figcaption>{caption}</figcaption></figure><p>{P2}</p>"
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert result.credits == credits
 
 
 def test_figure_caption_without_credit_is_dropped_not_kept() -> None:
@@ -315,6 +335,40 @@ def test_article_continues_after_a_teaser_list() -> None:
     result = extract(markup)
     assert result.paragraphs == (P1, P2)
     assert result.related == (RelatedItem("Ceasefire talks collapse in Cairo", "https://n.test/a"),)
+
+
+def test_a_teaser_container_label_is_not_part_of_the_headline() -> None:
+    markup = (
+        f"<p>{P1}</p><div class='related-article'><span>Related Story</span><a href='https://n.test/c'>"
+        f"Aid convoy reaches northern Gaza</a></div><p>{P2}</p>"
+    )
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert result.related == (RelatedItem("Aid convoy reaches northern Gaza", "https://n.test/c"),)
+
+
+def test_carousel_controls_are_not_teasers() -> None:
+    text = (
+        f"{P1}\n\nMore stories\n\n  • Prev\n\n  • 2\n\n  • Next\n\n  • Ceasefire talks collapse in Cairo\n\n"
+        f"{P2}"
+    )
+    result = extract(text)
+    assert result.paragraphs == (P1, P2)
+    assert result.related == (RelatedItem("Ceasefire talks collapse in Cairo"),)
+
+
+def test_a_numbered_teaser_list_then_the_section_label() -> None:
+    text = (
+        f"{P1}\n\n{P2}\n\nMost popular\n\n1. Ceasefire talks collapse in Cairo\n\n"
+        "2) Aid convoy reaches northern Gaza\n\nMiddle East News"
+    )
+    result = extract(text)
+    assert result.paragraphs == (P1, P2)
+    assert [r.title for r in result.related] == [
+        "Ceasefire talks collapse in Cairo",
+        "Aid convoy reaches northern Gaza",
+    ]
+    assert result.section == "Middle East News"
 
 
 def test_related_container_by_class_without_heading() -> None:
@@ -994,6 +1048,23 @@ def test_read_also_in_other_languages_goes_to_related(noise: str) -> None:
         "(END)",
         "Comments (18)",
         "Tanesha Morgan/Staff Reporter",
+        # chrome of other outlets, in words not taken from the labelled set
+        "Share or comment on this story",
+        "Comment on this article:",
+        "Choose one of our newsletters to get the headlines you care about.",
+        "Never miss a thing. Browse all our newsletters and pick the ones you like.",
+        "Stay informed with our morning briefing.",
+        "Stay up to date with the latest headlines!",
+        "Thanks for reading The Weekly Brief! Share it with a friend who would like it.",
+        "The Borough Letter is a reader-supported newsletter. Become a paying subscriber to read every post.",
+        "Subscribe now to get new posts in your inbox",
+        "By signing up, you agree to our Terms of Service and Privacy Policy.",
+        "Your email address will be used in accordance with our privacy policy.",
+        "Priya Raman covers health for the Gazette. More about Priya Raman",
+        "More by Jonas Berg",
+        "A version of this story appeared in the June 3 print edition of the Tribune.",
+        "This article was originally published on The Conversation.",
+        "Reporting by Ana Silva in Lisbon and Paul Durand in Paris; Editing by Mark Heinrich",
     ],
 )
 def test_more_boilerplate_is_dropped(noise: str) -> None:
@@ -1011,6 +1082,16 @@ MUST_STAY_MORE = [
     "Share prices fell sharply on Monday after the announcement.",
     "Tags on the cattle showed they had been moved illegally.",
     "By Friday, none had arrived.",
+    "Stay informed, officials told residents before the storm.",
+    "Thanks for reading the report, the minister told lawmakers on Tuesday.",
+    "This report was published by the UN on Monday and found that hunger had risen.",
+    "This story first appeared to be a rumour, but the ministry confirmed it on Monday.",
+    "Your data is used to train the models, the regulator warned.",
+    "More about the plan is expected to be announced on Friday.",
+    "A version of the bill passed the Senate last year.",
+    "Choose from our menu, the sign outside the stall said.",
+    "Photo finishes decided two of the races.",
+    "Reporting by state media in Beijing and Moscow was muted.",
 ]
 
 

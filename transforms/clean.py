@@ -75,8 +75,14 @@ _PARTICLE = r"(?:de|da|di|del|van|von|der|al|el|bin|le|la)"
 _NAME_WORD = r"[A-Z][\w'’.\-]*+"
 _NAME = rf"{_NAME_WORD}(?: (?:{_NAME_WORD}|{_PARTICLE}(?:-{_NAME_WORD})?)){{0,4}}"
 _NAMES = rf"{_NAME}(?:(?:, and |, | and | & ){_NAME})*"
+# names each with an optional place: "Tom Daly in Beijing and Eric Onstad in London"
+_PLACED_NAME = rf"{_NAME}(?: in {_NAME})?"
+_PLACED_NAMES = rf"{_PLACED_NAME}(?:(?:, and |, | and | & ){_PLACED_NAME})*"
 _UPPER_NAME = r"[A-Z][A-Z'’.\-]++(?: [A-Z][A-Z'’.\-]++){0,4}"
 _TITLE_WORD = r"[A-Z][\w'’\-]*+"
+# An all-capitals name in Latin scripts with accents ("ÉDOUARD PLANTE-FRÉCHETTE, ARCHIVES LE MATINAL")
+_CAPS = "A-ZÀ-ÖØ-Þ"
+_UPPER_WORDS = rf"[{_CAPS}][{_CAPS}'’.\-]*+(?: [{_CAPS}][{_CAPS}'’.\-]*+){{0,5}}"
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|Jun(?:e)?|Jul(?:y)?|Aug(?:ust)?"
     r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
@@ -149,6 +155,14 @@ RULES: tuple[Rule, ...] = (
           rf"[(\[]?©? ?{_PHOTO_WORD} ?: ?(?P<credit>[^\s()\[\]].{{0,118}}?)\.?[)\]]?\.?"),
     _rule("credit_copyright_sign", "credit", 120,
           r"\(?©\s*(?!\d{4}\b)(?!(?i:all rights|copyright))(?P<credit>[^\s©()][^©()]{1,89}?)\.?\)?"),
+    # "PHOTO ROBERT SKINNER, LA PRESSE": Quebec and French dailies sign in capitals, without a colon
+    _rule("credit_photo_caps", "credit", 120,
+          rf"(?:PHOTO|PHOTOS|FOTO|FOTOS|PHOTOGRAPHIE|ILLUSTRATION)"
+          rf" (?P<credit>{_UPPER_WORDS}(?:, {_UPPER_WORDS})?)"),
+    # "(foto Ansa)", "(Photo Jane Doe)": a photo word and a name, alone in brackets
+    _rule("credit_bracketed_photo", "credit", 100,
+          r"[(\[](?i:photo|foto|ph|pic|picture|image|bild)\.? (?!(?i:by|credit|courtesy|of)\b)"
+          r"(?P<credit>[^()\[\]\s:][^()\[\]:]{1,80}?)[)\]]\.?"),
     _rule("credit_image_source", "credit", 140, r"Image source, (?P<credit>\S.{0,118}?)\.?"),
     _rule("credit_photo_by", "credit", 140,
           r"\(?(?:Photo|Photograph|Picture|Image|Photos|Pictures)(?: and video)? by"
@@ -169,7 +183,7 @@ RULES: tuple[Rule, ...] = (
           r"(?i:more from|más noticias de|mais notícias de|plus d'actualités|mehr aus|altre notizie di)"
           r" (?P<section>[A-ZÀ-Þ][\w'’&\-]*+(?: [\w'’&\-]++){0,4}) ?:?"),
     _rule("related_heading", "related_heading", 40,
-          r"(?i:related(?: (?:stories|articles|content|coverage|news|links|reading|posts|videos"
+          r"(?i:related(?: (?:stories|story|articles|article|content|coverage|news|links|reading|posts|videos"
           r"|internet links))?|read more|more on this (?:story|topic)|more stories|more news"
           r"|most (?:read|popular|viewed|shared|watched)|you (?:may|might) also (?:like|be interested in)"
           r"|recommended(?: for you| stories| reading)?|top stories|also read|read also|read next|see also"
@@ -192,11 +206,11 @@ RULES: tuple[Rule, ...] = (
     _rule("share_prompt", "boilerplate", 200,
           rf"{_SHARE_TOKEN}(?: Count| \d[\d,.]*[kK]?)?(?:(?: ?[|,/•·:] ?| ){_SHARE_TOKEN}(?: Count)?)*"),
     _rule("share_prompt_phrase", "boilerplate", 80,
-          r"(?i:(?:kindly |please )?share (?:this|the|our) (?:story|article|post|page|news)"
-          r"(?: on \w+| with .{1,30})?"
+          r"(?i:(?:kindly |please )?(?:share|comment on)(?: (?:or|and|&) (?:share|comment on))?"
+          r" (?:this|the|our) (?:story|article|post|page|news)(?: on \w+| with .{1,30})?"
           r"|social sharing|share this|compart(?:ir|e|a|ilhe)(?: (?:en|no|esta|este|la) .{1,30})?"
           r"|partilh(?:e|ar)(?: esta notícia| este artigo| nas redes)?|partager(?: sur \w+| cet article)?"
-          r"|(?:artikel |beitrag )?teilen|condividi(?: su \w+)?)[.!]?"),
+          r"|(?:artikel |beitrag )?teilen|condividi(?: su \w+)?)[.!:]?"),
     _rule("newsletter_prompt", "boilerplate", 400,
           r"(?:Sign up|Sign-up|Subscribe|Get|Join)\b[^.!?]{0,120}?"
           r"\b(?i:newsletters?|e-?mails?|alerts|briefing|inbox)\b.{0,150}"
@@ -204,7 +218,19 @@ RULES: tuple[Rule, ...] = (
           r"|subscribe(?: now| here| today)?)[.!]?"
           r"|[^.!?]{0,200}[.!?:] (?:Sign up|Subscribe)\b[^.]{0,150}?"
           r"\b(?i:newsletters?|inbox|e-?mails?)\b.{0,80}"
-          r"|Privacy Notice: Newsletters may contain .{0,300}"),
+          r"|Privacy Notice: Newsletters may contain .{0,300}"
+          r"|(?:[^.!?]{0,60}[.!?] )?(?:Choose|Pick|Select|Browse|Explore|Discover|Check out|See)"
+          r" (?:from |all )?(?:our|one of our)\b[^.!?]{0,60}\b(?i:newsletters?)\b[^.!?]{0,150}[.!?]?"),
+    _rule("stay_updated", "boilerplate", 90,
+          r"Stay (?:updated|informed|up[ -]to[ -]date|in the (?:loop|know)|connected|tuned)"
+          r"(?: (?:with|on|about|for) [^.!?]{1,60})?[.!]?"),
+    # reader-supported newsletters and blogs asking for subscribers
+    _rule("support_prompt", "boilerplate", 300,
+          r"(?:Thanks|Thank you) for reading"
+          r"(?: [A-Z][^.!?]{0,60}| this (?:post|newsletter|edition|issue))?[.!]"
+          r"(?: [^.!?]{0,200}[.!?]?)?"
+          r"|[^.!?]{1,80} is a reader-supported (?:publication|newsletter|site|blog)\b.{0,250}"
+          r"|(?:Subscribe|Sign up)(?: for free| now)? to (?:receive|get) new posts\b.{0,200}"),
     _rule("app_prompt", "boilerplate", 200,
           r"(?:Download|Get|Install)(?: the| our)?(?: free)?(?: [\w&'’\-]++){0,3} (?i:apps?)\b.{0,120}"
           r"|(?i:open in app)"),
@@ -222,6 +248,22 @@ RULES: tuple[Rule, ...] = (
           r" (?:en|no|na|sur|auf|su)"
           r" .{1,60}"),
     _rule("click_here", "boilerplate", 170, r"(?:Click|Tap) here\b.{0,150}"),
+    _rule("privacy_notice", "boilerplate", 300,
+          r"(?:Your (?:information|data|personal (?:information|data|details)|details|e-?mail(?: address)?)"
+          r" (?:is|are|will be) (?:being )?(?:handled|used|processed|collected|stored)"
+          r"|By (?:subscribing|signing up|registering|submitting|clicking|entering)\b[^.]{0,120}?,"
+          r" you (?:agree|accept|consent|acknowledge))\b"
+          r"(?=.{0,200}?(?i:privacy|policy|terms|in accordance with)).{0,250}"),
+    _rule("author_bio", "boilerplate", 320,
+          rf"(?:{_NAME} (?:reports|writes|covers|edits|leads|is|was|has)\b[^!?]{{1,250}}?[.!?] )?"
+          rf"More (?:about|by|stories by|articles by) {_NAME}\.?"),
+    # where else the text ran: "A version of this article appears in print on ...", "This story was
+    # originally published by ..." (not "This report was published by the UN": reports are news)
+    _rule("print_edition", "boilerplate", 400,
+          r"A version of this (?:article|story|piece|report|column|interview|essay)"
+          r" (?:also )?(?:appears|appeared|ran|was published) (?:in|on) .{1,300}"
+          r"|This (?:article|story|piece|column|essay|post) (?:was )?(?:originally|first)"
+          r" (?:appeared|appears|published|ran) (?:in|on|at|by) .{1,300}"),
     _rule("cookie_notice", "boilerplate", 500,
           r"(?:We|This (?:site|website)|Our (?:site|website)s?) uses? cookies\b.{0,400}"
           r"|By (?:continuing to (?:use|browse)|using) (?:this|our) (?:site|website)\b.{0,300}"
@@ -242,8 +284,8 @@ RULES: tuple[Rule, ...] = (
           rf" {_TITLE_WORD}(?:,? (?:{_TITLE_WORD}|{_BYLINE_WORD})){{0,6}})?(?: ?[|·•,] ?{_STAMP})?"),
     _rule("dateline", "boilerplate", 120, rf"{_STAMP}(?: ?[|·•,;] ?{_STAMP})*"),
     _rule("signoff_reporting", "boilerplate", 300,
-          rf"\(?{_CREDIT_ROLE} by {_NAMES}(?: in {_NAME})?"
-          rf"(?: ?[;,] (?:and )?{_CREDIT_ROLE} by {_NAMES}(?: in {_NAME})?)*\.?\)?\.?"),
+          rf"\(?{_CREDIT_ROLE} by {_PLACED_NAMES}"
+          rf"(?: ?[;,] (?:and )?{_CREDIT_ROLE} by {_PLACED_NAMES})*\.?\)?\.?"),
     _rule("signoff_source", "boilerplate", 100, r"Sources?: [A-Z][^.!?:]{0,80}\.?"),
     _rule("signoff_with_agency", "boilerplate", 100,
           rf"\([A-Z0-9][\w&'’ .\-]{{0,40}} (?:with|avec|mit|con) {_AGENCY}(?:(?:,| and| et) {_AGENCY})*\)\.?"
@@ -279,6 +321,7 @@ RULES: tuple[Rule, ...] = (
           r"(?:ads?|advert\w*|adsbygoogle|dfp|ad[-_]\w[\w-]*|(?:social[-_])?shar(?:e|ing)(?:[-_]\w[\w-]*)?"
           r"|share(?:bar|tools|buttons|links)|newsletter[\w-]*|cookie[\w-]*|paywall[\w-]*"
           r"|promo(?:[-_][\w-]*)?|byline[\w-]*|dateline|timestamp|comments?(?:[-_]count)?|twitter-tweet"
+          r"|subscri(?:be|ption)(?:[-_][\w-]*)?"
           r"|instagram-media|tiktok-embed|read-?more[\w-]*|more-link|continue-?reading[\w-]*"
           r"|screen-?reader-?text"
           r"|sr-only|visually-?hidden)"),
@@ -316,7 +359,9 @@ _DEFAULT_MAX_LEN |= {"section_label": 40, "noise_class": 100, "credit_class": 10
 
 
 # Every built-in credit holds one of these (credit rules are at most 140 characters long).
-_CREDIT_HINT = re.compile(r"[/©(\[]|Photo|Foto|Picture|Image|Illustration|File|Credit|Bild")
+_CREDIT_HINT = re.compile(
+    r"[/©(\[]|Photo|Foto|PHOTO|FOTO|ILLUSTRATION|Picture|Image|Illustration|File|Credit|Bild"
+)
 _ALWAYS = re.compile("")
 
 
@@ -514,6 +559,12 @@ _HEADLINE_END = (".", "!", "?", ":", ";", ",", '"', "”", "’", "'", "»", "�
 _SENTENCE_END = (".", "!", "?", "…", '"', "'", "»", ")", "]", ":", ";", "。", "！", "？", "।", "۔", "؟")
 # A caption's credit follows a sentence end, a dash, or opens a bracket / a copyright sign.
 _TAIL_SPLIT = re.compile(r"[.!?]\s+|\s+[—–-]\s*|\s+(?=[(\[©])")
+# A figure caption that ends, after its sentence, with a name alone in brackets names its source:
+# "A bus waits at a stop. (PHOTO NOT FOR SALE) (Hanriver Wire)". Not "(File)" and its kin.
+_CAPTION_TAIL_NAME = re.compile(
+    rf"[.!?)] \((?!(?:File|Archive|Archives|Illustration|Screenshot|Screengrab)\))"
+    rf"(?P<credit>{_NAME}|{_UPPER_NAME})\)\.?$"
+)
 _WEAK_CREDITS = frozenset({"credit_bare_agency"})  # "... said on Monday. (AFP)" is a sign-off, not a caption
 _CAPTION_MAX_LEN = 300
 # The link a truncated teaser ends with, after its ellipsis: the ellipsis stays, it says the text is cut.
@@ -521,6 +572,11 @@ _TEASER_LINK = re.compile(
     r"(?:(?<=…)|(?<=\.\.\.))\s*(?:\[(?:…|\.\.\.)\]\s*)?"
     r"(?i:read more|continue reading|read the full (?:story|article)|more|weiterlesen|lire la suite|leer más)"
     r"\W{0,3}$"
+)
+# A teaser list's item number ("1. Headline", "2) Headline") and a carousel's controls.
+_LIST_NUMBER = re.compile(r"\d{1,2}[.)] (?=\S)")
+_CAROUSEL_CONTROL = re.compile(
+    r"\d{1,3}|(?i:prev(?:ious)?|next|more|see all|view all|show more|load more)|[‹›«»<>←→]+"
 )
 _HEADER_MAX_LEN = 200
 _FOOTER_MAX_LEN = 80
@@ -889,7 +945,13 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
             flags = 0
             is_credit = role & _CREDIT_ELEMENT
             is_teaser = role & _TEASER_ELEMENT
-            if tag in _BLOCK_TAGS or is_credit or is_teaser or (captions and tag in ("cite", "small")):
+            if (
+                tag in _BLOCK_TAGS
+                or is_credit
+                or is_teaser
+                or (captions and tag in ("cite", "small"))
+                or (teasers and tag == "a")  # a teaser's link is its headline, apart from any label
+            ):
                 flush()
                 flags |= 1
             if is_teaser:
@@ -962,6 +1024,9 @@ def _caption_credit(block: _Block, rules: RuleSet) -> str | None:
             match = rule.pattern.fullmatch(candidate) if len(candidate) <= rule.max_len else None
             if match:
                 return _normalise_credit(_group(match, "credit") or candidate)
+    tail = _CAPTION_TAIL_NAME.search(text)
+    if tail:
+        return tail.group("credit")
     if block.caption == _CREDIT and len(text) <= 120:
         return _normalise_credit(text)
     return None
@@ -972,7 +1037,8 @@ def _looks_like_headline(text: str) -> bool:
 
 
 def _teaser_items(blocks: list[_Block]) -> list[RelatedItem]:
-    """One RelatedItem per list item: its heading (else linked, else first) block is the headline."""
+    """One RelatedItem per list item: its heading (else linked, else first) block is the headline. A
+    carousel's controls ("Previous", "1", "Next") are list items too, and no headline."""
     grouped: dict[int, list[_Block]] = {}
     for block in blocks:
         grouped.setdefault(block.item, []).append(block)
@@ -981,6 +1047,8 @@ def _teaser_items(blocks: list[_Block]) -> list[RelatedItem]:
         head = next((b for b in members if b.heading), None) or next(
             (b for b in members if b.link), members[0]
         )
+        if _CAROUSEL_CONTROL.fullmatch(head.text):
+            continue
         url = next((b.link for b in members if b.link), None)
         related.append(RelatedItem(head.text, url))
     return related
@@ -1141,11 +1209,14 @@ def _consume_teasers(blocks: list[_Block], i: int, related: list[RelatedItem], r
     if members:
         related.extend(_teaser_items(members))
         return i
-    # No list: a run of headline-like lines ("Related\n\nHeadline one\n\nHeadline two").
+    # No list: a run of headline-like lines ("Related\n\nHeadline one\n\nHeadline two"), maybe numbered
+    # ("Most Read\n\n1. Headline"). The page's last line is its section label, if it reads like one.
     while i < n and not blocks[i].caption and _looks_like_headline(blocks[i].text):
-        if _classify(blocks[i].text, rules) is not None:
+        text = blocks[i].text
+        if _classify(text, rules) is not None or (i == n - 1 and _section_label(text, rules)):
             break
-        related.append(RelatedItem(blocks[i].text, blocks[i].link))
+        number = _LIST_NUMBER.match(text)
+        related.append(RelatedItem(text[number.end() :] if number else text, blocks[i].link))
         i += 1
     return i
 
