@@ -19,7 +19,9 @@ from newsbeam.transforms.clean import (
     BUILTIN_RULES,
     RULES,
     Extract,
+    RuleMatcher,
     clean_inline,
+    compile_rule,
     extract,
     load_rules,
     parse_site_rules,
@@ -930,6 +932,68 @@ def test_a_keep_rule_protects_a_site_sentence_from_a_general_rule() -> None:
     feed_rules = parse_site_rules({"keep": ["Source: Harbour Gazette"]}, "rules")
     rules = BUILTIN_RULES.with_rules(feed_rules)
     assert extract(_between(line), rules=rules).paragraphs == (P1, line, P2)
+
+
+def _spec(name: str, pattern: str, max_len: int, kind: str = "boilerplate") -> RuleSpec:
+    return RuleSpec(name, kind, pattern, max_len)
+
+
+# In order: a rule that can fuse, one with a global inline flag and one with a back-reference (both
+# matched alone), then more that fuse. The first rule (in this order) that matches a string no longer
+# than its max_len wins, with its own groups.
+_MATCHER_RULES = [
+    _spec("short_photo", r"Photo: (?P<credit>.+)", 20, "credit"),
+    _spec("any_case_album", r"(?i)photo album.*", 100),
+    _spec("doubled_word", r"(\w+) \1", 50),
+    _spec("long_photo", r"Photo: (?P<credit>.+)", 100, "credit"),
+    _spec("album_again", r"Photo album.*", 100),
+    _spec("tail", r"(?P<title>[a-z]+)", 120, "related_link"),
+]
+
+
+@pytest.mark.parametrize("length_classes", [(), (10, 40), (120, 300)])
+@pytest.mark.parametrize(
+    ("text", "name", "groups"),
+    [
+        ("Photo: AFP", "short_photo", {"credit": "AFP"}),
+        (
+            "Photo: Jane Doe for The Harbour Gazette",
+            "long_photo",
+            {"credit": "Jane Doe for The Harbour Gazette"},
+        ),
+        ("Photo album of the year", "any_case_album", {}),
+        ("PHOTO ALBUM", "any_case_album", {}),
+        ("bye bye", "doubled_word", {}),
+        ("byebye", "tail", {"title": "byebye"}),
+        ("x" * 121, None, None),
+        ("Nothing Here", None, None),
+    ],
+)
+def test_rule_matcher_takes_the_first_rule_in_order(
+    length_classes: tuple[int, ...], text: str, name: str | None, groups: dict | None
+) -> None:
+    matcher = RuleMatcher([compile_rule(spec) for spec in _MATCHER_RULES], length_classes)
+    found = matcher.match(text)
+    if name is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert (found[0].name, found[1]) == (name, groups)
+
+
+def test_site_rules_with_global_flags_and_back_references_still_apply() -> None:
+    feed_rules = parse_site_rules(
+        {
+            "boilerplate": ["(?i)listen to the .{1,40} podcast", r"(\w+)! \1!"],
+            "credit": ["Bild: (?P<credit>.+)"],
+        },
+        "rules",
+    )
+    rules = BUILTIN_RULES.with_rules(feed_rules)
+    text = f"{P1}\n\nLISTEN TO THE HARBOUR GAZETTE PODCAST\n\nGoal! Goal!\n\nBild: Anna Berg\n\n{P2}"
+    result = extract(text, rules=rules)
+    assert result.paragraphs == (P1, P2)
+    assert result.credits == ("Anna Berg",)
 
 
 def test_feed_rules_are_hashable_and_derived_tables_are_cached() -> None:

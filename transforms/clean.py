@@ -399,8 +399,10 @@ class _Alternation(NamedTuple):
 
 
 # Upper bounds of the length classes a RuleMatcher compiles one alternation for (the last class runs to
-# its longest max_len): labels and headings, credits and bylines, prompts and sign-offs, the rest.
-_LENGTH_CLASSES = (40, 120, 300)
+# its longest max_len): chrome lines (labels, credits, bylines), prompts and sign-offs, the rest. Each
+# class costs a compilation (about 0.1 s for the first); more classes saved little (a string only tries
+# the rules whose max_len reaches into its class, the rest fail on their O(1) guard).
+_LENGTH_CLASSES = (120, 300)
 
 
 class RuleMatcher:
@@ -416,10 +418,10 @@ class RuleMatcher:
     back-references) is matched on its own, in its place.
     """
 
-    def __init__(self, rules: Iterable[Rule]) -> None:
+    def __init__(self, rules: Iterable[Rule], length_classes: tuple[int, ...] = _LENGTH_CLASSES) -> None:
         self.rules = tuple(rules)
         self.max_len = max((r.max_len for r in self.rules), default=0)
-        self._bounds = [b for b in _LENGTH_CLASSES if b < self.max_len] + [self.max_len]
+        self._bounds = [b for b in length_classes if b < self.max_len] + [self.max_len]
         self._classes: list[tuple[_Alternation, ...] | None] = [None] * len(self._bounds)
 
     def match(self, text: str) -> tuple[Rule, dict[str, str | None]] | None:
@@ -498,14 +500,15 @@ class RuleSet:
         ]
         self.blocks = RuleMatcher(blocks)
         self.credit_rules = tuple(r for r in self.rules if r.kind == "credit")
-        self.credits = RuleMatcher(self.credit_rules)
+        # (credits and labels are short: one length class, one compilation each)
+        self.credits = RuleMatcher(self.credit_rules, ())
         # a caption line's last clause: the credit rules but the weak ones ("... on Monday. (AFP)")
-        self.strong_credits = RuleMatcher(r for r in self.credit_rules if r.name not in _WEAK_CREDITS)
+        self.strong_credits = RuleMatcher((r for r in self.credit_rules if r.name not in _WEAK_CREDITS), ())
         # What every built-in credit holds: a cheap test on a block's end before the credit rules run on
         # each of its clauses. A table with credit rules of its own cannot know, and tests every block.
         builtin = {r.name for r in RULES}
         self.credits_hinted = all(r.name in builtin for r in self.credit_rules)
-        self.section_labels = RuleMatcher(r for r in self.rules if r.kind == "section_label")
+        self.section_labels = RuleMatcher((r for r in self.rules if r.kind == "section_label"), ())
         # One pattern per class kind: the alternation of its rules (class tokens are tested per element).
         noise, credit, related = (
             re.compile("|".join(f"(?:{r.pattern.pattern})" for r in self.rules if r.kind == kind) or "(?!)")
@@ -666,6 +669,7 @@ _BLANK_LINE = re.compile(r"\n\s*\n")
 _BULLET_LINE = re.compile(r"\n(?=[ \t]*(?:[•·▪●◦‣∙]|\*[ \t]))")
 _BULLET = re.compile(r"[ \t]*(?:[•·▪●◦‣∙]|\*[ \t])[ \t]*")
 _LEADING_BULLETS = re.compile(r"(?:[•·▪●◦‣∙] ?|\* )+")
+_BULLET_STARTS = frozenset("•·▪●◦‣∙*")  # what _LEADING_BULLETS can start with
 _CREDIT_SLASH = re.compile(r"\s*/\s*")
 _CAPTION_SPLIT = re.compile(r"(?:[.!?:;|–—]\s+|\s+(?=\())")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -846,6 +850,9 @@ class Extract:
         return "\n\n".join(self.paragraphs)
 
 
+_new_block = tuple.__new__
+
+
 class _Block(NamedTuple):
     text: str  # already normalised: clean_inline, leading bullets removed
     item: int = -1  # the list item (li / article / bullet) it belongs to, -1 outside lists
@@ -923,7 +930,7 @@ def _normalise_block(text: str) -> str:
     # Clean again after a bullet goes: what follows it can read differently alone (ftfy judges mojibake
     # on the whole string), and a block must be a fixpoint for extract to be idempotent.
     for _ in range(_MAX_PASSES):
-        bullets = _LEADING_BULLETS.match(text)
+        bullets = _LEADING_BULLETS.match(text) if text[:1] in _BULLET_STARTS else None
         if bullets is None:
             break
         text = clean_inline(text[bullets.end() :])
@@ -1062,12 +1069,14 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
         nonlocal link
         if not buffer:
             return
-        text = "".join(buffer)
+        text = buffer[0] if len(buffer) == 1 else "".join(buffer)
         buffer.clear()
         if text.isspace() or not (text := _normalise_block(text)):
             return
         caption = _CREDIT if credits else _CAPTION if captions else 0
-        blocks.append(_Block(text, items[-1] if items else -1, link, headings > 0, caption, teasers > 0))
+        # tuple.__new__ directly: a NamedTuple's own __new__ is a Python function
+        block = (text, items[-1] if items else -1, link, headings > 0, caption, teasers > 0)
+        blocks.append(_new_block(_Block, block))
         link = None
 
     walker = etree.iterwalk(root, events=("start", "end"))
