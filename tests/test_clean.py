@@ -19,7 +19,9 @@ from newsbeam.transforms.clean import (
     BUILTIN_RULES,
     RULES,
     Extract,
+    RuleMatcher,
     clean_inline,
+    compile_rule,
     extract,
     load_rules,
     parse_site_rules,
@@ -181,6 +183,10 @@ def test_seed_is_idempotent(form: str, seed_text: str, seed_html: str) -> None:
         ("(Photo by Jim Watson/AFP via Getty Images)", "Jim Watson/AFP via Getty Images"),
         ("REUTERS/Evelyn Hockstein", "REUTERS/Evelyn Hockstein"),
         ("Getty Images", "Getty Images"),
+        ("PHOTO ROBERT SKINNER, LA PRESSE", "ROBERT SKINNER, LA PRESSE"),
+        ("PHOTO FOURNIE PAR LA VILLE DE GATINEAU", "FOURNIE PAR LA VILLE DE GATINEAU"),
+        ("(foto LaPresse)", "LaPresse"),
+        ("(Photo Seyllou Diallo)", "Seyllou Diallo"),
     ],
 )
 def test_credit_lines_go_to_credits(line: str, credit: str) -> None:
@@ -210,6 +216,22 @@ def test_figcaption_credit_element() -> None:
     assert result.paragraphs == (P1, P2)
     assert result.credits == ("Said Khatib/AFP via Getty Images",)
     assert "Smoke rises" not in result.body
+
+
+@pytest.mark.parametrize(
+    ("caption", "credits"),
+    [
+        ("Riot police stand guard in Nairobi. (Nation Media Group)", ("Nation Media Group",)),
+        ("Voters queue in Busan. (PHOTO NOT FOR SALE) (YONHAP)", ("YONHAP",)),
+        ("Rescuers search the rubble in Antakya. (File)", ()),
+        ("Fishermen mend nets in Muara Baru (North Jakarta)", ()),
+    ],
+)
+def test_a_name_alone_in_brackets_after_a_caption_is_its_credit(caption: str, credits: tuple) -> None:
+    markup = f"<p>{P1}</p><figure><img src='d.jpg'><figcaption>{caption}</figcaption></figure><p>{P2}</p>"
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert result.credits == credits
 
 
 def test_figure_caption_without_credit_is_dropped_not_kept() -> None:
@@ -315,6 +337,40 @@ def test_article_continues_after_a_teaser_list() -> None:
     result = extract(markup)
     assert result.paragraphs == (P1, P2)
     assert result.related == (RelatedItem("Ceasefire talks collapse in Cairo", "https://n.test/a"),)
+
+
+def test_a_teaser_container_label_is_not_part_of_the_headline() -> None:
+    markup = (
+        f"<p>{P1}</p><div class='related-article'><span>Related Story</span><a href='https://n.test/c'>"
+        f"Aid convoy reaches northern Gaza</a></div><p>{P2}</p>"
+    )
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert result.related == (RelatedItem("Aid convoy reaches northern Gaza", "https://n.test/c"),)
+
+
+def test_carousel_controls_are_not_teasers() -> None:
+    text = (
+        f"{P1}\n\nMore stories\n\n  • Prev\n\n  • 2\n\n  • Next\n\n  • Ceasefire talks collapse in Cairo\n\n"
+        f"{P2}"
+    )
+    result = extract(text)
+    assert result.paragraphs == (P1, P2)
+    assert result.related == (RelatedItem("Ceasefire talks collapse in Cairo"),)
+
+
+def test_a_numbered_teaser_list_then_the_section_label() -> None:
+    text = (
+        f"{P1}\n\n{P2}\n\nMost popular\n\n1. Ceasefire talks collapse in Cairo\n\n"
+        "2) Aid convoy reaches northern Gaza\n\nMiddle East News"
+    )
+    result = extract(text)
+    assert result.paragraphs == (P1, P2)
+    assert [r.title for r in result.related] == [
+        "Ceasefire talks collapse in Cairo",
+        "Aid convoy reaches northern Gaza",
+    ]
+    assert result.section == "Middle East News"
 
 
 def test_related_container_by_class_without_heading() -> None:
@@ -878,6 +934,68 @@ def test_a_keep_rule_protects_a_site_sentence_from_a_general_rule() -> None:
     assert extract(_between(line), rules=rules).paragraphs == (P1, line, P2)
 
 
+def _spec(name: str, pattern: str, max_len: int, kind: str = "boilerplate") -> RuleSpec:
+    return RuleSpec(name, kind, pattern, max_len)
+
+
+# In order: a rule that can fuse, one with a global inline flag and one with a back-reference (both
+# matched alone), then more that fuse. The first rule (in this order) that matches a string no longer
+# than its max_len wins, with its own groups.
+_MATCHER_RULES = [
+    _spec("short_photo", r"Photo: (?P<credit>.+)", 20, "credit"),
+    _spec("any_case_album", r"(?i)photo album.*", 100),
+    _spec("doubled_word", r"(\w+) \1", 50),
+    _spec("long_photo", r"Photo: (?P<credit>.+)", 100, "credit"),
+    _spec("album_again", r"Photo album.*", 100),
+    _spec("tail", r"(?P<title>[a-z]+)", 120, "related_link"),
+]
+
+
+@pytest.mark.parametrize("length_classes", [(), (10, 40), (120, 300)])
+@pytest.mark.parametrize(
+    ("text", "name", "groups"),
+    [
+        ("Photo: AFP", "short_photo", {"credit": "AFP"}),
+        (
+            "Photo: Jane Doe for The Harbour Gazette",
+            "long_photo",
+            {"credit": "Jane Doe for The Harbour Gazette"},
+        ),
+        ("Photo album of the year", "any_case_album", {}),
+        ("PHOTO ALBUM", "any_case_album", {}),
+        ("bye bye", "doubled_word", {}),
+        ("byebye", "tail", {"title": "byebye"}),
+        ("x" * 121, None, None),
+        ("Nothing Here", None, None),
+    ],
+)
+def test_rule_matcher_takes_the_first_rule_in_order(
+    length_classes: tuple[int, ...], text: str, name: str | None, groups: dict | None
+) -> None:
+    matcher = RuleMatcher([compile_rule(spec) for spec in _MATCHER_RULES], length_classes)
+    found = matcher.match(text)
+    if name is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert (found[0].name, found[1]) == (name, groups)
+
+
+def test_site_rules_with_global_flags_and_back_references_still_apply() -> None:
+    feed_rules = parse_site_rules(
+        {
+            "boilerplate": ["(?i)listen to the .{1,40} podcast", r"(\w+)! \1!"],
+            "credit": ["Bild: (?P<credit>.+)"],
+        },
+        "rules",
+    )
+    rules = BUILTIN_RULES.with_rules(feed_rules)
+    text = f"{P1}\n\nLISTEN TO THE HARBOUR GAZETTE PODCAST\n\nGoal! Goal!\n\nBild: Anna Berg\n\n{P2}"
+    result = extract(text, rules=rules)
+    assert result.paragraphs == (P1, P2)
+    assert result.credits == ("Anna Berg",)
+
+
 def test_feed_rules_are_hashable_and_derived_tables_are_cached() -> None:
     feed_rules = parse_site_rules({"boilerplate": ["x+"], "disable": ["ellipsis"]}, "rules")
     assert feed_rules == SiteRules(
@@ -994,6 +1112,23 @@ def test_read_also_in_other_languages_goes_to_related(noise: str) -> None:
         "(END)",
         "Comments (18)",
         "Tanesha Morgan/Staff Reporter",
+        # chrome of other outlets, in words not taken from the labelled set
+        "Share or comment on this story",
+        "Comment on this article:",
+        "Choose one of our newsletters to get the headlines you care about.",
+        "Never miss a thing. Browse all our newsletters and pick the ones you like.",
+        "Stay informed with our morning briefing.",
+        "Stay up to date with the latest headlines!",
+        "Thanks for reading The Weekly Brief! Share it with a friend who would like it.",
+        "The Borough Letter is a reader-supported newsletter. Become a paying subscriber to read every post.",
+        "Subscribe now to get new posts in your inbox",
+        "By signing up, you agree to our Terms of Service and Privacy Policy.",
+        "Your email address will be used in accordance with our privacy policy.",
+        "Priya Raman covers health for the Gazette. More about Priya Raman",
+        "More by Jonas Berg",
+        "A version of this story appeared in the June 3 print edition of the Tribune.",
+        "This article was originally published on The Conversation.",
+        "Reporting by Ana Silva in Lisbon and Paul Durand in Paris; Editing by Mark Heinrich",
     ],
 )
 def test_more_boilerplate_is_dropped(noise: str) -> None:
@@ -1011,6 +1146,16 @@ MUST_STAY_MORE = [
     "Share prices fell sharply on Monday after the announcement.",
     "Tags on the cattle showed they had been moved illegally.",
     "By Friday, none had arrived.",
+    "Stay informed, officials told residents before the storm.",
+    "Thanks for reading the report, the minister told lawmakers on Tuesday.",
+    "This report was published by the UN on Monday and found that hunger had risen.",
+    "This story first appeared to be a rumour, but the ministry confirmed it on Monday.",
+    "Your data is used to train the models, the regulator warned.",
+    "More about the plan is expected to be announced on Friday.",
+    "A version of the bill passed the Senate last year.",
+    "Choose from our menu, the sign outside the stall said.",
+    "Photo finishes decided two of the races.",
+    "Reporting by state media in Beijing and Moscow was muted.",
 ]
 
 

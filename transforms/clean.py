@@ -13,6 +13,7 @@ that merely mentions "Read more" or AFP is never touched. The regexes further do
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import hashlib
@@ -22,7 +23,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, TypeVar
@@ -75,8 +76,14 @@ _PARTICLE = r"(?:de|da|di|del|van|von|der|al|el|bin|le|la)"
 _NAME_WORD = r"[A-Z][\w'’.\-]*+"
 _NAME = rf"{_NAME_WORD}(?: (?:{_NAME_WORD}|{_PARTICLE}(?:-{_NAME_WORD})?)){{0,4}}"
 _NAMES = rf"{_NAME}(?:(?:, and |, | and | & ){_NAME})*"
+# names each with an optional place: "Tom Daly in Beijing and Eric Onstad in London"
+_PLACED_NAME = rf"{_NAME}(?: in {_NAME})?"
+_PLACED_NAMES = rf"{_PLACED_NAME}(?:(?:, and |, | and | & ){_PLACED_NAME})*"
 _UPPER_NAME = r"[A-Z][A-Z'’.\-]++(?: [A-Z][A-Z'’.\-]++){0,4}"
 _TITLE_WORD = r"[A-Z][\w'’\-]*+"
+# An all-capitals name in Latin scripts with accents ("ÉDOUARD PLANTE-FRÉCHETTE, ARCHIVES LE MATINAL")
+_CAPS = "A-ZÀ-ÖØ-Þ"
+_UPPER_WORDS = rf"[{_CAPS}][{_CAPS}'’.\-]*+(?: [{_CAPS}][{_CAPS}'’.\-]*+){{0,5}}"
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|Jun(?:e)?|Jul(?:y)?|Aug(?:ust)?"
     r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
@@ -149,6 +156,14 @@ RULES: tuple[Rule, ...] = (
           rf"[(\[]?©? ?{_PHOTO_WORD} ?: ?(?P<credit>[^\s()\[\]].{{0,118}}?)\.?[)\]]?\.?"),
     _rule("credit_copyright_sign", "credit", 120,
           r"\(?©\s*(?!\d{4}\b)(?!(?i:all rights|copyright))(?P<credit>[^\s©()][^©()]{1,89}?)\.?\)?"),
+    # "PHOTO ROBERT SKINNER, LA PRESSE": Quebec and French dailies sign in capitals, without a colon
+    _rule("credit_photo_caps", "credit", 120,
+          rf"(?:PHOTO|PHOTOS|FOTO|FOTOS|PHOTOGRAPHIE|ILLUSTRATION)"
+          rf" (?P<credit>{_UPPER_WORDS}(?:, {_UPPER_WORDS})?)"),
+    # "(foto Ansa)", "(Photo Jane Doe)": a photo word and a name, alone in brackets
+    _rule("credit_bracketed_photo", "credit", 100,
+          r"[(\[](?i:photo|foto|ph|pic|picture|image|bild)\.? (?!(?i:by|credit|courtesy|of)\b)"
+          r"(?P<credit>[^()\[\]\s:][^()\[\]:]{1,80}?)[)\]]\.?"),
     _rule("credit_image_source", "credit", 140, r"Image source, (?P<credit>\S.{0,118}?)\.?"),
     _rule("credit_photo_by", "credit", 140,
           r"\(?(?:Photo|Photograph|Picture|Image|Photos|Pictures)(?: and video)? by"
@@ -169,7 +184,7 @@ RULES: tuple[Rule, ...] = (
           r"(?i:more from|más noticias de|mais notícias de|plus d'actualités|mehr aus|altre notizie di)"
           r" (?P<section>[A-ZÀ-Þ][\w'’&\-]*+(?: [\w'’&\-]++){0,4}) ?:?"),
     _rule("related_heading", "related_heading", 40,
-          r"(?i:related(?: (?:stories|articles|content|coverage|news|links|reading|posts|videos"
+          r"(?i:related(?: (?:stories|story|articles|article|content|coverage|news|links|reading|posts|videos"
           r"|internet links))?|read more|more on this (?:story|topic)|more stories|more news"
           r"|most (?:read|popular|viewed|shared|watched)|you (?:may|might) also (?:like|be interested in)"
           r"|recommended(?: for you| stories| reading)?|top stories|also read|read also|read next|see also"
@@ -192,19 +207,32 @@ RULES: tuple[Rule, ...] = (
     _rule("share_prompt", "boilerplate", 200,
           rf"{_SHARE_TOKEN}(?: Count| \d[\d,.]*[kK]?)?(?:(?: ?[|,/•·:] ?| ){_SHARE_TOKEN}(?: Count)?)*"),
     _rule("share_prompt_phrase", "boilerplate", 80,
-          r"(?i:(?:kindly |please )?share (?:this|the|our) (?:story|article|post|page|news)"
-          r"(?: on \w+| with .{1,30})?"
+          r"(?i:(?:kindly |please )?(?:share|comment on)(?: (?:or|and|&) (?:share|comment on))?"
+          r" (?:this|the|our) (?:story|article|post|page|news)(?: on \w+| with .{1,30})?"
           r"|social sharing|share this|compart(?:ir|e|a|ilhe)(?: (?:en|no|esta|este|la) .{1,30})?"
           r"|partilh(?:e|ar)(?: esta notícia| este artigo| nas redes)?|partager(?: sur \w+| cet article)?"
-          r"|(?:artikel |beitrag )?teilen|condividi(?: su \w+)?)[.!]?"),
+          r"|(?:artikel |beitrag )?teilen|condividi(?: su \w+)?)[.!:]?"),
     _rule("newsletter_prompt", "boilerplate", 400,
           r"(?:Sign up|Sign-up|Subscribe|Get|Join)\b[^.!?]{0,120}?"
           r"\b(?i:newsletters?|e-?mails?|alerts|briefing|inbox)\b.{0,150}"
           r"|(?i:(?:(?:daily|weekly|free|morning|evening|our|the) )?newsletters?(?: sign-?up)?|sign up"
           r"|subscribe(?: now| here| today)?)[.!]?"
-          r"|[^.!?]{0,200}[.!?:] (?:Sign up|Subscribe)\b[^.]{0,150}?"
+          r"|(?=(?s:.*)(?:Sign up|Subscribe))[^.!?]{0,200}[.!?:] (?:Sign up|Subscribe)\b[^.]{0,150}?"
           r"\b(?i:newsletters?|inbox|e-?mails?)\b.{0,80}"
-          r"|Privacy Notice: Newsletters may contain .{0,300}"),
+          r"|Privacy Notice: Newsletters may contain .{0,300}"
+          r"|(?:[^.!?]{0,60}+[.!?] )?(?:Choose|Pick|Select|Browse|Explore|Discover|Check out|See)"
+          r" (?:from |all )?(?:our|one of our)\b[^.!?]{0,60}\b(?i:newsletters?)\b[^.!?]{0,150}[.!?]?"),
+    _rule("stay_updated", "boilerplate", 90,
+          r"Stay (?:updated|informed|up[ -]to[ -]date|in the (?:loop|know)|connected|tuned)"
+          r"(?: (?:with|on|about|for) [^.!?]{1,60})?[.!]?"),
+    # reader-supported newsletters and blogs asking for subscribers
+    _rule("support_prompt", "boilerplate", 300,
+          r"(?:Thanks|Thank you) for reading"
+          r"(?: [A-Z][^.!?]{0,60}| this (?:post|newsletter|edition|issue))?[.!]"
+          r"(?: [^.!?]{0,200}[.!?]?)?"
+          r"|(?=(?s:.*)reader-supported)"
+          r"[^.!?]{1,80} is a reader-supported (?:publication|newsletter|site|blog)\b.{0,250}"
+          r"|(?:Subscribe|Sign up)(?: for free| now)? to (?:receive|get) new posts\b.{0,200}"),
     _rule("app_prompt", "boilerplate", 200,
           r"(?:Download|Get|Install)(?: the| our)?(?: free)?(?: [\w&'’\-]++){0,3} (?i:apps?)\b.{0,120}"
           r"|(?i:open in app)"),
@@ -222,6 +250,22 @@ RULES: tuple[Rule, ...] = (
           r" (?:en|no|na|sur|auf|su)"
           r" .{1,60}"),
     _rule("click_here", "boilerplate", 170, r"(?:Click|Tap) here\b.{0,150}"),
+    _rule("privacy_notice", "boilerplate", 300,
+          r"(?:Your (?:information|data|personal (?:information|data|details)|details|e-?mail(?: address)?)"
+          r" (?:is|are|will be) (?:being )?(?:handled|used|processed|collected|stored)"
+          r"|By (?:subscribing|signing up|registering|submitting|clicking|entering)\b[^.]{0,120}?,"
+          r" you (?:agree|accept|consent|acknowledge))\b"
+          r"(?=.{0,200}?(?i:privacy|policy|terms|in accordance with)).{0,250}"),
+    _rule("author_bio", "boilerplate", 320,
+          rf"(?:{_NAME} (?:reports|writes|covers|edits|leads|is|was|has)\b[^!?]{{1,250}}?[.!?] )?"
+          rf"More (?:about|by|stories by|articles by) {_NAME}\.?"),
+    # where else the text ran: "A version of this article appears in print on ...", "This story was
+    # originally published by ..." (not "This report was published by the UN": reports are news)
+    _rule("print_edition", "boilerplate", 400,
+          r"A version of this (?:article|story|piece|report|column|interview|essay)"
+          r" (?:also )?(?:appears|appeared|ran|was published) (?:in|on) .{1,300}"
+          r"|This (?:article|story|piece|column|essay|post) (?:was )?(?:originally|first)"
+          r" (?:appeared|appears|published|ran) (?:in|on|at|by) .{1,300}"),
     _rule("cookie_notice", "boilerplate", 500,
           r"(?:We|This (?:site|website)|Our (?:site|website)s?) uses? cookies\b.{0,400}"
           r"|By (?:continuing to (?:use|browse)|using) (?:this|our) (?:site|website)\b.{0,300}"
@@ -242,17 +286,19 @@ RULES: tuple[Rule, ...] = (
           rf" {_TITLE_WORD}(?:,? (?:{_TITLE_WORD}|{_BYLINE_WORD})){{0,6}})?(?: ?[|·•,] ?{_STAMP})?"),
     _rule("dateline", "boilerplate", 120, rf"{_STAMP}(?: ?[|·•,;] ?{_STAMP})*"),
     _rule("signoff_reporting", "boilerplate", 300,
-          rf"\(?{_CREDIT_ROLE} by {_NAMES}(?: in {_NAME})?"
-          rf"(?: ?[;,] (?:and )?{_CREDIT_ROLE} by {_NAMES}(?: in {_NAME})?)*\.?\)?\.?"),
+          rf"\(?{_CREDIT_ROLE} by {_PLACED_NAMES}"
+          rf"(?: ?[;,] (?:and )?{_CREDIT_ROLE} by {_PLACED_NAMES})*\.?\)?\.?"),
     _rule("signoff_source", "boilerplate", 100, r"Sources?: [A-Z][^.!?:]{0,80}\.?"),
     _rule("signoff_with_agency", "boilerplate", 100,
           rf"\([A-Z0-9][\w&'’ .\-]{{0,40}} (?:with|avec|mit|con) {_AGENCY}(?:(?:,| and| et) {_AGENCY})*\)\.?"
           rf"|\({_AGENCY}(?:(?:,| and|/) {_AGENCY})*\)\.?"
           rf"|(?:[-–—] ?|With ){_AGENCY}(?:(?:,| and) {_AGENCY})*\.?"),
+    # (?=...): what both branches need, found from the end in a C loop before any costly scan
     _rule("signoff_contributed", "boilerplate", 260,
+          r"(?=(?s:.*) contributed)(?:"
           r"(?:_{2,} ?)?[A-Z][^.!?]{0,200}? contributed"
           r" (?:reporting(?: to this (?:report|story|article))?|to this (?:report|story|article))\.?"
-          rf"|(?:_{{2,}} ?)?(?=[^.!?]{{0,200}}?\b{_JOURNALIST}\b)[A-Z][^.!?]{{0,200}}? contributed\."),
+          rf"|(?:_{{2,}} ?)?(?=[^.!?]{{0,200}}?\b{_JOURNALIST}\b)[A-Z][^.!?]{{0,200}}? contributed\.)"),
     _rule("coverage_prompt", "boilerplate", 260,
           r"(?:Follow|Find more of|Read more of|See more of|More of|Read|Find|See)"
           r" [A-Z][\w'’ .\-]{0,40} coverage\b[^.]{0,120}? (?:at|on|here)\b.{0,150}"),
@@ -279,6 +325,7 @@ RULES: tuple[Rule, ...] = (
           r"(?:ads?|advert\w*|adsbygoogle|dfp|ad[-_]\w[\w-]*|(?:social[-_])?shar(?:e|ing)(?:[-_]\w[\w-]*)?"
           r"|share(?:bar|tools|buttons|links)|newsletter[\w-]*|cookie[\w-]*|paywall[\w-]*"
           r"|promo(?:[-_][\w-]*)?|byline[\w-]*|dateline|timestamp|comments?(?:[-_]count)?|twitter-tweet"
+          r"|subscri(?:be|ption)(?:[-_][\w-]*)?"
           r"|instagram-media|tiktok-embed|read-?more[\w-]*|more-link|continue-?reading[\w-]*"
           r"|screen-?reader-?text"
           r"|sr-only|visually-?hidden)"),
@@ -315,9 +362,125 @@ _DEFAULT_MAX_LEN["tag_heading"] = 40
 _DEFAULT_MAX_LEN |= {"section_label": 40, "noise_class": 100, "credit_class": 100, "related_class": 100}
 
 
-# Every built-in credit holds one of these (credit rules are at most 140 characters long).
-_CREDIT_HINT = re.compile(r"[/©(\[]|Photo|Foto|Picture|Image|Illustration|File|Credit|Bild")
-_ALWAYS = re.compile("")
+# Every built-in credit holds one of these (credit rules are at most 140 characters long). Substring
+# tests (C-speed) rather than one regex alternation, which sre tries at every position.
+_CREDIT_HINTS = (
+    "/", "©", "(", "[", "Photo", "Foto", "PHOTO", "FOTO", "ILLUSTRATION", "Picture", "Image", "Illustration",
+    "File", "Credit", "Bild",
+)  # fmt: skip
+_NEVER = re.compile("(?!)")
+_WEAK_CREDITS = frozenset({"credit_bare_agency"})  # "... said on Monday. (AFP)" is a sign-off, not a caption
+_GROUP_NAME = re.compile(r"\(\?P<(\w+)>")
+
+
+def _fusible(source: str) -> bool:
+    """Whether a pattern keeps its meaning inside a larger alternation: not when it holds a back-reference
+    or a conditional group (group numbers and names move there). Escapes are skipped, so "\\(?(?:" is an
+    optional "(" and a group; anything unsure (a "(?(" inside a class) just stays unfused."""
+    i, n = 0, len(source)
+    while i < n:
+        char = source[i]
+        if char == "\\":
+            if i + 1 < n and source[i + 1] in "123456789":
+                return False
+            i += 2
+            continue
+        if char == "(" and source.startswith(("(?P=", "(?("), i):
+            return False
+        i += 1
+    return True
+
+
+class _Alternation(NamedTuple):
+    fullmatch: Callable[[str], re.Match[str] | None]  # the fused pattern's (or a lone rule's)
+    max_len: int  # longer strings are not tried (a fused pattern's branches test their own max_len)
+    # branch group -> (rule, (its group, the group's name in the fused pattern) pairs); a lone rule: None ->
+    rules: dict[str | None, tuple[Rule, tuple[tuple[str, str], ...]]]
+
+
+# Upper bounds of the length classes a RuleMatcher compiles one alternation for (the last class runs to
+# its longest max_len): chrome lines (labels, credits, bylines), prompts and sign-offs, the rest. Each
+# class costs a compilation (about 0.1 s for the first); more classes saved little (a string only tries
+# the rules whose max_len reaches into its class, the rest fail on their O(1) guard).
+_LENGTH_CLASSES = (120, 300)
+
+
+class RuleMatcher:
+    """Rules tried in order against a whole string, the first that matches wins: `match(text)` ->
+    (rule, {group: value}) or None. A rule is only tried on a string no longer than its max_len.
+
+    Done as a few fused alternations instead of a Python loop over the rules: per length class, the
+    rules that can apply there become `(?P<_r3>(?=.{0,60}+\\Z)...)|(?P<_r4>...)|...`, their named groups
+    renamed (`_r3_credit`, ...), compiled on first use. sre tries the branches in order and backtracks
+    into the next one when a branch cannot match the whole string, exactly as the loop did; the
+    possessive length guard costs O(1), and no Python call is made per rule (most of the loop's cost on
+    a narrative paragraph, which no rule matches). A rule that cannot be fused (global inline flags,
+    back-references) is matched on its own, in its place.
+    """
+
+    def __init__(self, rules: Iterable[Rule], length_classes: tuple[int, ...] = _LENGTH_CLASSES) -> None:
+        self.rules = tuple(rules)
+        self.max_len = max((r.max_len for r in self.rules), default=0)
+        self._bounds = [b for b in length_classes if b < self.max_len] + [self.max_len]
+        self._classes: list[tuple[_Alternation, ...] | None] = [None] * len(self._bounds)
+
+    def match(self, text: str) -> tuple[Rule, dict[str, str | None]] | None:
+        size = len(text)
+        if size > self.max_len:
+            return None
+        k = bisect.bisect_left(self._bounds, size)
+        alternations = self._classes[k]
+        if alternations is None:
+            alternations = self._classes[k] = self._fuse(self._bounds[k - 1] if k else -1, self._bounds[k])
+        for alternation in alternations:
+            if size <= alternation.max_len and (found := alternation.fullmatch(text)):
+                rule, groups = alternation.rules[found.lastgroup if None not in alternation.rules else None]
+                return rule, {name: found.group(renamed) for name, renamed in groups}
+        return None
+
+    def _fuse(self, lower: int, upper: int) -> tuple[_Alternation, ...]:
+        """The alternations for strings longer than `lower` and at most `upper` characters long."""
+        alternations: list[_Alternation] = []
+        branches: list[str] = []
+        members: dict[str | None, tuple[Rule, tuple[tuple[str, str], ...]]] = {}
+
+        def close() -> None:
+            if not branches:
+                return
+            try:
+                pattern = re.compile("|".join(branches))
+            except re.error:  # e.g. a "(?u)" that is only allowed at the start of a pattern
+                pattern = _NEVER
+            expected = {
+                name for branch, (_, groups) in members.items() for name in (branch, *dict(groups).values())
+            }
+            if set(pattern.groupindex) == expected:
+                alternations.append(_Alternation(pattern.fullmatch, upper, dict(members)))
+            else:  # a group the renaming missed or invented: no fusion for these rules
+                alternations.extend(_alone(rule) for rule, _ in members.values())
+            branches.clear()
+            members.clear()
+
+        for i, rule in enumerate(self.rules):
+            if rule.max_len <= lower:
+                continue
+            source = rule.pattern.pattern
+            if rule.pattern.flags != re.UNICODE or not _fusible(source):
+                close()
+                alternations.append(_alone(rule))
+                continue
+            branch = f"_r{i}"
+            renamed = _GROUP_NAME.sub(f"(?P<{branch}_" + r"\1>", source)
+            guard = f"(?=(?s:.){{0,{rule.max_len}}}+\\Z)" if rule.max_len < upper else ""
+            branches.append(f"(?P<{branch}>{guard}(?:{renamed}))")
+            members[branch] = (rule, tuple((name, f"{branch}_{name}") for name in rule.pattern.groupindex))
+        close()
+        return tuple(alternations)
+
+
+def _alone(rule: Rule) -> _Alternation:
+    groups = tuple((name, name) for name in rule.pattern.groupindex)
+    return _Alternation(rule.pattern.fullmatch, rule.max_len, {None: (rule, groups)})
 
 
 class RuleSet:
@@ -335,17 +498,17 @@ class RuleSet:
         blocks = [r for r in self.rules if r.kind == "keep"] + [
             r for r in self.rules if r.kind in _BLOCK_KINDS and r.kind != "keep"
         ]
-        # (max_len, fullmatch, rule) triples: the classifier's inner loop runs once per rule per short block.
-        self.block_matchers = tuple((r.max_len, r.pattern.fullmatch, r) for r in blocks)
-        self.block_max_len = max((r.max_len for r in blocks), default=0)
+        self.blocks = RuleMatcher(blocks)
         self.credit_rules = tuple(r for r in self.rules if r.kind == "credit")
+        # (credits and labels are short: one length class, one compilation each)
+        self.credits = RuleMatcher(self.credit_rules, ())
+        # a caption line's last clause: the credit rules but the weak ones ("... on Monday. (AFP)")
+        self.strong_credits = RuleMatcher((r for r in self.credit_rules if r.name not in _WEAK_CREDITS), ())
         # What every built-in credit holds: a cheap test on a block's end before the credit rules run on
         # each of its clauses. A table with credit rules of its own cannot know, and tests every block.
         builtin = {r.name for r in RULES}
-        self.credit_hint = (
-            _CREDIT_HINT.search if all(r.name in builtin for r in self.credit_rules) else _ALWAYS.search
-        )
-        self.section_labels = tuple(r for r in self.rules if r.kind == "section_label")
+        self.credits_hinted = all(r.name in builtin for r in self.credit_rules)
+        self.section_labels = RuleMatcher((r for r in self.rules if r.kind == "section_label"), ())
         # One pattern per class kind: the alternation of its rules (class tokens are tested per element).
         noise, credit, related = (
             re.compile("|".join(f"(?:{r.pattern.pattern})" for r in self.rules if r.kind == kind) or "(?!)")
@@ -506,6 +669,7 @@ _BLANK_LINE = re.compile(r"\n\s*\n")
 _BULLET_LINE = re.compile(r"\n(?=[ \t]*(?:[•·▪●◦‣∙]|\*[ \t]))")
 _BULLET = re.compile(r"[ \t]*(?:[•·▪●◦‣∙]|\*[ \t])[ \t]*")
 _LEADING_BULLETS = re.compile(r"(?:[•·▪●◦‣∙] ?|\* )+")
+_BULLET_STARTS = frozenset("•·▪●◦‣∙*")  # what _LEADING_BULLETS can start with
 _CREDIT_SLASH = re.compile(r"\s*/\s*")
 _CAPTION_SPLIT = re.compile(r"(?:[.!?:;|–—]\s+|\s+(?=\())")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -514,13 +678,23 @@ _HEADLINE_END = (".", "!", "?", ":", ";", ",", '"', "”", "’", "'", "»", "�
 _SENTENCE_END = (".", "!", "?", "…", '"', "'", "»", ")", "]", ":", ";", "。", "！", "？", "।", "۔", "؟")
 # A caption's credit follows a sentence end, a dash, or opens a bracket / a copyright sign.
 _TAIL_SPLIT = re.compile(r"[.!?]\s+|\s+[—–-]\s*|\s+(?=[(\[©])")
-_WEAK_CREDITS = frozenset({"credit_bare_agency"})  # "... said on Monday. (AFP)" is a sign-off, not a caption
+# A figure caption that ends, after its sentence, with a name alone in brackets names its source:
+# "A bus waits at a stop. (PHOTO NOT FOR SALE) (Hanriver Wire)". Not "(File)" and its kin.
+_CAPTION_TAIL_NAME = re.compile(
+    rf"[.!?)] \((?!(?:File|Archive|Archives|Illustration|Screenshot|Screengrab)\))"
+    rf"(?P<credit>{_NAME}|{_UPPER_NAME})\)\.?$"
+)
 _CAPTION_MAX_LEN = 300
 # The link a truncated teaser ends with, after its ellipsis: the ellipsis stays, it says the text is cut.
 _TEASER_LINK = re.compile(
     r"(?:(?<=…)|(?<=\.\.\.))\s*(?:\[(?:…|\.\.\.)\]\s*)?"
     r"(?i:read more|continue reading|read the full (?:story|article)|more|weiterlesen|lire la suite|leer más)"
     r"\W{0,3}$"
+)
+# A teaser list's item number ("1. Headline", "2) Headline") and a carousel's controls.
+_LIST_NUMBER = re.compile(r"\d{1,2}[.)] (?=\S)")
+_CAROUSEL_CONTROL = re.compile(
+    r"\d{1,3}|(?i:prev(?:ious)?|next|more|see all|view all|show more|load more)|[‹›«»<>←→]+"
 )
 _HEADER_MAX_LEN = 200
 _FOOTER_MAX_LEN = 80
@@ -676,6 +850,9 @@ class Extract:
         return "\n\n".join(self.paragraphs)
 
 
+_new_block = tuple.__new__
+
+
 class _Block(NamedTuple):
     text: str  # already normalised: clean_inline, leading bullets removed
     item: int = -1  # the list item (li / article / bullet) it belongs to, -1 outside lists
@@ -753,7 +930,7 @@ def _normalise_block(text: str) -> str:
     # Clean again after a bullet goes: what follows it can read differently alone (ftfy judges mojibake
     # on the whole string), and a block must be a fixpoint for extract to be idempotent.
     for _ in range(_MAX_PASSES):
-        bullets = _LEADING_BULLETS.match(text)
+        bullets = _LEADING_BULLETS.match(text) if text[:1] in _BULLET_STARTS else None
         if bullets is None:
             break
         text = clean_inline(text[bullets.end() :])
@@ -779,13 +956,22 @@ def extract(markup: str | None, *, title: str | None = None, rules: RuleSet | No
         markup = markup.decode("utf-8", "replace")
     if not markup or not isinstance(markup, str) or markup.isspace():
         return Extract(())
-    markup = _CONTROL.sub("", markup)
+    markup = _strip_controls(markup)
     if _ESCAPED_HTML.search(markup) and not _TAG_ON_ONE_LINE.search(markup):
         # A CMS escaped its HTML once more than the feed format needed; read it as the HTML it is.
         markup = html.unescape(markup)
     rules = rules or BUILTIN_RULES
     blocks = _html_blocks(markup, rules) if _TAG_ON_ONE_LINE.search(markup) else _text_blocks(markup)
     return _sort_blocks(list(blocks), title, rules)
+
+
+def _strip_controls(text: str) -> str:
+    """`text` without _CONTROL's characters. Every one of them is unprintable, so a text that is printable
+    once its line breaks and tabs are blanked holds none: a C-speed test that spares most items the
+    regex scan (about 7 ns a character)."""
+    if text.replace("\n", " ").replace("\t", " ").replace("\r", " ").isprintable():
+        return text
+    return _CONTROL.sub("", text)
 
 
 def _text_blocks(text: str) -> Iterator[_Block]:
@@ -824,6 +1010,22 @@ def _parse_html(markup: str) -> etree._Element | None:
 
 
 _NOISE, _CREDIT_ELEMENT, _TEASER_ELEMENT = 1, 2, 4
+# What an open element is, as bit flags; _TAG_FLAGS holds what its tag alone says (-1: skip its subtree).
+_IS_BLOCK, _IS_HEADING, _IS_CAPTION, _IS_CREDIT, _IS_ITEM, _IS_TEASER = 1, 2, 4, 8, 16, 32
+_COUNTED = _IS_HEADING | _IS_CAPTION | _IS_CREDIT | _IS_ITEM | _IS_TEASER
+_TAG_FLAGS = {
+    tag: (
+        -1
+        if tag in _SKIP_TAGS
+        else (
+            (tag in _BLOCK_TAGS and _IS_BLOCK)
+            | (tag in _HEADING_TAGS and _IS_HEADING)
+            | (tag in _CAPTION_TAGS and _IS_CAPTION)
+            | (tag in _ITEM_TAGS and _IS_ITEM)
+        )
+    )
+    for tag in _SKIP_TAGS | _BLOCK_TAGS | _HEADING_TAGS | _CAPTION_TAGS | _ITEM_TAGS
+}
 
 
 def _element_role(attrib: etree._Attrib, rules: RuleSet) -> int:
@@ -861,88 +1063,92 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
     headings = captions = credits = teasers = 0
     items: list[int] = []
     next_item = 0
-    # per open element: bit 1 = block, 2 = heading, 4 = caption, 8 = credit, 16 = item, 32 = teaser container
-    stack: list[int] = []
+    stack: list[int] = []  # per open element: its _IS_* flags, -1 for a skipped one
 
     def flush() -> None:
         nonlocal link
         if not buffer:
             return
-        text = "".join(buffer)
+        text = buffer[0] if len(buffer) == 1 else "".join(buffer)
         buffer.clear()
         if text.isspace() or not (text := _normalise_block(text)):
             return
         caption = _CREDIT if credits else _CAPTION if captions else 0
-        blocks.append(_Block(text, items[-1] if items else -1, link, headings > 0, caption, teasers > 0))
+        # tuple.__new__ directly: a NamedTuple's own __new__ is a Python function
+        block = (text, items[-1] if items else -1, link, headings > 0, caption, teasers > 0)
+        blocks.append(_new_block(_Block, block))
         link = None
 
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
-        tag = el.tag
         if event == "start":
-            attrib = el.attrib
-            role = _element_role(attrib, rules) if attrib else 0
-            if not isinstance(tag, str) or tag in _SKIP_TAGS or role & _NOISE:
+            tag = el.tag
+            flags = _TAG_FLAGS.get(tag, 0)
+            if flags < 0 or not isinstance(tag, str):
                 walker.skip_subtree()
                 stack.append(-1)
                 continue
-            flags = 0
-            is_credit = role & _CREDIT_ELEMENT
-            is_teaser = role & _TEASER_ELEMENT
-            if tag in _BLOCK_TAGS or is_credit or is_teaser or (captions and tag in ("cite", "small")):
-                flush()
-                flags |= 1
-            if is_teaser:
-                teasers += 1
-                flags |= 32
-            if tag in _HEADING_TAGS:
-                headings += 1
-                flags |= 2
-            if tag in _CAPTION_TAGS:
-                captions += 1
-                flags |= 4
-            if is_credit or (captions and tag in ("cite", "small")):
-                credits += 1
-                flags |= 8
-            if tag in _ITEM_TAGS:
-                items.append(next_item)
-                next_item += 1
-                flags |= 16
-            if tag == "a" and link is None:
+            attrib = el.attrib
+            if attrib:
+                role = _element_role(attrib, rules)
+                if role:
+                    if role & _NOISE:
+                        walker.skip_subtree()
+                        stack.append(-1)
+                        continue
+                    if role & _CREDIT_ELEMENT:
+                        flags |= _IS_BLOCK | _IS_CREDIT
+                    if role & _TEASER_ELEMENT:
+                        flags |= _IS_BLOCK | _IS_TEASER
+            if captions and (tag == "cite" or tag == "small"):
+                flags |= _IS_BLOCK | _IS_CREDIT
+            elif teasers and tag == "a":  # a teaser's link is its headline, apart from any label
+                flags |= _IS_BLOCK
+            if flags:
+                if flags & _IS_BLOCK:
+                    flush()
+                if flags & _COUNTED:
+                    teasers += flags & _IS_TEASER and 1
+                    headings += flags & _IS_HEADING and 1
+                    captions += flags & _IS_CAPTION and 1
+                    credits += flags & _IS_CREDIT and 1
+                    if flags & _IS_ITEM:
+                        items.append(next_item)
+                        next_item += 1
+            if tag == "a" and link is None and attrib:  # after the flush, which hands on the link it had
                 link = el.get("href") or None
             stack.append(flags)
-            if el.text:
-                buffer.append(el.text)
+            text = el.text  # each read of .text / .tail builds a new str from libxml2's UTF-8
+            if text:
+                buffer.append(text)
         else:
             flags = stack.pop()
             if flags > 0:
-                if flags & 1:
+                if flags & _IS_BLOCK:
                     flush()
-                headings -= bool(flags & 2)
-                captions -= bool(flags & 4)
-                credits -= bool(flags & 8)
-                teasers -= bool(flags & 32)
-                if flags & 16:
-                    items.pop()
-            if el.tail:
-                buffer.append(el.tail)
+                if flags & _COUNTED:
+                    teasers -= flags & _IS_TEASER and 1
+                    headings -= flags & _IS_HEADING and 1
+                    captions -= flags & _IS_CAPTION and 1
+                    credits -= flags & _IS_CREDIT and 1
+                    if flags & _IS_ITEM:
+                        items.pop()
+            tail = el.tail
+            if tail:
+                buffer.append(tail)
     flush()
     return blocks
 
 
-def _classify(text: str, rules: RuleSet) -> tuple[Rule, re.Match[str]] | None:
-    """The first rule that matches the whole block, or None (narrative; a `keep` rule also says so)."""
-    size = len(text)
-    if size > rules.block_max_len:
-        return None
-    for max_len, fullmatch, rule in rules.block_matchers:
-        if size <= max_len and (match := fullmatch(text)):
-            return None if rule.kind == "keep" else (rule, match)
-    return None
+def _classify(text: str, rules: RuleSet) -> tuple[Rule, dict[str, str | None]] | None:
+    """The first rule that matches the whole block and its groups, or None (narrative; a `keep` rule
+    also says so)."""
+    found = rules.blocks.match(text)
+    return None if found is None or found[0].kind == "keep" else found
 
 
-def _group(match: re.Match[str], name: str) -> str | None:
-    return match.groupdict().get(name) or None
+def _group(groups: dict[str, str | None], name: str) -> str | None:
+    return groups.get(name) or None
 
 
 def _normalise_credit(text: str) -> str:
@@ -958,10 +1164,12 @@ def _caption_credit(block: _Block, rules: RuleSet) -> str | None:
     starts = [0, *(m.end() for m in _CAPTION_SPLIT.finditer(text))]
     for start in starts:
         candidate = text[start:]
-        for rule in rules.credit_rules:
-            match = rule.pattern.fullmatch(candidate) if len(candidate) <= rule.max_len else None
-            if match:
-                return _normalise_credit(_group(match, "credit") or candidate)
+        found = rules.credits.match(candidate)
+        if found:
+            return _normalise_credit(_group(found[1], "credit") or candidate)
+    tail = _CAPTION_TAIL_NAME.search(text)
+    if tail:
+        return tail.group("credit")
     if block.caption == _CREDIT and len(text) <= 120:
         return _normalise_credit(text)
     return None
@@ -972,7 +1180,8 @@ def _looks_like_headline(text: str) -> bool:
 
 
 def _teaser_items(blocks: list[_Block]) -> list[RelatedItem]:
-    """One RelatedItem per list item: its heading (else linked, else first) block is the headline."""
+    """One RelatedItem per list item: its heading (else linked, else first) block is the headline. A
+    carousel's controls ("Previous", "1", "Next") are list items too, and no headline."""
     grouped: dict[int, list[_Block]] = {}
     for block in blocks:
         grouped.setdefault(block.item, []).append(block)
@@ -981,6 +1190,8 @@ def _teaser_items(blocks: list[_Block]) -> list[RelatedItem]:
         head = next((b for b in members if b.heading), None) or next(
             (b for b in members if b.link), members[0]
         )
+        if _CAROUSEL_CONTROL.fullmatch(head.text):
+            continue
         url = next((b.link for b in members if b.link), None)
         related.append(RelatedItem(head.text, url))
     return related
@@ -1020,13 +1231,13 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             else:
                 body.append(block.text)
             continue
-        rule, match = found
+        rule, groups = found
         if rule.kind == "credit":
-            credits.append(_normalise_credit(_group(match, "credit") or block.text))
+            credits.append(_normalise_credit(_group(groups, "credit") or block.text))
         elif rule.kind == "related_link":
-            related.append(RelatedItem(_group(match, "title") or block.text, block.link))
+            related.append(RelatedItem(_group(groups, "title") or block.text, block.link))
         elif rule.kind == "related_heading":
-            section = section or _group(match, "section")
+            section = section or _group(groups, "section")
             i = _consume_teasers(blocks, i, related, rules)
         elif rule.kind == "tag_heading":
             i = _consume_tags(blocks, i)
@@ -1035,8 +1246,10 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
         _drop_header(body)
     footer_label = _drop_footer(body, rules)
     section = section or footer_label
-    if body and (teaser_link := _TEASER_LINK.search(body[-1])):  # "... repairs… Read more"
-        body[-1] = body[-1][: teaser_link.start()]
+    # "... repairs… Read more"; the link follows an ellipsis, and the regex is slow to find none
+    last = body[-1] if body else ""
+    if ("…" in last or "..." in last) and (teaser_link := _TEASER_LINK.search(last)):
+        body[-1] = last[: teaser_link.start()]
     while body:  # a loop, so that extract(extract(x).body) strips nothing more
         label = _section_label(body[-1], rules)
         if label is None:
@@ -1052,18 +1265,17 @@ def _ends_sentence(text: str) -> bool:
 
 def _tail_credit(text: str, rules: RuleSet) -> str | None:
     """The credit that ends a caption line, when a strong credit rule matches its last clause whole."""
-    if not rules.credit_hint(text, max(0, len(text) - 145)):
-        return None
+    if rules.credits_hinted:
+        end = text[-145:]
+        if not any(hint in end for hint in _CREDIT_HINTS):
+            return None
     for split in _TAIL_SPLIT.finditer(text):
         candidate = text[split.end() :].lstrip("—–- ")
         if len(candidate) < 3:
             continue
-        for rule in rules.credit_rules:
-            if rule.name in _WEAK_CREDITS or len(candidate) > rule.max_len:
-                continue
-            match = rule.pattern.fullmatch(candidate)
-            if match:
-                return _normalise_credit(_group(match, "credit") or candidate)
+        found = rules.strong_credits.match(candidate)
+        if found:
+            return _normalise_credit(_group(found[1], "credit") or candidate)
     return None
 
 
@@ -1102,10 +1314,8 @@ def _consume_tags(blocks: list[_Block], i: int) -> int:
 
 def _section_label(text: str, rules: RuleSet) -> str | None:
     """The section a trailing label names, or None when `text` is not a section label."""
-    for rule in rules.section_labels:
-        if len(text) <= rule.max_len and (match := rule.pattern.fullmatch(text)):
-            return _group(match, "section") or text
-    return None
+    found = rules.section_labels.match(text)
+    return None if found is None else _group(found[1], "section") or text
 
 
 def _teaser_container(blocks: list[_Block], related: list[RelatedItem], rules: RuleSet) -> str | None:
@@ -1141,11 +1351,14 @@ def _consume_teasers(blocks: list[_Block], i: int, related: list[RelatedItem], r
     if members:
         related.extend(_teaser_items(members))
         return i
-    # No list: a run of headline-like lines ("Related\n\nHeadline one\n\nHeadline two").
+    # No list: a run of headline-like lines ("Related\n\nHeadline one\n\nHeadline two"), maybe numbered
+    # ("Most Read\n\n1. Headline"). The page's last line is its section label, if it reads like one.
     while i < n and not blocks[i].caption and _looks_like_headline(blocks[i].text):
-        if _classify(blocks[i].text, rules) is not None:
+        text = blocks[i].text
+        if _classify(text, rules) is not None or (i == n - 1 and _section_label(text, rules)):
             break
-        related.append(RelatedItem(blocks[i].text, blocks[i].link))
+        number = _LIST_NUMBER.match(text)
+        related.append(RelatedItem(text[number.end() :] if number else text, blocks[i].link))
         i += 1
     return i
 
@@ -1201,7 +1414,7 @@ def build_article(entry: RawEntry, rules: RuleSet | None = None) -> Article:
     summary = None
     if entry.content_html and entry.summary_html:
         summary = extract(entry.summary_html, title=title, rules=rules).body or None
-        if summary and _compare_key(main.body).startswith(_compare_key(summary).rstrip(".… ")):
+        if summary and _starts_with(main.paragraphs, summary.split("\n\n")):
             summary = None
     if not title and not main.paragraphs:
         raise ValueError("empty item: no title and no text left after cleaning")
@@ -1226,6 +1439,23 @@ def build_article(entry: RawEntry, rules: RuleSet | None = None) -> Article:
         guid=entry.guid,
         region_hint=entry.feed.region_hint,
     )
+
+
+def _starts_with(paragraphs: tuple[str, ...], start: list[str]) -> bool:
+    """Whether the text of `paragraphs` starts with that of `start` (case-folded; a trailing ellipsis or
+    full stop of `start` ignored). Both are cleaned paragraphs, so they are joined and compared as they
+    are, and only as many body paragraphs as the comparison needs are joined."""
+    want = " ".join(start).casefold().rstrip(".… ")
+    size, end = -1, len(paragraphs)
+    for i, paragraph in enumerate(paragraphs):
+        size += len(paragraph) + 1
+        if size > len(want):
+            end = i + 1
+            break
+    head = " ".join(paragraphs[:end]).casefold()
+    if end == len(paragraphs):
+        head = head.rstrip(" .")
+    return head.startswith(want)
 
 
 # Cross-item evidence: paragraphs that repeat under many articles of one source.
