@@ -63,13 +63,11 @@ def test_dev_part_meets_the_target() -> None:
     assert precision >= 0.97 and recall >= 0.97, (precision, recall)
 
 
-@pytest.mark.parametrize("floor", [0.85])
+@pytest.mark.parametrize("floor", [0.88])
 def test_held_out_part_stays_above_its_floor(floor: float) -> None:
-    # Held-out items are ones whose output was not looked at while tuning (README there: the first 15
-    # became dev in the second round; a fresh set, items 51 and up, is written apart). 0.85 is the floor
-    # the first held-out round stood above (P 0.878, R 1.000).
-    if not any(a["split"] == "heldout" for a in _articles()):
-        pytest.skip("no held-out items in this checkout: the fresh set (51 and up) is merged separately")
+    # Held-out items (51-75) were written blind to the cleaner and scored once, after the rules of the
+    # second round were final: P 0.903, R 1.000. The floor guards that figure; it is not the 0.97 target,
+    # which the held-out part does not meet (README there).
     precision, recall, _ = _scores("heldout")
     assert recall >= 0.97, recall
     assert precision >= floor, precision
