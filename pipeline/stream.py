@@ -5,6 +5,7 @@ ticks -> PollFeeds -> ParseEntries -> DropRepeatedEntries -> CleanArticles -> Ta
            |  |            +--> dead letters <---------------------+---------------+              |
            |  +-> FeedState after every attempt (_state/feeds)                                    |
            +-> CountFeedHealth (per fetch window) -> feed health     KeptArticle + index rows <---+
+                                                                         + sketch row (near-dups, stories)
                                    all of them -> WriteWindows: one atomic commit per window pane
 
 The driver holds the writer lock (`_state/lock`) for its lifetime, so no `run` or second `stream` writes
@@ -43,6 +44,7 @@ from newsbeam.transforms.sink import (
     FEED_STATE,
     FEEDS,
     INDEX,
+    SKETCHES,
     commit_lock,
     expire_index,
     index_files,
@@ -59,10 +61,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class StreamContext:
-    """What a stream starts from: the feeds' states and the look-back index files of earlier runs."""
+    """What a stream starts from: the feeds' states and the look-back index and sketch files of earlier runs
+    and streams."""
 
     feed_states: Mapping[str, FeedState] = field(default_factory=dict)
     index_paths: tuple[str, ...] = ()
+    sketch_paths: tuple[str, ...] = ()
 
 
 def build_stream_pipeline(
@@ -87,7 +91,7 @@ def build_stream_pipeline(
     cleaned = unseen | "CleanArticles" >> CleanArticles(clean)
     tagged = cleaned.main | "TagRegions" >> TagRegions(config.enrich)
     deduped = tagged.main | "Deduplicate" >> StreamDeduplicate(
-        config.dedup.lookback_days, context.index_paths, stream.allowed_lateness_s
+        config.dedup, context.index_paths, stream, context.sketch_paths
     )
 
     def fetch_windows(label: str, pcoll: beam.PCollection) -> beam.PCollection:
@@ -260,8 +264,17 @@ def run_stream(
             url: dataclasses.replace(state, etag=None, last_modified=None)
             for url, state in read_feed_states(config.output).items()
         }
-        context = StreamContext(states, tuple(index_files(config.output, since)))
-        log.info("stream: %d feeds, %d look-back index files", len(feeds), len(context.index_paths))
+        context = StreamContext(
+            states,
+            tuple(index_files(config.output, since)),
+            tuple(index_files(config.output, since, SKETCHES)),
+        )
+        log.info(
+            "stream: %d feeds, %d look-back index files, %d sketch files",
+            len(feeds),
+            len(context.index_paths),
+            len(context.sketch_paths),
+        )
         stream = config.stream
         if is_local(config):
             ticks: beam.PTransform = LiveTicks(stream.tick_s, stop, stream.duration_s)

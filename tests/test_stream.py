@@ -23,7 +23,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
-from newsbeam.transforms.dedup import IndexEntry, make_article_id
+from newsbeam.transforms.dedup import DedupSettings, IndexEntry, make_article_id
 from newsbeam.transforms.records import Article, FeedSpec, FeedState
 from newsbeam.transforms.sink import ARTICLES, INDEX, SinkSettings
 from newsbeam.transforms.stream import (
@@ -94,7 +94,8 @@ def panes(articles: beam.PCollection, settings: StreamSettings = WINDOW) -> beam
 
 
 def dedup(articles, settings: StreamSettings = WINDOW, index_paths=(), lookback_days: int = 7):
-    return articles | StreamDeduplicate(lookback_days, list(index_paths), settings.allowed_lateness_s)
+    dedup_settings = DedupSettings(lookback_days=lookback_days)
+    return articles | StreamDeduplicate(dedup_settings, list(index_paths), settings)
 
 
 def written(out) -> beam.PCollection:
@@ -115,7 +116,8 @@ def test_window_boundaries_and_watermark_advance():
     stream = (
         Events()
         .advance_watermark_to(ts(0))
-        .add_elements(polled(article("a", 10, 20), article("b", 59.999, 70), article("c", 60, 70)))
+        # b is polled just before its window's end (polled after it, it would be late: see the next test)
+        .add_elements(polled(article("a", 10, 20), article("b", 59.999, 59.9995), article("c", 60, 70)))
         .advance_watermark_to(ts(70))  # [0, 60) is complete: its on-time pane fires
         .add_elements(polled(article("d", 100, 110)))
         .advance_watermark_to(ts(130))  # [60, 120) fires, with c (on time) and d
