@@ -418,6 +418,12 @@ def article_ids(output: Path) -> list[str]:
     ]
 
 
+def sketch_ids(output: Path) -> list[str]:
+    """The article_id of every row of OUTPUT/_state/sketches (what near-duplicates and stories remember)."""
+    sketches = ds.dataset(output / "_state" / "sketches", partitioning="hive")
+    return sketches.to_table(columns=["article_id"])["article_id"].to_pylist()
+
+
 def titles(output: Path) -> list[str]:
     if not list(output.glob("articles/**/*.parquet")):
         return []
@@ -492,6 +498,7 @@ def test_stream_writes_while_running_flushes_on_sigterm_and_restarts_without_rep
     assert written == len(first) + len(second) + 1  # a summary line per committed window pane
     ids = article_ids(out)
     assert len(ids) == len(set(ids)) == len(first) + len(second) + 1
+    assert sorted(sketch_ids(out)) == sorted(ids)  # each article's sketch row, committed with it
 
     # The restart, in this process (Beam is imported already): it stops by itself after --duration.
     from newsbeam.pipeline.config import load_config, resolve_feeds
@@ -505,6 +512,7 @@ def test_stream_writes_while_running_flushes_on_sigterm_and_restarts_without_rep
     assert summary.articles_written == 1
     ids_after = article_ids(out)
     assert len(ids_after) == len(set(ids_after)) == len(ids) + 1  # only the new item
+    assert sorted(sketch_ids(out)) == sorted(ids_after)  # the restart started from them and added one
     assert "Item after-restart" in titles(out)
 
 
