@@ -149,6 +149,8 @@ class StreamSummary:
     articles_written: int
     dead_letters: int
     duplicates_dropped: int | None = None  # from the runner's metrics, when it reports them
+    near_duplicates_linked: int = 0
+    new_stories: int = 0  # articles that started a story (story_id = article_id)
     recovered: tuple[str, ...] = ()
 
     def text(self) -> str:
@@ -157,7 +159,8 @@ class StreamSummary:
         return (
             f"newsbeam stream: {self.wall_seconds:.1f} s | feeds {self.feeds_fetched} fetched, "
             f"{self.feeds_not_modified} not modified, {self.feeds_failed} failed | articles "
-            f"{self.articles_written} written{duplicates} | dead letters {self.dead_letters}"
+            f"{self.articles_written} written{duplicates}, {self.near_duplicates_linked} near-duplicates "
+            f"linked, {self.new_stories} new stories | dead letters {self.dead_letters}"
         )
 
     def json(self) -> str:
@@ -184,9 +187,15 @@ def summarise_stream(
     output: str, since: dt.datetime, wall: float, result: PipelineResult | None, recovered: tuple[str, ...]
 ) -> StreamSummary:
     health = _rows_since(output, FEEDS, "fetched_at", since, ["not_modified", "error_class"])
-    articles = _rows_since(output, ARTICLES, "fetched_at", since, ["article_id"])
+    articles = _rows_since(output, ARTICLES, "fetched_at", since, ["article_id", "duplicate_of", "story_id"])
     errors = _rows_since(output, ERRORS, "failed_at", since, ["stage"])
     rows = health.to_pylist() if health is not None else []
+    linked = new_stories = 0
+    if articles is not None:
+        import pyarrow.compute as pc
+
+        linked = articles.num_rows - articles["duplicate_of"].null_count
+        new_stories = pc.sum(pc.equal(articles["story_id"], articles["article_id"])).as_py() or 0
     failed = sum(1 for r in rows if r["error_class"])
     not_modified = sum(1 for r in rows if r["not_modified"])
     duplicates = None
@@ -201,6 +210,8 @@ def summarise_stream(
         articles_written=articles.num_rows if articles is not None else 0,
         dead_letters=errors.num_rows if errors is not None else 0,
         duplicates_dropped=duplicates,
+        near_duplicates_linked=linked,
+        new_stories=new_stories,
         recovered=recovered,
     )
 

@@ -154,7 +154,7 @@ def test_the_state_forgets_sketches_stories_and_term_counts_past_their_horizons(
     konya = news("wire", OTHER_QUAKE, at(30), at(40), title="Quake strikes near Konya", place="Konya")
     articles = [news("wire", ORIGINAL, at(10), at(20)), konya]
     idf = RollingIdf()
-    links = _Links(_Sketches.empty(settings.lsh_bands), StoryClusterer(settings.stories, idf, 0.0), idf)
+    links = _Links(_Sketches(settings.lsh_bands), StoryClusterer(settings.stories, idf, 0.0), idf)
     for seq, (article, entry) in enumerate(zip(articles, sketch_entries(articles, settings), strict=True)):
         kept_at = article.fetched_at.timestamp()
         idf.add(_day(kept_at), (term for term, _ in entry.terms))

@@ -1,29 +1,34 @@
-"""Stage "dedup", streaming: the batch rules of transforms/dedup.py (identity keys, article ids) applied with
-per-key state and event-time timers, so that memory stays bounded over days of polling.
+"""Stage "dedup", streaming: the batch rules of transforms/dedup.py (identity keys, article ids, then
+near-duplicates and stories) applied with Beam state and event-time timers, so that memory stays bounded
+over days of polling.
 
     articles (timestamped with their poll tick)
       -> KeyById -> _FirstSightingFn   (per article_id: is this the first sighting in the look-back horizon?)
       -> one (key, claim) per identity key -> _JudgeKeyFn   (per identity key: who owns it?)
-      -> (article_id, verdict) -> _DecideFn   (per article_id: all verdicts in -> write it or drop it)
-      -> the articles to write, timestamped for their event-time window, and their index entries
+      -> (article_id, verdict) -> _DecideFn   (per article_id: all verdicts in -> keep it or drop it)
+      -> LinkNearDuplicatesAndStories   (transforms/stream_stories.py; per story group, once per tick:
+         duplicate_of / dedup_reason / dedup_similarity, story_id, the sketch row)
+      -> the articles to write, timestamped for their event-time window, with their index and sketch rows
 
-State and expiry. Every piece of state has an event-time timer `lookback_days` after the tick that last
-touched it; the watermark follows wall-clock time, so a key nobody has seen for that long is forgotten,
-exactly like a look-back index row. A feed that keeps showing an item refreshes it: its first sighting on
-each new day "touches" its keys, which re-arms their timers and writes a refreshed index row (as batch
-runs do), so it never expires while the feed shows it.
+State and expiry. Every piece of exact-dedup state has an event-time timer `lookback_days` after the tick
+that last touched it; the watermark follows wall-clock time, so a key nobody has seen for that long is
+forgotten, exactly like a look-back index row. A feed that keeps showing an item refreshes it: its first
+sighting on each new day "touches" its keys, which re-arms their timers and writes a refreshed index row (as
+batch runs do), so it never expires while the feed shows it. Near-duplicate sketches and stories expire
+after their own horizons (see transforms/stream_stories.py).
 
 Restarts. `_JudgeKeyFn` is seeded with the look-back index (`_state/index`) of what OUTPUT already holds:
 a key found there is "written before", and every article holding it is dropped, the same article
-included. Each kept article's index rows travel with the article in one element (KeptArticle), hence in
-the same window pane and the same atomic commit: the index never lags nor leads the articles it stands for.
+included; the near-duplicate and story state is seeded with `_state/sketches`. Each kept article's index
+rows and sketch row travel with the article in one element (KeptArticle), hence in the same window pane
+and the same atomic commit: the index never lags nor leads the articles it stands for.
 
-Differences from batch: the first copy seen wins, not the earliest published (an article already written
-cannot be replaced). Two different articles that share two keys (the same GUID and the same text under
-different URLs) and reach the two keys in opposite orders would each be judged a copy of the other and
-both dropped; a race the batch path's global order does not have. Near-duplicates and stories would plug in
-at `_JudgeKeyFn` (more keys per article, with "link" verdicts instead of "drop"): today story_id stays
-article_id, as in batch.
+Differences from batch: the first copy kept wins, not the earliest published (an article already written
+cannot be replaced; within one tick's batch the earliest published is judged first, as in batch), for
+exact duplicates and near-duplicates alike. A story is decided when its article arrives, from the stories
+then live and the IDF of the look-back so far. Two different articles that share two keys (the same GUID
+and the same text under different URLs) and reach the two keys in opposite orders would each be judged a
+copy of the other and both dropped; a race the batch path's global order does not have.
 """
 
 from __future__ import annotations

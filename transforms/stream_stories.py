@@ -97,59 +97,76 @@ def batch_window_s(window_s: float, tick_s: float) -> float:
     return window_us // parts / 1e6
 
 
-@dataclass(slots=True)
 class _Sketches:
-    """The near-duplicate candidates of one story group, column by column: only articles long enough to
-    have a signature."""
+    """The near-duplicate candidates of one story group, column by column (only articles long enough to
+    have a signature). Rows are appended into spare capacity (doubling), so a batch of k articles costs
+    O(k) copies, not k copies of everything; pickling keeps only the rows."""
 
-    ids: np.ndarray  # bytes: article_id
-    stories: np.ndarray  # bytes: its story_id
-    seq: np.ndarray  # int64: the order of keeping; lower ranks first (the original)
-    kept_at: np.ndarray  # float64: epoch seconds of its fetched_at (an earlier run's: its seen_at)
-    sizes: np.ndarray  # int64: distinct shingles
-    signatures: np.ndarray  # uint32 [n, NUM_PERM]
-    bands: np.ndarray  # uint64 [n, lsh_bands]
-    fact_ends: np.ndarray  # int64 [n]: where each article's fact hashes end in `facts`
-    facts: np.ndarray  # uint64
+    _COLUMNS = ("ids", "stories", "seq", "kept_at", "sizes", "signatures", "bands", "fact_ends")
 
-    @classmethod
-    def empty(cls, bands: int) -> _Sketches:
-        return cls(
-            np.empty(0, "S1"),
-            np.empty(0, "S1"),
-            np.empty(0, np.int64),
-            np.empty(0, np.float64),
-            np.empty(0, np.int64),
-            np.empty((0, neardup.NUM_PERM), np.uint32),
-            np.empty((0, bands), np.uint64),
-            np.empty(0, np.int64),
-            np.empty(0, np.uint64),
-        )
+    def __init__(self, bands: int) -> None:
+        self.n = 0
+        self.ids = np.empty(0, "S32")  # article_id (ascii); widened when an id is longer
+        self.stories = np.empty(0, "S32")  # its story_id
+        self.seq = np.empty(0, np.int64)  # the order of keeping; lower ranks first (the original)
+        self.kept_at = np.empty(0, np.float64)  # epoch s of its fetched_at (an earlier run's: seen_at)
+        self.sizes = np.empty(0, np.int64)  # distinct shingles
+        self.signatures = np.empty((0, neardup.NUM_PERM), np.uint32)
+        self.bands = np.empty((0, bands), np.uint64)  # its LSH band keys
+        self.fact_ends = np.empty(0, np.int64)  # where each article's fact hashes end in `facts`
+        self.facts = np.empty(0, np.uint64)
+        self.facts_n = 0
 
     def __len__(self) -> int:
-        return self.seq.size
+        return self.n
+
+    def __getstate__(self) -> dict:
+        state = {name: getattr(self, name)[: self.n] for name in self._COLUMNS}
+        return {**state, "facts": self.facts[: self.facts_n], "n": self.n, "facts_n": self.facts_n}
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
 
     def add(self, entry: SketchEntry, story_id: str, seq: int, kept_at: float, keys: list[int]) -> None:
         sketch = entry.sketch
-        self.ids = np.append(self.ids, np.array([entry.article_id.encode()]))
-        self.stories = np.append(self.stories, np.array([story_id.encode()]))
-        self.seq = np.append(self.seq, seq)
-        self.kept_at = np.append(self.kept_at, kept_at)
-        self.sizes = np.append(self.sizes, sketch.size)
-        self.signatures = np.vstack([self.signatures, sketch.signature[None, :]])
-        self.bands = np.vstack([self.bands, np.array(keys, dtype=np.uint64)[None, :]])
-        end = int(self.fact_ends[-1]) if self.fact_ends.size else 0
-        self.fact_ends = np.append(self.fact_ends, end + sketch.facts.size)
-        self.facts = np.concatenate([self.facts, sketch.facts.astype(np.uint64)])
+        n = self.n
+        if n == self.seq.size:
+            for name in self._COLUMNS:
+                self._grow(name, max(16, 2 * n))
+        for name, value in (("ids", entry.article_id), ("stories", story_id)):
+            raw = value.encode()
+            column = getattr(self, name)
+            if len(raw) > column.dtype.itemsize:
+                setattr(self, name, column.astype(f"S{len(raw)}"))
+            getattr(self, name)[n] = raw
+        self.seq[n], self.kept_at[n], self.sizes[n] = seq, kept_at, sketch.size
+        self.signatures[n] = sketch.signature
+        self.bands[n] = np.array(keys, dtype=np.uint64)
+        end = self.facts_n + sketch.facts.size
+        if end > self.facts.size:
+            self._grow("facts", max(256, 2 * end))
+        self.facts[self.facts_n : end] = sketch.facts
+        self.fact_ends[n], self.facts_n, self.n = end, end, n + 1
+
+    def _grow(self, name: str, rows: int) -> None:
+        old = getattr(self, name)
+        new = np.zeros((rows, *old.shape[1:]), old.dtype)
+        new[: old.shape[0]] = old
+        setattr(self, name, new)
 
     def keep(self, mask: np.ndarray) -> None:
+        """Keep the rows where `mask` (one bool per row) is true; the rest are forgotten."""
         if mask.all():
             return
-        lengths = np.diff(self.fact_ends, prepend=0)
-        self.facts = self.facts[np.repeat(mask, lengths)]
+        ends = self.fact_ends[: self.n]
+        lengths = np.diff(ends, prepend=0)
+        self.facts = self.facts[: self.facts_n][np.repeat(mask, lengths)]
+        self.facts_n = self.facts.size
+        for name in self._COLUMNS:
+            setattr(self, name, getattr(self, name)[: self.n][mask])
         self.fact_ends = np.cumsum(lengths[mask])
-        for name in ("ids", "stories", "seq", "kept_at", "sizes", "signatures", "bands"):
-            setattr(self, name, getattr(self, name)[mask])
+        self.n = int(mask.sum())
 
     def _sketch(self, row: int) -> neardup.Sketch:
         start = int(self.fact_ends[row - 1]) if row else 0
@@ -159,15 +176,20 @@ class _Sketches:
     def candidates(self, keys: list[int], since: float) -> list[tuple[str, tuple, neardup.Sketch]]:
         """(article_id, rank, sketch) of the articles kept since `since` that share a band key with `keys`:
         everything `find_near_duplicates` needs to judge a new article against them."""
-        if not len(self):
+        n = self.n
+        if not n:
             return []
-        shared = (self.bands == np.array(keys, dtype=np.uint64)[None, :]).any(axis=1)
-        rows = np.flatnonzero(shared & (self.kept_at >= since))
+        shared = (self.bands[:n] == np.array(keys, dtype=np.uint64)[None, :]).any(axis=1)
+        rows = np.flatnonzero(shared & (self.kept_at[:n] >= since))
         return [(self.ids[r].decode(), (int(self.seq[r]),), self._sketch(r)) for r in rows]
 
     def story_of(self, article_id: str) -> str:
-        (row,) = np.flatnonzero(self.ids == article_id.encode())[:1]
+        (row,) = np.flatnonzero(self.ids[: self.n] == article_id.encode())[:1]
         return self.stories[row].decode()
+
+    def expired(self, since: float) -> np.ndarray:
+        """One bool per row: kept before `since`."""
+        return self.kept_at[: self.n] < since
 
 
 @dataclass(slots=True)
@@ -182,7 +204,7 @@ class _Links:
     def prune(self, now: float, lookback_s: float, window_s: float) -> None:
         """Forget what has passed its horizon (see the module docstring)."""
         if len(self.sketches):
-            self.sketches.keep(self.sketches.kept_at >= now - lookback_s)
+            self.sketches.keep(~self.sketches.expired(now - lookback_s))
         self.clusterer.forget(before=now - window_s)
         self.idf.forget_before(_day(now - lookback_s))
 
@@ -239,7 +261,7 @@ class _LinkFn(beam.DoFn):
         """A story group's state at its first batch: what OUTPUT/_state/sketches held at start."""
         idf = RollingIdf()
         links = _Links(
-            _Sketches.empty(self._settings.lsh_bands), StoryClusterer(self._settings.stories, idf, 0.0), idf
+            _Sketches(self._settings.lsh_bands), StoryClusterer(self._settings.stories, idf, 0.0), idf
         )
         table = self._earlier.get(group)
         earlier = [SketchEntry.from_row(row) for row in table.to_pylist()] if table is not None else []
