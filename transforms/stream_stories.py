@@ -10,11 +10,11 @@ and Beam state per story group (a language, `dedup.story_group`, as batch cluste
          timestamped for its event-time window (see stream.window_timestamp)
 
 Why batches per tick. Beam state is one value per key that a runner may encode and decode at every access
-(the local engine does): read once and written once per batch, not per article. The batch is a GroupByKey,
-not a buffer flushed by a timer, because a GroupByKey's output holds the watermark where a user timer's
-output does not (on the local engine), so the articles are never late for the windows after it. Its
-windows divide the stream's window, so a batch never straddles two of them: feed health counts a poll's
-new articles in the window of that poll.
+(the local engine does): read once and written once per batch, not per article. The batch is a GroupByKey
+stamped with its earliest tick, not a buffer flushed by a timer: the GroupByKey holds the watermark at
+that tick while it waits (a user timer's output is not held on the local engine), so batching makes no
+article later for the windows after it than it was. Its windows divide the stream's window, so a batch
+never straddles two of them: feed health counts a poll's new articles in the window of that poll.
 
 Per batch, in the batch path's order (`dedup.precedence`: the earliest published first): each article's
 sketch and story terms (`sketch_entries`, one vectorised pass); its near-duplicate candidates (the kept
@@ -277,8 +277,7 @@ class _LinkFn(beam.DoFn):
                 keys = neardup.band_keys(entry.sketch.signature, bands)
                 links.sketches.add(entry, entry.story_id, links.next_seq, entry.seen_at.timestamp(), keys)
                 links.next_seq += 1
-        links.prune(now, self._lookback_s, self._window_s)
-        return links
+        return links  # pruned by the caller, like every batch's state
 
     def process(
         self,
