@@ -98,6 +98,33 @@ def test_a_near_copy_in_a_later_window_links_to_the_first_copy_and_joins_its_sto
         assert_that(sketches, equal_to([(a, a), (b, a)]), label="SketchRowsCarryTheStory")
 
 
+def test_dropped_near_duplicates_are_not_written_but_their_keys_are_remembered():
+    first = news("wire", ORIGINAL, at(10), at(20))
+    copy = news("meridian", EDITED, at(100), at(130), title="17 dead as quake shakes Izmir")
+    stream = (
+        Events()
+        .advance_watermark_to(ts(0))
+        .add_elements(polled(first))
+        .advance_watermark_to(ts(90))
+        .add_elements(polled(copy))
+        .advance_watermark_to_infinity()
+    )
+    with streaming_pipeline() as p:
+        out = p | stream | StreamDeduplicate(DedupSettings(drop_near_duplicates=True), [], STREAM)
+        assert_that(
+            out.main | "Written" >> beam.Map(lambda k: k.article.article_id), equal_to([first.article_id])
+        )
+        assert_that(  # feed health counts only what is written
+            out.kept | "Kept" >> beam.Map(lambda a: a.article_id), equal_to([first.article_id]), label="Kept"
+        )
+        # the copy's identity keys go to the look-back index all the same: seen again, it is an exact copy
+        assert_that(
+            out.refreshed | "Keys" >> beam.Map(lambda e: (e.key.split(":", 1)[0], e.article_id)),
+            equal_to([("text", copy.article_id), ("url", copy.article_id)]),
+            label="KeysOfTheDroppedCopy",
+        )
+
+
 def test_two_reports_of_one_event_share_a_story_and_a_look_alike_event_does_not():
     quake = news("wire", ORIGINAL, at(10), at(20))
     follow_up = news("courier", FOLLOW_UP, at(3600), at(3700), title="Izmir quake: rescuers search rubble")
