@@ -9,7 +9,7 @@ each published at the moment it appears; a feed shows its latest 30 items. `news
 subprocess for `--minutes` (then stops by itself, flushing), polling every `--poll-interval` seconds with
 `--window`-second windows. Meanwhile this process reads OUTPUT/articles every `--observe-every` seconds
 (pyarrow.dataset, titles only) and notes when each item first became readable, and samples the stream's
-RSS (VmRSS of the process) every 5 s.
+RSS (VmRSS of the process) and CPU seconds (utime + stime) every 5 s.
 
 Reported: end-to-end latency from an item's appearance in its feed to its row being readable (median, p95,
 max; resolution `--observe-every`), items that never became readable, RSS over time (and the mean of the
@@ -122,6 +122,17 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) the process has used so far: the load-independent cost figure."""
+    import os
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def readable_titles(output: Path) -> list[str]:
     import pyarrow.dataset as ds
 
@@ -191,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 
     readable: dict[str, float] = {}
     rss: list[tuple[float, float]] = []
+    cpu: list[tuple[float, float]] = []
     next_rss = started
     while process.poll() is None:
         now = time.time()
@@ -200,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
             value = rss_mb(process.pid)
             if value is not None:
                 rss.append((round(now - started, 1), round(value, 1)))
+            used = cpu_s(process.pid)
+            if used is not None:
+                cpu.append((round(now - started, 1), round(used, 1)))
             next_rss = now + 5
         time.sleep(args.observe_every)
     stop.set()
@@ -233,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
             "max": round(max(latencies), 1) if latencies else None,
         },
         "rss_mb": rss,
+        "cpu_s": cpu,  # the stream's CPU seconds so far, sampled with the RSS (the last before its exit)
+        "cpu_s_last_sample": cpu[-1][1] if cpu else None,
         "rss_mean_mb_first_half": round(statistics.mean(v for _, v in rss[:half]), 1) if half else None,
         "rss_mean_mb_second_half": round(statistics.mean(v for _, v in rss[half:]), 1) if half else None,
         "files_per_partition_before_compact": before,
@@ -240,8 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         "compact": compact.stdout.strip() or compact.stderr.strip()[-500:],
     }
     (run_dir / "result.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps({k: v for k, v in result.items() if k != "rss_mb"}, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k not in ("rss_mb", "cpu_s")}, indent=2))
     print("rss_mb over time:", rss)
+    print("cpu_s over time:", cpu)
     return 0 if process.returncode == 0 else 1
 
 

@@ -1,7 +1,8 @@
 """`newsbeam compact`: merge the small files of each partition into one, atomically, beside a running stream.
 
 A stream commits a few files per window, so a day's partition collects hundreds of small files. For each
-partition of `articles/`, `feeds/`, `errors/` and `_state/index/` that holds more than one file:
+partition of `articles/`, `feeds/`, `errors/`, `_state/index/` and `_state/sketches/` that holds more than one
+file:
 
 1. read its files and write them as one file, sorted by record id, into a new directory under
    `_state/compact/<token>/date=.../` (no reader looks there);
@@ -44,6 +45,7 @@ from newsbeam.transforms.sink import (
     ERRORS,
     FEEDS,
     INDEX,
+    SKETCHES,
     SinkSettings,
     commit_lock,
     compact_feed_states,
@@ -60,6 +62,7 @@ _SORT_KEYS = {
     FEEDS: [("fetched_at", "ascending"), ("feed_url", "ascending")],
     ERRORS: [("failed_at", "ascending"), ("stage", "ascending")],
     INDEX: [("key", "ascending"), ("seen_at", "ascending")],
+    SKETCHES: [("article_id", "ascending")],
 }
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -192,7 +195,7 @@ def compact(
         if os.path.isdir(leftovers):  # an interrupted compaction: nothing in there is visible or needed
             for name in os.listdir(leftovers):
                 shutil.rmtree(os.path.join(leftovers, name), ignore_errors=True)
-        for dataset in (ARTICLES, FEEDS, ERRORS, INDEX):
+        for dataset in (ARTICLES, FEEDS, ERRORS, INDEX, SKETCHES):
             root = os.path.join(base, dataset)
             if not os.path.isdir(root):
                 continue

@@ -236,18 +236,22 @@ def window_table(rows: dict[str, int]):
     table.add_column("written")
     table.add_column("count", justify="right")
     table.add_row("articles", f"{rows.get('articles', 0):,}")
+    table.add_row("  near-duplicates linked", f"{rows.get('near_duplicates', 0):,}")
+    table.add_row("  new stories", f"{rows.get('stories', 0):,}")
     table.add_row("feed polls", f"{rows.get('feeds', 0):,}")
     table.add_row("dead letters", f"{rows.get('errors', 0):,}")
     return table
 
 
 def window_line(start: float, end: float, rows: dict[str, int], as_json: bool = False) -> str:
-    """One committed window pane: its event-time bounds and what was written.
+    """One committed window pane: its event-time bounds and what was written (articles, of which
+    near-duplicates linked and articles that started a story; feed health rows; dead letters).
 
     >>> window_line(0.0, 60.0, {"articles": 12, "feeds": 40})[:56]
     'newsbeam stream window 1970-01-01 00:00:00-00:01:00 UTC:'
     """
     articles, polls, errors = rows.get("articles", 0), rows.get("feeds", 0), rows.get("errors", 0)
+    linked, stories = rows.get("near_duplicates", 0), rows.get("stories", 0)
     begin, finish = (dt.datetime.fromtimestamp(t, dt.UTC) for t in (start, end))
     if as_json:
         return json.dumps(
@@ -256,6 +260,8 @@ def window_line(start: float, end: float, rows: dict[str, int], as_json: bool = 
                 "window_start": begin.isoformat(),
                 "window_end": finish.isoformat(),
                 "articles_written": articles,
+                "near_duplicates_linked": linked,
+                "new_stories": stories,
                 "feed_polls": polls,
                 "dead_letters": errors,
             },
@@ -263,7 +269,8 @@ def window_line(start: float, end: float, rows: dict[str, int], as_json: bool = 
         )
     return (
         f"newsbeam stream window {begin:%Y-%m-%d %H:%M:%S}-{finish:%H:%M:%S} UTC: "
-        f"articles {articles} written, feed polls {polls}, dead letters {errors}"
+        f"articles {articles} written, {linked} near-duplicates linked, {stories} new stories, "
+        f"feed polls {polls}, dead letters {errors}"
     )
 
 

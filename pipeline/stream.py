@@ -5,6 +5,7 @@ ticks -> PollFeeds -> ParseEntries -> DropRepeatedEntries -> CleanArticles -> Ta
            |  |            +--> dead letters <---------------------+---------------+              |
            |  +-> FeedState after every attempt (_state/feeds)                                    |
            +-> CountFeedHealth (per fetch window) -> feed health     KeptArticle + index rows <---+
+                                                                         + sketch row (near-dups, stories)
                                    all of them -> WriteWindows: one atomic commit per window pane
 
 The driver holds the writer lock (`_state/lock`) for its lifetime, so no `run` or second `stream` writes
@@ -43,6 +44,7 @@ from newsbeam.transforms.sink import (
     FEED_STATE,
     FEEDS,
     INDEX,
+    SKETCHES,
     commit_lock,
     expire_index,
     index_files,
@@ -59,10 +61,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class StreamContext:
-    """What a stream starts from: the feeds' states and the look-back index files of earlier runs."""
+    """What a stream starts from: the feeds' states and the look-back index and sketch files of earlier runs
+    and streams."""
 
     feed_states: Mapping[str, FeedState] = field(default_factory=dict)
     index_paths: tuple[str, ...] = ()
+    sketch_paths: tuple[str, ...] = ()
 
 
 def build_stream_pipeline(
@@ -87,7 +91,7 @@ def build_stream_pipeline(
     cleaned = unseen | "CleanArticles" >> CleanArticles(clean)
     tagged = cleaned.main | "TagRegions" >> TagRegions(config.enrich)
     deduped = tagged.main | "Deduplicate" >> StreamDeduplicate(
-        config.dedup.lookback_days, context.index_paths, stream.allowed_lateness_s
+        config.dedup, context.index_paths, stream, context.sketch_paths
     )
 
     def fetch_windows(label: str, pcoll: beam.PCollection) -> beam.PCollection:
@@ -145,6 +149,8 @@ class StreamSummary:
     articles_written: int
     dead_letters: int
     duplicates_dropped: int | None = None  # from the runner's metrics, when it reports them
+    near_duplicates_linked: int = 0
+    new_stories: int = 0  # articles that started a story (story_id = article_id)
     recovered: tuple[str, ...] = ()
 
     def text(self) -> str:
@@ -153,7 +159,8 @@ class StreamSummary:
         return (
             f"newsbeam stream: {self.wall_seconds:.1f} s | feeds {self.feeds_fetched} fetched, "
             f"{self.feeds_not_modified} not modified, {self.feeds_failed} failed | articles "
-            f"{self.articles_written} written{duplicates} | dead letters {self.dead_letters}"
+            f"{self.articles_written} written{duplicates}, {self.near_duplicates_linked} near-duplicates "
+            f"linked, {self.new_stories} new stories | dead letters {self.dead_letters}"
         )
 
     def json(self) -> str:
@@ -180,9 +187,15 @@ def summarise_stream(
     output: str, since: dt.datetime, wall: float, result: PipelineResult | None, recovered: tuple[str, ...]
 ) -> StreamSummary:
     health = _rows_since(output, FEEDS, "fetched_at", since, ["not_modified", "error_class"])
-    articles = _rows_since(output, ARTICLES, "fetched_at", since, ["article_id"])
+    articles = _rows_since(output, ARTICLES, "fetched_at", since, ["article_id", "duplicate_of", "story_id"])
     errors = _rows_since(output, ERRORS, "failed_at", since, ["stage"])
     rows = health.to_pylist() if health is not None else []
+    linked = new_stories = 0
+    if articles is not None:
+        import pyarrow.compute as pc
+
+        linked = articles.num_rows - articles["duplicate_of"].null_count
+        new_stories = pc.sum(pc.equal(articles["story_id"], articles["article_id"])).as_py() or 0
     failed = sum(1 for r in rows if r["error_class"])
     not_modified = sum(1 for r in rows if r["not_modified"])
     duplicates = None
@@ -197,6 +210,8 @@ def summarise_stream(
         articles_written=articles.num_rows if articles is not None else 0,
         dead_letters=errors.num_rows if errors is not None else 0,
         duplicates_dropped=duplicates,
+        near_duplicates_linked=linked,
+        new_stories=new_stories,
         recovered=recovered,
     )
 
@@ -260,8 +275,17 @@ def run_stream(
             url: dataclasses.replace(state, etag=None, last_modified=None)
             for url, state in read_feed_states(config.output).items()
         }
-        context = StreamContext(states, tuple(index_files(config.output, since)))
-        log.info("stream: %d feeds, %d look-back index files", len(feeds), len(context.index_paths))
+        context = StreamContext(
+            states,
+            tuple(index_files(config.output, since)),
+            tuple(index_files(config.output, since, SKETCHES)),
+        )
+        log.info(
+            "stream: %d feeds, %d look-back index files, %d sketch files",
+            len(feeds),
+            len(context.index_paths),
+            len(context.sketch_paths),
+        )
         stream = config.stream
         if is_local(config):
             ticks: beam.PTransform = LiveTicks(stream.tick_s, stop, stream.duration_s)

@@ -13,9 +13,9 @@ from apache_beam.utils.timestamp import Timestamp
 
 from newsbeam.pipeline.cli import main
 from newsbeam.pipeline.compact import COMPACT_DIR, compact
-from newsbeam.transforms.dedup import IndexEntry, make_article_id
+from newsbeam.transforms.dedup import IndexEntry, SketchEntry, make_article_id
 from newsbeam.transforms.records import Article
-from newsbeam.transforms.sink import ARTICLES, INDEX, SinkSettings
+from newsbeam.transforms.sink import ARTICLES, INDEX, SKETCHES, SinkSettings
 from newsbeam.transforms.stream_sink import _CommitPaneFn
 
 DAY = dt.datetime(2024, 5, 21, 8, 0, tzinfo=dt.UTC)
@@ -42,7 +42,14 @@ def commit_panes(output, numbers, day: dt.datetime = DAY) -> None:
     fn.setup()
     for n in numbers:
         article = _article(n, day)
-        pane = [(ARTICLES, article), (INDEX, IndexEntry(f"url:{article.url}", article.article_id, day))]
+        sketch = SketchEntry(
+            article.article_id, day, "en", b"", 0, b"", (), story_id=article.article_id, seen_at=day
+        )
+        pane = [
+            (ARTICLES, article),
+            (INDEX, IndexEntry(f"url:{article.url}", article.article_id, day)),
+            (SKETCHES, sketch),
+        ]
         window = IntervalWindow(Timestamp(day.timestamp() + 60 * n), Timestamp(day.timestamp() + 60 * n + 60))
         list(fn.process((0, [pane]), w=window))
 
@@ -63,7 +70,8 @@ def test_compact_merges_each_partition_into_one_file(tmp_path):
     for day in ("2024-05-21", "2024-05-22"):
         assert len(list(tmp_path.glob(f"articles/date={day}/*.parquet"))) == 1
         assert len(list(tmp_path.glob(f"_state/index/date={day}/*.parquet"))) == 1
-    assert (summary.partitions_merged, summary.files_before, summary.files_after) == (4, 16, 4)
+        assert len(list(tmp_path.glob(f"_state/sketches/date={day}/*.parquet"))) == 1
+    assert (summary.partitions_merged, summary.files_before, summary.files_after) == (6, 24, 6)
     assert list((tmp_path / COMPACT_DIR).iterdir()) == []
     merged = ds.dataset(tmp_path / "articles" / "date=2024-05-21").to_table()["article_id"].to_pylist()
     assert merged == sorted(merged)  # sorted by id, like every file newsbeam writes
@@ -125,7 +133,7 @@ def test_leftovers_of_an_interrupted_compaction_are_removed(tmp_path):
 def test_compact_command(tmp_path, capsys):
     commit_panes(tmp_path, range(3))
     assert main(["compact", "--output", str(tmp_path)]) == 0
-    assert "newsbeam compact: 2 partitions merged, 6 files -> 2" in capsys.readouterr().out
+    assert "newsbeam compact: 3 partitions merged, 9 files -> 3" in capsys.readouterr().out
     assert main(["compact", "--output", str(tmp_path), "--partition", "2024-05-21"]) == 2
     assert "expected date=YYYY-MM-DD" in capsys.readouterr().err
 

@@ -450,7 +450,7 @@ def test_stream_prints_each_committed_window(log_format):
     from newsbeam.transforms import progress
 
     start = dt.datetime(2026, 11, 29, 15, 45, tzinfo=dt.UTC).timestamp()
-    rows = {"articles": 12, "feeds": 40, "errors": 2, "state/index": 30}
+    rows = {"articles": 12, "feeds": 40, "errors": 2, "state/index": 30, "near_duplicates": 1, "stories": 9}
     plain, terminal, quiet = io.StringIO(), _Terminal(), io.StringIO()
     for out, is_quiet in ((plain, False), (terminal, False), (quiet, True)):
         with show_windows(out, log_format, is_quiet):
@@ -465,14 +465,16 @@ def test_stream_prints_each_committed_window(log_format):
             40,
             2,
         )
+        assert (data["near_duplicates_linked"], data["new_stories"]) == (1, 9)
         assert data["window_start"] == "2026-11-29T15:45:00+00:00"
         assert terminal.getvalue() == plain.getvalue()
         return
     assert plain.getvalue() == (
         "newsbeam stream window 2026-11-29 15:45:00-15:46:00 UTC: "
-        "articles 12 written, feed polls 40, dead letters 2\n"
+        "articles 12 written, 1 near-duplicates linked, 9 new stories, feed polls 40, dead letters 2\n"
     )
     table = re.sub(r"\x1b\[[0-9;]*m", "", terminal.getvalue())
     assert table.startswith("newsbeam stream window 2026-11-29 15:45:00-15:46:00 UTC\n")
-    for label, count in (("articles", "12"), ("feed polls", "40"), ("dead letters", "2")):
+    shown = (("articles", "12"), ("near-duplicates linked", "1"), ("new stories", "9"), ("feed polls", "40"))
+    for label, count in (*shown, ("dead letters", "2")):
         assert any(label in line and line.rstrip(" │").endswith(count) for line in table.splitlines()), label

@@ -23,7 +23,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
-from newsbeam.transforms.dedup import IndexEntry, make_article_id
+from newsbeam.transforms.dedup import DedupSettings, IndexEntry, make_article_id
 from newsbeam.transforms.records import Article, FeedSpec, FeedState
 from newsbeam.transforms.sink import ARTICLES, INDEX, SinkSettings
 from newsbeam.transforms.stream import (
@@ -94,7 +94,8 @@ def panes(articles: beam.PCollection, settings: StreamSettings = WINDOW) -> beam
 
 
 def dedup(articles, settings: StreamSettings = WINDOW, index_paths=(), lookback_days: int = 7):
-    return articles | StreamDeduplicate(lookback_days, list(index_paths), settings.allowed_lateness_s)
+    dedup_settings = DedupSettings(lookback_days=lookback_days)
+    return articles | StreamDeduplicate(dedup_settings, list(index_paths), settings)
 
 
 def written(out) -> beam.PCollection:
@@ -115,7 +116,8 @@ def test_window_boundaries_and_watermark_advance():
     stream = (
         Events()
         .advance_watermark_to(ts(0))
-        .add_elements(polled(article("a", 10, 20), article("b", 59.999, 70), article("c", 60, 70)))
+        # b is polled just before its window's end (polled after it, it would be late: see the next test)
+        .add_elements(polled(article("a", 10, 20), article("b", 59.999, 59.9995), article("c", 60, 70)))
         .advance_watermark_to(ts(70))  # [0, 60) is complete: its on-time pane fires
         .add_elements(polled(article("d", 100, 110)))
         .advance_watermark_to(ts(130))  # [60, 120) fires, with c (on time) and d
@@ -416,6 +418,12 @@ def article_ids(output: Path) -> list[str]:
     ]
 
 
+def sketch_ids(output: Path) -> list[str]:
+    """The article_id of every row of OUTPUT/_state/sketches (what near-duplicates and stories remember)."""
+    sketches = ds.dataset(output / "_state" / "sketches", partitioning="hive")
+    return sketches.to_table(columns=["article_id"])["article_id"].to_pylist()
+
+
 def titles(output: Path) -> list[str]:
     if not list(output.glob("articles/**/*.parquet")):
         return []
@@ -490,6 +498,7 @@ def test_stream_writes_while_running_flushes_on_sigterm_and_restarts_without_rep
     assert written == len(first) + len(second) + 1  # a summary line per committed window pane
     ids = article_ids(out)
     assert len(ids) == len(set(ids)) == len(first) + len(second) + 1
+    assert sorted(sketch_ids(out)) == sorted(ids)  # each article's sketch row, committed with it
 
     # The restart, in this process (Beam is imported already): it stops by itself after --duration.
     from newsbeam.pipeline.config import load_config, resolve_feeds
@@ -503,6 +512,7 @@ def test_stream_writes_while_running_flushes_on_sigterm_and_restarts_without_rep
     assert summary.articles_written == 1
     ids_after = article_ids(out)
     assert len(ids_after) == len(set(ids_after)) == len(ids) + 1  # only the new item
+    assert sorted(sketch_ids(out)) == sorted(ids_after)  # the restart started from them and added one
     assert "Item after-restart" in titles(out)
 
 

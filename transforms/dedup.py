@@ -360,6 +360,22 @@ def sketch_entries(articles: list[Article], settings: DedupSettings) -> list[Ske
     ]
 
 
+def sketch_entries_or_none(articles: list[Article], settings: DedupSettings) -> tuple[list[SketchEntry], int]:
+    """`sketch_entries` of a batch, without the articles whose sketch cannot be computed (logged), and how
+    many those were: such an article is still written, as its own story and never a near-duplicate."""
+    try:
+        return sketch_entries(articles, settings), 0
+    except Exception:  # one odd text must not cost the batch its sketches: retry one by one
+        entries, failed = [], 0
+        for article in articles:
+            try:
+                entries += sketch_entries([article], settings)
+            except Exception as exc:
+                failed += 1
+                log.warning("dedup: no sketch for %s: %s", article.url or article.article_id, exc)
+        return entries, failed
+
+
 class DedupOutput(NamedTuple):
     main: beam.PCollection  # Article: the articles to write (story_id, duplicate_of, dedup_reason set)
     index: beam.PCollection  # IndexEntry: keys first seen (or seen again on a new day) in this run
@@ -501,16 +517,8 @@ class _SketchBatchFn(beam.DoFn):
         self._failed = Metrics.counter("dedup", "sketch_failures")
 
     def process(self, batch: list[Article]) -> Iterable[tuple[str, SketchEntry]]:
-        try:
-            entries = sketch_entries(batch, self._settings)
-        except Exception:  # one odd text must not cost the batch its sketches: retry one by one
-            entries = []
-            for article in batch:
-                try:
-                    entries += sketch_entries([article], self._settings)
-                except Exception as exc:
-                    self._failed.inc()
-                    log.warning("dedup: no sketch for %s: %s", article.url or article.article_id, exc)
+        entries, failed = sketch_entries_or_none(batch, self._settings)
+        self._failed.inc(failed)
         for entry in entries:
             yield entry.article_id, entry
 

@@ -367,11 +367,17 @@ class ReadIndex(_ReadStateFiles):
         super().__init__(paths, read_index)
 
 
+def read_sketch_table(paths: list[str]) -> pa.Table:
+    """The rows of the given sketch files as one table (SKETCH_SCHEMA)."""
+    fs = pafs.LocalFileSystem() if paths and "://" not in paths[0] else None
+    tables = [pq.read_table(path, filesystem=fs, schema=SKETCH_SCHEMA) for path in paths]
+    return pa.concat_tables(tables) if tables else SKETCH_SCHEMA.empty_table()
+
+
 def read_sketches(paths: list[str]) -> Iterator[SketchEntry]:
     """Every SketchEntry of the given sketch files."""
-    fs = pafs.LocalFileSystem() if paths and "://" not in paths[0] else None
     for path in paths:
-        for row in pq.read_table(path, filesystem=fs, schema=SKETCH_SCHEMA).to_pylist():
+        for row in read_sketch_table([path]).to_pylist():
             yield SketchEntry.from_row(row)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections import Counter, defaultdict, deque
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -134,6 +134,11 @@ class StoryDoc:
     story_id: str | None = None  # set for articles of earlier runs: their story is decided
 
 
+def idf_weight(df: int, n: int) -> float:
+    """Smoothed IDF of a term found in `df` of `n` documents (df 0: an unseen term)."""
+    return math.log((1 + n) / (1 + df)) + 1.0
+
+
 def idf_table(documents: Iterable[Mapping[str, float]]) -> tuple[dict[str, float], float]:
     """Smoothed IDF of every term over `documents`, and the IDF of an unseen term."""
     df: Counter[str] = Counter()
@@ -141,7 +146,69 @@ def idf_table(documents: Iterable[Mapping[str, float]]) -> tuple[dict[str, float
     for terms in documents:
         n += 1
         df.update(terms.keys())
-    return {t: math.log((1 + n) / (1 + d)) + 1.0 for t, d in df.items()}, math.log(1 + n) + 1.0
+    return {t: idf_weight(d, n) for t, d in df.items()}, idf_weight(0, n)
+
+
+class RollingIdf(Mapping[str, float]):
+    """The IDF of `idf_table` over a set of documents that changes (the streaming path's look-back):
+    document frequencies are counted per day, so that a day's documents are forgotten at once. Reads like
+    `idf_table`'s table; `unseen` is the IDF of a term no document holds.
+
+    >>> idf = RollingIdf()
+    >>> idf.add(0, ["quake", "ankara"])
+    >>> idf.add(1, ["quake", "izmir"])
+    >>> round(idf["izmir"], 3), round(idf["quake"], 3)
+    (1.405, 1.0)
+    >>> idf.forget_before(1)
+    >>> round(idf["izmir"], 3), "ankara" in idf
+    (1.0, False)
+    """
+
+    def __init__(self) -> None:
+        self._days: dict[int, tuple[int, Counter[str]]] = {}  # day number -> (documents, their terms)
+        self._total: Counter[str] = Counter()
+        self._n = 0
+
+    def add(self, day: int, terms: Iterable[str]) -> None:
+        documents, counts = self._days.get(day, (0, Counter()))
+        terms = set(terms)
+        counts.update(terms)
+        self._days[day] = (documents + 1, counts)
+        self._total.update(terms)
+        self._n += 1
+
+    def forget_before(self, day: int) -> None:
+        for old in [d for d in self._days if d < day]:
+            documents, counts = self._days.pop(old)
+            self._n -= documents
+            self._total.subtract(counts)
+            for term in counts:
+                if self._total[term] <= 0:
+                    del self._total[term]
+
+    @property
+    def unseen(self) -> float:
+        return idf_weight(0, self._n)
+
+    @property
+    def oldest_day(self) -> int | None:
+        return min(self._days, default=None)
+
+    def __getitem__(self, term: str) -> float:
+        df = self._total.get(term)
+        if not df:
+            raise KeyError(term)
+        return idf_weight(df, self._n)
+
+    def get(self, term: str, default=None):  # `vector` asks for every term: no exception per unseen one
+        df = self._total.get(term)
+        return idf_weight(df, self._n) if df else default
+
+    def __iter__(self):
+        return iter(self._total)
+
+    def __len__(self) -> int:
+        return len(self._total)
 
 
 def vector(terms: Mapping[str, float], idf: Mapping[str, float], unseen: float) -> dict[str, float]:
@@ -195,19 +262,25 @@ class StoryClusterer:
         self._window = settings.window_hours * 3600.0
         self._stories: dict[str, _Story] = {}
         self._story_of: dict[str, str] = {}  # article_id -> story_id, for near-duplicates
-        self._by_term: defaultdict[str, deque[str]] = defaultdict(
-            lambda: deque(maxlen=settings.stories_per_term)
-        )
+        # a plain dict, not a defaultdict of a lambda: the streaming path keeps the clusterer in Beam state,
+        # which pickles it
+        self._by_term: dict[str, deque[str]] = {}
 
     def _index(self, story: _Story, vec: Mapping[str, float]) -> None:
         for term in _strongest(vec, self._settings.candidate_terms):
-            recent = self._by_term[term]
+            recent = self._by_term.get(term)
+            if recent is None:
+                recent = self._by_term[term] = deque(maxlen=self._settings.stories_per_term)
             if story.story_id not in recent:
                 recent.append(story.story_id)
 
     def remember(self, doc: StoryDoc) -> None:
         """An article of an earlier run with its decided story: it shapes the story, it is not judged."""
-        story_id = doc.story_id or doc.article_id
+        self.join(doc, doc.story_id or doc.article_id)
+
+    def join(self, doc: StoryDoc, story_id: str) -> str:
+        """An article whose story is decided already (an earlier run's article, or a near-duplicate whose
+        original's story is known): it joins that story, which is started again if it was forgotten."""
         vec = vector(doc.terms, self._idf, self._unseen)
         story = self._stories.get(story_id)
         if story is None:
@@ -215,21 +288,51 @@ class StoryClusterer:
         story.add(vec, doc)
         self._story_of[doc.article_id] = story_id
         self._index(story, vec)
+        return story_id
 
     def assign(self, doc: StoryDoc) -> str:
         """The story_id of a new article (its own article_id when it starts a story)."""
-        vec = vector(doc.terms, self._idf, self._unseen)
-        story = None
         if doc.duplicate_of is not None and doc.duplicate_of in self._story_of:
-            story = self._stories[self._story_of[doc.duplicate_of]]
-        else:
-            story = self._best(doc, vec)
+            return self.join(doc, self._story_of[doc.duplicate_of])
+        vec = vector(doc.terms, self._idf, self._unseen)
+        story = self._best(doc, vec)
         if story is None:
             story = self._stories[doc.article_id] = _Story(doc.article_id, doc.at)
         story.add(vec, doc)
         self._story_of[doc.article_id] = story.story_id
         self._index(story, vec)
         return story.story_id
+
+    def update_idf(self, idf: Mapping[str, float], unseen_idf: float) -> None:
+        """The streaming path: the IDF of the articles now in the look-back (earlier members keep the
+        weights they were added with)."""
+        self._idf, self._unseen = idf, unseen_idf
+
+    def forget(self, before: float) -> None:
+        """Drop the stories whose latest article is older than `before` (no new article can join them
+        any more), with their members and their places in the candidate lookup: bounds the memory of a
+        clusterer that lives for days."""
+        gone = {story_id for story_id, story in self._stories.items() if story.last_at < before}
+        if not gone:
+            return
+        for story_id in gone:
+            del self._stories[story_id]
+        self._story_of = {a: s for a, s in self._story_of.items() if s not in gone}
+        for term in list(self._by_term):
+            recent = self._by_term[term]
+            if any(story_id in gone for story_id in recent):
+                kept = [story_id for story_id in recent if story_id not in gone]
+                if kept:
+                    self._by_term[term] = deque(kept, maxlen=self._settings.stories_per_term)
+                else:
+                    del self._by_term[term]
+
+    @property
+    def oldest_story_at(self) -> float | None:
+        return min((story.last_at for story in self._stories.values()), default=None)
+
+    def __len__(self) -> int:
+        return len(self._stories)
 
     def _best(self, doc: StoryDoc, vec: Mapping[str, float]) -> _Story | None:
         settings = self._settings

@@ -1,29 +1,34 @@
-"""Stage "dedup", streaming: the batch rules of transforms/dedup.py (identity keys, article ids) applied with
-per-key state and event-time timers, so that memory stays bounded over days of polling.
+"""Stage "dedup", streaming: the batch rules of transforms/dedup.py (identity keys, article ids, then
+near-duplicates and stories) applied with Beam state and event-time timers, so that memory stays bounded
+over days of polling.
 
     articles (timestamped with their poll tick)
       -> KeyById -> _FirstSightingFn   (per article_id: is this the first sighting in the look-back horizon?)
       -> one (key, claim) per identity key -> _JudgeKeyFn   (per identity key: who owns it?)
-      -> (article_id, verdict) -> _DecideFn   (per article_id: all verdicts in -> write it or drop it)
-      -> the articles to write, timestamped for their event-time window, and their index entries
+      -> (article_id, verdict) -> _DecideFn   (per article_id: all verdicts in -> keep it or drop it)
+      -> LinkNearDuplicatesAndStories   (transforms/stream_stories.py; per story group, once per tick:
+         duplicate_of / dedup_reason / dedup_similarity, story_id, the sketch row)
+      -> the articles to write, timestamped for their event-time window, with their index and sketch rows
 
-State and expiry. Every piece of state has an event-time timer `lookback_days` after the tick that last
-touched it; the watermark follows wall-clock time, so a key nobody has seen for that long is forgotten,
-exactly like a look-back index row. A feed that keeps showing an item refreshes it: its first sighting on
-each new day "touches" its keys, which re-arms their timers and writes a refreshed index row (as batch
-runs do), so it never expires while the feed shows it.
+State and expiry. Every piece of exact-dedup state has an event-time timer `lookback_days` after the tick
+that last touched it; the watermark follows wall-clock time, so a key nobody has seen for that long is
+forgotten, exactly like a look-back index row. A feed that keeps showing an item refreshes it: its first
+sighting on each new day "touches" its keys, which re-arms their timers and writes a refreshed index row (as
+batch runs do), so it never expires while the feed shows it. Near-duplicate sketches and stories expire
+after their own horizons (see transforms/stream_stories.py).
 
 Restarts. `_JudgeKeyFn` is seeded with the look-back index (`_state/index`) of what OUTPUT already holds:
 a key found there is "written before", and every article holding it is dropped, the same article
-included. Each kept article's index rows travel with the article in one element (KeptArticle), hence in
-the same window pane and the same atomic commit: the index never lags nor leads the articles it stands for.
+included; the near-duplicate and story state is seeded with `_state/sketches`. Each kept article's index
+rows and sketch row travel with the article in one element (KeptArticle), hence in the same window pane
+and the same atomic commit: the index never lags nor leads the articles it stands for.
 
-Differences from batch: the first copy seen wins, not the earliest published (an article already written
-cannot be replaced). Two different articles that share two keys (the same GUID and the same text under
-different URLs) and reach the two keys in opposite orders would each be judged a copy of the other and
-both dropped; a race the batch path's global order does not have. Near-duplicates and stories would plug in
-at `_JudgeKeyFn` (more keys per article, with "link" verdicts instead of "drop"): today story_id stays
-article_id, as in batch.
+Differences from batch: the first copy kept wins, not the earliest published (an article already written
+cannot be replaced; within one tick's batch the earliest published is judged first, as in batch), for
+exact duplicates and near-duplicates alike. A story is decided when its article arrives, from the stories
+then live and the IDF of the look-back so far. Two different articles that share two keys (the same GUID
+and the same text under different URLs) and reach the two keys in opposite orders would each be judged a
+copy of the other and both dropped; a race the batch path's global order does not have.
 """
 
 from __future__ import annotations
@@ -43,15 +48,15 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.utils.shared import Shared
 from apache_beam.utils.timestamp import Duration
 
-from newsbeam.transforms.dedup import IndexEntry, identity_keys
+from newsbeam.transforms.dedup import DedupSettings, IndexEntry, SketchEntry, identity_keys
 from newsbeam.transforms.records import Article, RawEntry
-from newsbeam.transforms.sink import ARTICLES, read_index
+from newsbeam.transforms.sink import ARTICLES, SKETCHES, read_index
 from newsbeam.transforms.sink import INDEX as INDEX_DATASET
-from newsbeam.transforms.stream import window_timestamp
+from newsbeam.transforms.stream import StreamSettings
+from newsbeam.transforms.stream_stories import LinkNearDuplicatesAndStories
 
 log = logging.getLogger(__name__)
 
-KEPT = "kept"
 INDEX = "index"
 
 # Beam declares a DoFn's state, timers and element metadata as parameter defaults (ruff B008).
@@ -60,15 +65,17 @@ _TS = beam.DoFn.TimestampParam
 
 @dataclass(frozen=True, slots=True)
 class KeptArticle:
-    """An article to write and the index rows of the keys it claimed: one element, so that they are always
-    in the same window pane, hence the same atomic commit."""
+    """An article to write, the index rows of the keys it claimed and its sketch row: one element, so that
+    they are always in the same window pane, hence the same atomic commit."""
 
     article: Article
     index: tuple[IndexEntry, ...]
+    sketch: SketchEntry | None = None  # set by the near-duplicate and story step
 
     def records(self) -> list[tuple[str, Any]]:
         """(dataset, record) pairs for the stream sink."""
-        return [(ARTICLES, self.article), *((INDEX_DATASET, entry) for entry in self.index)]
+        sketch = [(SKETCHES, self.sketch)] if self.sketch is not None else []
+        return [(ARTICLES, self.article), *((INDEX_DATASET, entry) for entry in self.index), *sketch]
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,14 +297,12 @@ class _JudgeKeyFn(beam.DoFn):
 
 
 class _DecideFn(beam.DoFn):
-    """(article_id, Verdict) -> once all its verdicts are in: a KeptArticle (timestamped for its event-time
-    window) and the article again on `kept`, at its poll tick's timestamp (for the feed health of that
-    poll); or nothing, counted."""
+    """(article_id, Verdict) -> once all its verdicts are in: a KeptArticle, at its poll tick's timestamp;
+    or nothing, counted."""
 
     VERDICTS = userstate.BagStateSpec("verdicts", PickleCoder())
 
-    def __init__(self, allowed_lateness_s: float) -> None:
-        self._allowed_lateness_s = allowed_lateness_s
+    def __init__(self) -> None:
         self._kept = Metrics.counter("dedup", "kept")
         self._duplicates = Metrics.counter("dedup", "exact_duplicates")
         self._written_before = Metrics.counter("dedup", "written_before")
@@ -305,9 +310,8 @@ class _DecideFn(beam.DoFn):
     def process(
         self,
         element: tuple[str, Verdict],
-        timestamp=_TS,
         verdicts_state=beam.DoFn.StateParam(VERDICTS),  # noqa: B008
-    ) -> Iterator[Any]:
+    ) -> Iterator[KeptArticle]:
         article_id, verdict = element
         verdicts_state.add(verdict)
         verdicts = list(verdicts_state.read())
@@ -322,38 +326,47 @@ class _DecideFn(beam.DoFn):
             return
         self._kept.inc()
         article = verdict.article
-        at = window_timestamp(article.event_time, float(timestamp), self._allowed_lateness_s)
         claimed = tuple(IndexEntry(v.key, article_id, article.fetched_at) for v in verdicts if v.claimed)
-        yield beam.window.TimestampedValue(KeptArticle(article, claimed), at)
-        yield beam.pvalue.TaggedOutput(KEPT, article)
+        yield KeptArticle(article, claimed)
 
 
 class StreamDedupOutput(NamedTuple):
-    main: beam.PCollection  # KeptArticle to write (with its new index rows), timestamped by window_timestamp
-    refreshed: beam.PCollection  # IndexEntry: live keys seen again on a new day
-    kept: beam.PCollection  # the same articles, at their poll tick's timestamp
+    main: beam.PCollection  # KeptArticle to write (index and sketch rows with it), by window_timestamp
+    refreshed: beam.PCollection  # IndexEntry: live keys seen again on a new day (and dropped copies' keys)
+    kept: beam.PCollection  # the articles written, in the fetch window of their poll (for feed health)
 
 
 class StreamDeduplicate(beam.PTransform):
-    """PCollection[Article] (global window, poll-tick timestamps) -> StreamDedupOutput."""
+    """PCollection[Article] (global window, poll-tick timestamps) -> StreamDedupOutput: exact duplicates
+    dropped, then near-duplicates linked and stories assigned (transforms/stream_stories.py).
 
-    def __init__(self, lookback_days: int, index_paths: Sequence[str], allowed_lateness_s: float) -> None:
+    `index_paths` / `sketch_paths`: the look-back index and sketch files OUTPUT held at start."""
+
+    def __init__(
+        self,
+        settings: DedupSettings,
+        index_paths: Sequence[str],
+        stream: StreamSettings,
+        sketch_paths: Sequence[str] = (),
+    ) -> None:
         super().__init__()
-        self._lookback_days, self._index_paths = lookback_days, list(index_paths)
-        self._allowed_lateness_s = allowed_lateness_s
+        self._settings, self._index_paths = settings, list(index_paths)
+        self._stream, self._sketch_paths = stream, list(sketch_paths)
 
     def expand(self, articles: beam.PCollection) -> StreamDedupOutput:
+        lookback_days = self._settings.lookback_days
         judged = (
             articles
             | "KeyById" >> beam.Map(lambda a: (a.article_id, a)).with_output_types(tuple[str, Any])
-            | "FirstSighting" >> beam.ParDo(_FirstSightingFn(self._lookback_days))
+            | "FirstSighting" >> beam.ParDo(_FirstSightingFn(lookback_days))
             | "JudgeEachKey"
-            >> beam.ParDo(_JudgeKeyFn(self._lookback_days, self._index_paths, Shared()))
+            >> beam.ParDo(_JudgeKeyFn(lookback_days, self._index_paths, Shared()))
             .with_input_types(tuple[str, Any])
             .with_outputs(INDEX, main="verdicts")
         )
-        decided = judged.verdicts | "Decide" >> beam.ParDo(
-            _DecideFn(self._allowed_lateness_s)
-        ).with_input_types(tuple[str, Any]).with_outputs(INDEX, KEPT, main="articles")
-        index = (judged[INDEX], decided[INDEX]) | "AllIndexEntries" >> beam.Flatten()
-        return StreamDedupOutput(decided.articles, index, decided[KEPT])
+        decided = judged.verdicts | "Decide" >> beam.ParDo(_DecideFn()).with_input_types(tuple[str, Any])
+        linked = decided | "NearDuplicatesAndStories" >> LinkNearDuplicatesAndStories(
+            self._settings, self._sketch_paths, self._stream
+        )
+        index = (judged[INDEX], linked.index) | "AllIndexEntries" >> beam.Flatten()
+        return StreamDedupOutput(linked.main, index, linked.kept)

@@ -1,9 +1,9 @@
 """Stage "sink", streaming: one atomic commit per window pane, and the short commit lock that lets
 `newsbeam compact` work beside a running stream.
 
-Every record the stream writes (articles, feed health, dead letters, index rows, feed states) is keyed to
-one GroupByKey per window (FixedWindows of `window_s`, see transforms/stream.py `stream_windows`). Each pane
-that fires (on time, or late) is one commit, exactly like a batch run's: files are written into
+Every record the stream writes (articles, feed health, dead letters, index and sketch rows, feed states) is
+keyed to one GroupByKey per window (FixedWindows of `window_s`, see transforms/stream.py `stream_windows`).
+Each pane that fires (on time, or late) is one commit, exactly like a batch run's: files are written into
 `_state/runs/<commit>/`, then the manifest, then one rename per file into `articles/`, `feeds/`, ... The
 commit id is `w<window start>-<digest of the pane's record ids>`, so file names are deterministic per
 (window, pane content, dataset, partition, shard): a pane replayed after a failure overwrites its own files
@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 
 from newsbeam.transforms import progress
-from newsbeam.transforms.dedup import INDEX_SCHEMA
+from newsbeam.transforms.dedup import INDEX_SCHEMA, SKETCH_SCHEMA
 from newsbeam.transforms.records import (
     ARTICLE_SCHEMA,
     DEAD_LETTER_SCHEMA,
@@ -43,6 +43,7 @@ from newsbeam.transforms.sink import (
     FEED_STATE,
     FEEDS,
     INDEX,
+    SKETCHES,
     SinkSettings,
     _shard,
     commit_lock,
@@ -81,6 +82,7 @@ DATASETS: dict[str, Dataset] = {
     FEED_STATE: Dataset(
         FEED_STATE, FEED_STATE_SCHEMA, lambda s: s.updated_at, lambda s: f"{s.feed_url}\x1f{s.updated_at}"
     ),
+    SKETCHES: Dataset(SKETCHES, SKETCH_SCHEMA, lambda e: e.seen_at, lambda e: e.article_id),
 }
 
 
@@ -119,7 +121,11 @@ class _CommitPaneFn(beam.DoFn):
         _, units = element
         files: dict[tuple[str, str, int], list[tuple[str, dict]]] = {}
         ids = []
+        linked = stories = 0
         for name, record in itertools.chain.from_iterable(units):
+            if name == ARTICLES:  # the window's summary: near-duplicates linked, stories started
+                linked += record.duplicate_of is not None
+                stories += record.story_id == record.article_id
             dataset = DATASETS[name]
             record_id = dataset.id_of(record)
             ids.append(f"{name}\x1f{record_id}")
@@ -142,7 +148,9 @@ class _CommitPaneFn(beam.DoFn):
         for name, count in rows.items():
             self._rows[name].inc(count)
         log.info("committed %s: %s", commit_id, ", ".join(f"{n} {c}" for n, c in sorted(rows.items())))
-        progress.report_window(float(w.start), float(w.end), rows)
+        progress.report_window(
+            float(w.start), float(w.end), {**rows, "near_duplicates": linked, "stories": stories}
+        )
         yield commit_id, rows
 
 
