@@ -503,6 +503,16 @@ def _clean(value: object) -> str | None:
     return value or None
 
 
+# An absolute http(s) link that urljoin(base, link) returns unchanged for any http(s) base: with another
+# scheme than the base's it returns the link as it is; with the same scheme, urlunparse(urlparse(link)),
+# which rebuilds exactly these links. It would differ for an upper-case scheme, no host, an empty query or
+# fragment ("?" or "#" alone), ";" in the path (urlparse's params), whitespace or control characters
+# (removed) and non-ASCII text; "[" or "]" in the host can raise ValueError. So none of those match here.
+_PLAIN_WEB_LINK = re.compile(
+    r"https?://[^/?#\[\]\x00-\x20\x7f]+(?:/[^?#;\x00-\x20\x7f]*)?(?:\?[^#\x00-\x20\x7f]+)?(?:#[^\x00-\x20\x7f]+)?"
+)
+
+
 def _resolve_link(link: str | None, base: str) -> str | None:
     """An absolute http(s) link, resolved against the feed's final URL when relative. Local-file feeds have
     no base to resolve against (feedparser has already applied an xml:base the feed declares), so their
@@ -510,6 +520,8 @@ def _resolve_link(link: str | None, base: str) -> str | None:
     if not link:
         return None
     if urlsplit(base).scheme.lower() in ("http", "https"):
+        if link.isascii() and _PLAIN_WEB_LINK.fullmatch(link):
+            return link  # what urljoin would return, at a tenth of the cost (see _PLAIN_WEB_LINK)
         link = urljoin(base, link)
     scheme = urlsplit(link).scheme.lower()
     return link if scheme in ("http", "https", "") else None
