@@ -45,7 +45,7 @@ from lxml import etree
 # feedparser's private helpers are used on purpose: the point is to give the same answer, and these are
 # the functions that decide it. feedparser is pinned; the conformance test fails if one changes meaning.
 _looks_like_html = _FeedParserMixin.looks_like_html
-_map_content_type = _FeedParserMixin.map_content_type
+_map_content_type = functools.lru_cache(maxsize=256)(_FeedParserMixin.map_content_type)
 _NAMESPACES = {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}
 _KNOWN_PREFIXES = frozenset(_NAMESPACES.values()) - {""}
 _VERSION_URIS = {
@@ -303,9 +303,10 @@ class _Reader:
         return key
 
     def _attrs(self, element: etree._Element) -> dict[str, str]:
-        if not element.attrib:
+        items = element.items()  # a list, built in C: cheaper than the attrib proxy for the usual none
+        if not items:
             return {}
-        attrs = _attributes(element)
+        attrs = _attributes(items)
         if "xml:base" in attrs or "base" in attrs:  # the base changes how every link resolves
             raise _NotSimple("xml:base")
         return attrs
@@ -476,6 +477,7 @@ _W3DTF_DATE = re.compile(
 )
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
+_MINUTE = dt.timedelta(minutes=1)
 
 
 def parse_date(text: str) -> time.struct_time | None:
@@ -501,8 +503,10 @@ def parse_date(text: str) -> time.struct_time | None:
 
 
 def _to_utc(stamp: dt.datetime, sign: str | None, hours: str | None, minutes: str | None) -> time.struct_time:
-    offset = dt.timedelta(hours=int(hours), minutes=int(minutes)) if sign else dt.timedelta(0)
-    return (stamp + offset if sign == "-" else stamp - offset).utctimetuple()
+    if sign:  # "-0500" is five hours behind UTC: add them; "+0200": subtract
+        offset = _MINUTE * (int(hours) * 60 + int(minutes))
+        stamp = stamp + offset if sign == "-" else stamp - offset
+    return stamp.utctimetuple()
 
 
 def _fix_text(output: str) -> str:
@@ -515,12 +519,11 @@ def _fix_text(output: str) -> str:
     return output
 
 
-def _attributes(element: etree._Element) -> dict[str, str]:
-    """The attributes as feedparser's strict parser hands them over: known namespaces as prefix:name, then
-    every attribute again under its bare local name (expat's qnames), lower-case keys, rel / type values
-    lower-cased (_normalize_attributes)."""
+def _attributes(items: list[tuple[str, str]]) -> dict[str, str]:
+    """An element's (name, value) attributes as feedparser's strict parser hands them over: known
+    namespaces as prefix:name, then every attribute again under its bare local name (expat's qnames),
+    lower-case keys, rel / type values lower-cased (_normalize_attributes)."""
     found: dict[str, str] = {}
-    items = element.attrib.items()
     namespaced = False
     for name, value in items:
         if name[0] == "{":

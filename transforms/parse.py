@@ -25,6 +25,7 @@ import codecs
 import dataclasses
 import datetime as dt
 import email.utils
+import functools
 import html
 import io
 import json
@@ -536,10 +537,20 @@ def _language(*candidates: object) -> str | None:
     """The first candidate that is a language tag, as ISO 639-1: "en-US" -> "en"."""
     for candidate in candidates:
         if isinstance(candidate, str):
-            primary = re.split(r"[-_]", candidate.strip(), maxsplit=1)[0].lower()
-            if re.fullmatch(r"[a-z]{2}", primary):
+            primary = _primary_language(candidate)
+            if primary:
                 return primary
     return None
+
+
+@functools.lru_cache(maxsize=1024)  # a feed's entries repeat its few language tags
+def _primary_language(tag: str) -> str | None:
+    primary = _TAG_SEPARATOR.split(tag.strip(), maxsplit=1)[0].lower()
+    return primary if _TWO_LETTERS.fullmatch(primary) else None
+
+
+_TAG_SEPARATOR = re.compile(r"[-_]")
+_TWO_LETTERS = re.compile(r"[a-z]{2}")
 
 
 def _failure(fetched: FetchedFeed, position: int, ref: object, exc: Exception, raw: object) -> EntryFailure:
