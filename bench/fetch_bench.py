@@ -274,7 +274,8 @@ class _PeakRss:
         self.own_cpu_s = time.process_time() - self._own_start
         self.cpu_s = self.own_cpu_s + children
         # how the work was split: this process (the driver), then each worker
-        self.split_cpu_s = [self.own_cpu_s, *sorted(self._children_cpu.values(), reverse=True)]
+        workers = sorted((cpu for cpu in self._children_cpu.values() if cpu > 0.05), reverse=True)
+        self.split_cpu_s = [self.own_cpu_s, *workers]  # short-lived helpers (< 50 ms of CPU) left out
 
 
 # The two contenders.
@@ -454,8 +455,8 @@ def main(argv: list[str] | None = None) -> int:
             f"(start-up included), {run['cpu_s'] / run['seconds']:.2f} cores busy; the server "
             f"{run['server_cpu_s'] / args.feeds * 1000:.1f} ms per request"
             + (
-                "; CPU s by process: driver "
-                + ", workers ".join(f"{seconds:.2f}" for seconds in run["split_cpu_s"])
+                f"; CPU s by process: driver {run['split_cpu_s'][0]:.2f}, workers "
+                + " + ".join(f"{seconds:.2f}" for seconds in run["split_cpu_s"][1:])
                 if len(run["split_cpu_s"]) > 1
                 else ""
             )
