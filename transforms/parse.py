@@ -529,8 +529,15 @@ def _resolve_link(link: str | None, base: str) -> str | None:
 
 
 def _names(people: Iterable[Any] | None) -> tuple[str, ...]:
-    names = (_clean(person.get("name")) for person in people or () if isinstance(person, Mapping))
-    return tuple(dict.fromkeys(name for name in names if name))
+    """The distinct non-empty names, in order."""
+    found: list[str] = []
+    for person in people or ():
+        # type() first: the ABC check costs more than the rest of the loop, and these are nearly all dicts
+        if type(person) is dict or isinstance(person, Mapping):
+            name = _clean(person.get("name"))
+            if name and name not in found:
+                found.append(name)
+    return tuple(found)
 
 
 def _language(*candidates: object) -> str | None:
