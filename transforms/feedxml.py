@@ -304,19 +304,15 @@ class _Reader:
 
     def _attrs(self, element: etree._Element) -> dict[str, str]:
         items = element.items()  # a list, built in C: cheaper than the attrib proxy for the usual none
-        if not items:
-            return {}
-        attrs = _attributes(items)
-        if "xml:base" in attrs or "base" in attrs:  # the base changes how every link resolves
-            raise _NotSimple("xml:base")
-        return attrs
+        return _checked_attributes(items) if items else {}
 
     def _leaf(self, element: etree._Element) -> tuple[str, dict[str, str]]:
         """The text of an element without children (with children, feedparser splits the text), and its
         attributes."""
         if len(element):
             raise _NotSimple("markup inside a text element")
-        return element.text or "", self._attrs(element)
+        items = element.items()
+        return element.text or "", _checked_attributes(items) if items else {}
 
     # -- outside entries ---------------------------------------------------------------------------------
 
@@ -347,8 +343,9 @@ class _Reader:
             entry["id"] = about
         titled = False
         summaries = 0
+        keys = self._keys
         for child in item:
-            key = self._key(child)
+            key = keys.get(child.tag) or self._key(child)
             if key in _TITLE:
                 value, detail = self._content(child, lang, "text/plain")
                 if not titled:  # mixin.title_depth: after a non-empty title, others at its depth are ignored
@@ -396,12 +393,14 @@ class _Reader:
     ) -> tuple[str, dict[str, Any]]:
         """push_content ... pop_content (title, summary, content): the text and feedparser's details."""
         text, attrs = self._leaf(element)
-        if "mode" in attrs or "src" in attrs:
-            raise _NotSimple("mode or src")
-        ctype = _map_content_type(attrs.get("type", default_type))
-        if ctype not in ("text/plain", "text/html"):  # XHTML is rebuilt from markup; others are base64
-            raise _NotSimple(f"content type {ctype}")
-        lang = _lang(attrs, lang)
+        ctype = default_type  # already what map_content_type makes of it
+        if attrs:
+            if "mode" in attrs or "src" in attrs:
+                raise _NotSimple("mode or src")
+            ctype = _map_content_type(attrs.get("type", default_type))
+            if ctype not in ("text/plain", "text/html"):  # XHTML is rebuilt from markup; others are base64
+                raise _NotSimple(f"content type {ctype}")
+            lang = _lang(attrs, lang)
         output = text.strip()
         if ctype == "text/plain" and not self.version.startswith("atom") and _looks_like_html(output):
             ctype = "text/html"
@@ -517,6 +516,13 @@ def _fix_text(output: str) -> str:
         if _C1.search(output):
             output = output.translate(_cp1252)
     return output
+
+
+def _checked_attributes(items: list[tuple[str, str]]) -> dict[str, str]:
+    attrs = _attributes(items)
+    if "xml:base" in attrs or "base" in attrs:  # the base changes how every link resolves
+        raise _NotSimple("xml:base")
+    return attrs
 
 
 def _attributes(items: list[tuple[str, str]]) -> dict[str, str]:
