@@ -19,7 +19,8 @@ Measured, each a fresh pipeline over all N feeds:
     fetch+parse   FetchFeeds | ParseEntries          feeds/s, entries/s, wall time, peak RSS
     fetch only    FetchFeeds                          feeds/s, wall time, peak RSS
 CPU per feed is the CPU time of this process and its descendants (Beam's workers) during the run, divided
-by N (start-up included), and apart the server's CPU per request: both share the same cores.
+by N (start-up included), also shown per process (driver, then each worker: how the work was split), and
+apart the server's CPU per request: they all share the same cores.
 Against the baseline, a sequential loop of `requests.get(url)` + `feedparser.parse(body)` (feedparser's
 defaults) over a sample of the same URLs, spread over the hosts; its per-feed time is extrapolated to N.
 Its fetch and parse times are also reported apart, for the fetch-only comparison. Wall times include the
