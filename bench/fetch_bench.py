@@ -18,6 +18,9 @@ requests to one host by the full interval, measured on the client.)
 Measured, each a fresh pipeline over all N feeds:
     fetch+parse   FetchFeeds | ParseEntries          feeds/s, entries/s, wall time, peak RSS
     fetch only    FetchFeeds                          feeds/s, wall time, peak RSS
+CPU per feed is the CPU time of this process and its descendants (Beam's workers) during the run, divided
+by N (start-up included), also shown per process (driver, then each worker: how the work was split), and
+apart the server's CPU per request: they all share the same cores.
 Against the baseline, a sequential loop of `requests.get(url)` + `feedparser.parse(body)` (feedparser's
 defaults) over a sample of the same URLs, spread over the hosts; its per-feed time is extrapolated to N.
 Its fetch and parse times are also reported apart, for the fetch-only comparison. Wall times include the
@@ -36,6 +39,7 @@ import json
 import os
 import random
 import re
+import resource
 import shlex
 import subprocess
 import sys
@@ -192,6 +196,16 @@ class _ServerProcess:
 # Memory: this process and its descendants (Beam's workers), without the server.
 
 
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _rss_bytes(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status") as handle:
@@ -222,25 +236,47 @@ def _descendants(root: int, exclude: int) -> list[int]:
 
 
 class _PeakRss:
+    """Peak RSS of this process and its descendants, and their CPU seconds, from /proc every 50 ms. A
+    descendant's CPU is its last sample (a worker that exits between samples loses < 50 ms), or what
+    RUSAGE_CHILDREN says of the children reaped meanwhile, whichever is larger."""
+
     def __init__(self, exclude: int) -> None:
         self.exclude = exclude
         self.peak = 0
+        self.cpu_s = 0.0
+        self._children_cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            total = sum(_rss_bytes(pid) for pid in _descendants(os.getpid(), self.exclude))
-            self.peak = max(self.peak, total)
+            pids = _descendants(os.getpid(), self.exclude)
+            self.peak = max(self.peak, sum(_rss_bytes(pid) for pid in pids))
+            for pid in pids:
+                if pid != os.getpid():
+                    self._children_cpu[pid] = max(self._children_cpu.get(pid, 0.0), _cpu_seconds(pid))
             self._stop.wait(0.05)
 
+    @staticmethod
+    def _reaped_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
     def __enter__(self) -> _PeakRss:
+        self._own_start = time.process_time()
+        self._reaped_start = self._reaped_cpu()
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         self._thread.join()
+        children = max(sum(self._children_cpu.values()), self._reaped_cpu() - self._reaped_start)
+        self.own_cpu_s = time.process_time() - self._own_start
+        self.cpu_s = self.own_cpu_s + children
+        # how the work was split: this process (the driver), then each worker
+        workers = sorted((cpu for cpu in self._children_cpu.values() if cpu > 0.05), reverse=True)
+        self.split_cpu_s = [self.own_cpu_s, *workers]  # short-lived helpers (< 50 ms of CPU) left out
 
 
 # The two contenders.
@@ -252,6 +288,7 @@ def run_baseline(urls: list[str]) -> dict:
 
     fetch_s = parse_s = 0.0
     entries = 0
+    cpu_started = time.process_time()
     for url in urls:
         started = time.perf_counter()
         body = requests.get(url, timeout=30).content
@@ -259,7 +296,8 @@ def run_baseline(urls: list[str]) -> dict:
         entries += len(feedparser.parse(body).entries)
         parse_s += time.perf_counter() - fetched
         fetch_s += fetched - started
-    return {"feeds": len(urls), "entries": entries, "fetch_s": fetch_s, "parse_s": parse_s}
+    cpu_s = time.process_time() - cpu_started
+    return {"feeds": len(urls), "entries": entries, "fetch_s": fetch_s, "parse_s": parse_s, "cpu_s": cpu_s}
 
 
 def run_pipeline(urls: list[str], settings, workers: int, parse: bool, server_pid: int) -> dict:
@@ -297,6 +335,8 @@ def run_pipeline(urls: list[str], settings, workers: int, parse: bool, server_pi
         "failed": counter("fetch", "failed"),
         "entries": counter("parse", "entries") if parse else 0,
         "peak_rss_mb": rss.peak / 2**20,
+        "cpu_s": rss.cpu_s,
+        "split_cpu_s": rss.split_cpu_s,
     }
 
 
@@ -312,6 +352,7 @@ def parse_cpu_per_feed(items: int, sample: int = 50) -> float:
         )
         for i in range(sample)
     ]
+    parse_feed(fetched[0])  # first-call costs (lazy imports, regex compilation) are not per feed
     started = time.process_time()
     for one in fetched:
         parse_feed(one)
@@ -364,7 +405,9 @@ def main(argv: list[str] | None = None) -> int:
         phases = [("fetch+parse", True)] + ([] if args.skip_fetch_only else [("fetch only", False)])
         for name, parse in phases:
             server.call("/_reset")
+            server_cpu = _cpu_seconds(server.process.pid)
             run = run_pipeline(urls, settings, args.workers, parse, server.process.pid)
+            run["server_cpu_s"] = _cpu_seconds(server.process.pid) - server_cpu
             run["server"] = server.call("/_reset")
             rows.append((name, run))
 
@@ -381,7 +424,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"baseline (requests.get + feedparser.parse, sequential, {base['feeds']} feeds sampled): "
         f"{per_feed * 1000:.1f} ms per feed ({base['fetch_s'] / base['feeds'] * 1000:.1f} fetch + "
-        f"{base['parse_s'] / base['feeds'] * 1000:.1f} parse) -> {base_rates['fetch+parse']:.1f} feeds/s, "
+        f"{base['parse_s'] / base['feeds'] * 1000:.1f} parse; "
+        f"{base['cpu_s'] / base['feeds'] * 1000:.1f} ms CPU) "
+        f"-> {base_rates['fetch+parse']:.1f} feeds/s, "
         f"{base['entries'] / (base['fetch_s'] + base['parse_s']):.0f} entries/s; "
         f"{args.feeds} feeds would take {per_feed * args.feeds:.1f} s"
     )
@@ -405,6 +450,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{feeds_per_s:.1f} feeds/s{entries}, {run['fetched']} fetched / {run['failed']} failed, "
             f"peak RSS {run['peak_rss_mb']:.0f} MB; {feeds_per_s / base_rates[name]:.1f}x the baseline's "
             f"{name} feeds/s"
+        )
+        print(
+            f"{'':<11} CPU {run['cpu_s']:.2f} s = {run['cpu_s'] / args.feeds * 1000:.1f} ms per feed "
+            f"(start-up included), {run['cpu_s'] / run['seconds']:.2f} cores busy; the server "
+            f"{run['server_cpu_s'] / args.feeds * 1000:.1f} ms per request"
+            + (
+                f"; CPU s by process: driver {run['split_cpu_s'][0]:.2f}, workers "
+                + " + ".join(f"{seconds:.2f}" for seconds in run["split_cpu_s"][1:])
+                if len(run["split_cpu_s"]) > 1
+                else ""
+            )
         )
         print(
             f"{'':<11} server saw {s['requests']} requests on {s['hosts']} hosts: smallest gap between "

@@ -408,3 +408,151 @@ CASES = [
 @pytest.mark.parametrize(("name", "body", "fast"), CASES, ids=[c[0] for c in CASES])
 def test_quirks_read_alike(name, body, fast):
     assert assert_same_reading(body, "application/rss+xml") is fast
+
+
+# --------------------------------------------------------------------------------------------------------
+# The shortcuts the fast path takes around feedparser's and urllib's helpers, against those helpers.
+
+
+def date_texts(seed: int, count: int) -> list[str]:
+    """RFC 822 and W3DTF dates, well-formed and not: day names or none, one- and two-digit days, two- and
+    four-digit years (89 / 90 is feedparser's century switch), missing seconds, fractions, every kind of
+    zone feedparser knows and some it does not, impossible days and hours, and overflow at year 1 / 9999."""
+    rng = random.Random(seed)
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    days = ["1", "01", "9", "28", "29", "30", "31", "00", "32", "123"]
+    years = ["2024", "2023", "1999", "0001", "9999", "24", "89", "90", "99", "00", "7", "20240"]
+    times = ["20:59:00", "00:00:00", "23:59:59", "24:00:00", "23:60:00", "23:59:60", "10:00", "1:02:03", "10"]
+    zones = ["+0000", "-0000", "+0530", "-0930", "+1400", "-1200", "+9999", "+05:30", "GMT", "UTC", "UT"]
+    zones += ["Z", "EST", "edt", "CEST", "GMT+2", "Etc/GMT", "", "+05", "-05000"]
+    names = ["Mon, ", "Sun, ", "Tue, ", "Sat, ", "Thu, ", "", "Tues, ", "Mon ", "mon, "]
+    fractions = ["", ".5", ".75", ".123456", ".9999999999999999999"]
+    iso_zones = ["Z", "z", "+00:00", "-05:00", "+05:30", "+14:00", "-12:00", "+0530", "", "+99:99", " GMT"]
+    texts = []
+    for _ in range(count):
+        day, month, year, clock = rng.choice(days), rng.choice(months), rng.choice(years), rng.choice(times)
+        kind = rng.randrange(4)
+        if kind == 0:
+            texts.append(f"{rng.choice(names)}{day} {month} {year} {clock} {rng.choice(zones)}".strip())
+        elif kind == 1:  # the canonical form, with the odd value in one place
+            name, zone = rng.choice(names[:5]), rng.choice(zones[:12])
+            texts.append(f"{name}{rng.choice(days[:7])} {month} {year} {clock} {zone}")
+        else:
+            number = f"{months.index(month) + 1:02d}" if rng.random() < 0.9 else rng.choice(["00", "13", "2"])
+            separator = rng.choice(["T", "T", "T", "t", " "])
+            seconds = clock.count(":") == 2 and rng.random() < 0.5
+            text = (
+                f"{year}-{number}-{day.zfill(2)}{separator}{clock}{rng.choice(fractions) if seconds else ''}"
+            )
+            texts.append(text + rng.choice(iso_zones))
+    return texts
+
+
+def test_dates_are_parsed_as_feedparser_parses_them():
+    from feedparser.datetimes import _parse_date
+
+    from newsbeam.transforms.feedxml import _RFC822_DATE, _W3DTF_DATE, parse_date
+
+    texts = date_texts(seed=11, count=6000)
+    texts += ["Sun, 02 Jun 2024 20:59:00 +0000", "2024-06-02T20:59:00+00:00", "9999-12-31T23:59:59-01:00"]
+    texts += [
+        "0001-01-01T00:00:00+01:00",
+        "Fri, 31 Dec 9999 23:59:59 -0100",
+        "Mon, 01 Jan 0001 00:30:00 +0100",
+    ]
+    texts += [
+        "",
+        " ",
+        "not a date",
+        "2024-02-29T12:00:00Z",
+        "2023-02-29T12:00:00Z",
+        "Thu, 29 Feb 24 12:00 GMT",
+    ]
+    shortcut = 0
+    for text in texts:
+        assert parse_date(text) == _parse_date(text), text
+        matched = _RFC822_DATE.fullmatch(text) or _W3DTF_DATE.fullmatch(text)
+        shortcut += bool(matched and _parse_date(text))
+    assert shortcut > 900  # dates the shortcut itself computed, not only ones it left to feedparser
+
+
+LINK_BASES = ["https://news.example.org/feeds/main.xml", "http://x.example/a/b?q=1", "HTTP://X.example/"]
+LINKS = [
+    "https://e.example/2024/06/story-1",
+    "http://e.example/a?x=1&y=2#frag",
+    "https://e.example",
+    "https://e.example?x=1",
+    "https://user:pw@e.example:8080/p/../q/./r",
+    "https://e.example/a?",
+    "https://e.example/a#",
+    "https://e.example/a?#",
+    "https://e.example/a;p=1",
+    "https://e.example/a;",
+    "https://e.example/a;b/c",
+    "https://e.example/a?x=1;y=2",
+    "https://e.example/a#x?y#z",
+    "https://e.example/a b",
+    "https://e.example/a\tb",
+    "https://e.example/a\nb",
+    "https://e.example/a\x01b",
+    "https://e.example/a\x7fb",
+    "https://e.example/caf\u00e9",
+    "https://\u00e9.example/",
+    "https://e\uff0fx.example/",  # a full-width solidus: NFKC makes it a "/", which urlsplit refuses
+    "https://[::1]/x",
+    "https://[::1/x",
+    "https://[bad]/x",
+    "https://e.example]/x",
+    "HTTPS://e.example/x",
+    "Http://e.example/x",
+    "http:///e.example/x",
+    "http:e.example/x",
+    "https://e.example//double//slash",
+    "https://e.example:notaport/x",
+    "//e.example/protocol-relative",
+    "/absolute/path",
+    "relative/path?x=1",
+    "?only=query",
+    "#only-fragment",
+    "mailto:someone@e.example",
+    "javascript:alert(1)",
+    "ftp://e.example/file",
+    "https://e.example/%7Euser/%zz",
+    "https://e.example/a\\b",
+]
+
+
+def _urljoin_then_filter(link: str, base: str) -> object:
+    """What _resolve_link is specified to do: urljoin against an http(s) base, then keep web links only."""
+    from urllib.parse import urljoin, urlsplit
+
+    try:
+        if urlsplit(base).scheme.lower() in ("http", "https"):
+            link = urljoin(base, link)
+        return link if urlsplit(link).scheme.lower() in ("http", "https", "") else None
+    except ValueError as exc:
+        return ("ValueError", str(exc))
+
+
+def test_links_are_resolved_as_urljoin_resolves_them():
+    from newsbeam.transforms.parse import _PLAIN_WEB_LINK, _resolve_link
+
+    shortcut = 0
+    for base in LINK_BASES:
+        for link in LINKS:
+            try:
+                got: object = _resolve_link(link, base)
+            except ValueError as exc:
+                got = ("ValueError", str(exc))
+            assert got == _urljoin_then_filter(link, base), (link, base)
+            shortcut += bool(link.isascii() and _PLAIN_WEB_LINK.fullmatch(link))
+    assert shortcut >= 3 * 8
+
+
+def test_links_without_a_base_are_what_feedparser_makes_of_them():
+    from feedparser.urls import _urljoin
+
+    from newsbeam.transforms.feedxml import _join_nothing
+
+    for link in [*LINKS, "http:////e.example/x", "https:///", "x:///y", "a+b-c.d:///e", "1x:///y", ":///"]:
+        assert _join_nothing(link) == _urljoin("", link), link

@@ -26,9 +26,11 @@ no huge trees (parse.py refuses entity declarations before either parser sees th
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import io
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +45,7 @@ from lxml import etree
 # feedparser's private helpers are used on purpose: the point is to give the same answer, and these are
 # the functions that decide it. feedparser is pinned; the conformance test fails if one changes meaning.
 _looks_like_html = _FeedParserMixin.looks_like_html
-_map_content_type = _FeedParserMixin.map_content_type
+_map_content_type = functools.lru_cache(maxsize=256)(_FeedParserMixin.map_content_type)
 _NAMESPACES = {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}
 _KNOWN_PREFIXES = frozenset(_NAMESPACES.values()) - {""}
 _VERSION_URIS = {
@@ -301,19 +303,16 @@ class _Reader:
         return key
 
     def _attrs(self, element: etree._Element) -> dict[str, str]:
-        if not element.attrib:
-            return {}
-        attrs = _attributes(element)
-        if "xml:base" in attrs or "base" in attrs:  # the base changes how every link resolves
-            raise _NotSimple("xml:base")
-        return attrs
+        items = element.items()  # a list, built in C: cheaper than the attrib proxy for the usual none
+        return _checked_attributes(items) if items else {}
 
     def _leaf(self, element: etree._Element) -> tuple[str, dict[str, str]]:
         """The text of an element without children (with children, feedparser splits the text), and its
         attributes."""
         if len(element):
             raise _NotSimple("markup inside a text element")
-        return element.text or "", self._attrs(element)
+        items = element.items()
+        return element.text or "", _checked_attributes(items) if items else {}
 
     # -- outside entries ---------------------------------------------------------------------------------
 
@@ -344,8 +343,9 @@ class _Reader:
             entry["id"] = about
         titled = False
         summaries = 0
+        keys = self._keys
         for child in item:
-            key = self._key(child)
+            key = keys.get(child.tag) or self._key(child)
             if key in _TITLE:
                 value, detail = self._content(child, lang, "text/plain")
                 if not titled:  # mixin.title_depth: after a non-empty title, others at its depth are ignored
@@ -372,9 +372,9 @@ class _Reader:
             elif key in _AUTHOR:
                 self._author(child, entry)
             elif key in _PUBLISHED:
-                entry["published_parsed"] = _parse_date(_pop_text(self._leaf(child)[0], False))
+                entry["published_parsed"] = parse_date(_pop_text(self._leaf(child)[0], False))
             elif key in _UPDATED:
-                entry["updated_parsed"] = _parse_date(_pop_text(self._leaf(child)[0], False))
+                entry["updated_parsed"] = parse_date(_pop_text(self._leaf(child)[0], False))
             elif key in _LANGUAGE:
                 entry["language"] = _pop_text(self._leaf(child)[0], False)
             else:
@@ -393,12 +393,14 @@ class _Reader:
     ) -> tuple[str, dict[str, Any]]:
         """push_content ... pop_content (title, summary, content): the text and feedparser's details."""
         text, attrs = self._leaf(element)
-        if "mode" in attrs or "src" in attrs:
-            raise _NotSimple("mode or src")
-        ctype = _map_content_type(attrs.get("type", default_type))
-        if ctype not in ("text/plain", "text/html"):  # XHTML is rebuilt from markup; others are base64
-            raise _NotSimple(f"content type {ctype}")
-        lang = _lang(attrs, lang)
+        ctype = default_type  # already what map_content_type makes of it
+        if attrs:
+            if "mode" in attrs or "src" in attrs:
+                raise _NotSimple("mode or src")
+            ctype = _map_content_type(attrs.get("type", default_type))
+            if ctype not in ("text/plain", "text/html"):  # XHTML is rebuilt from markup; others are base64
+                raise _NotSimple(f"content type {ctype}")
+            lang = _lang(attrs, lang)
         output = text.strip()
         if ctype == "text/plain" and not self.version.startswith("atom") and _looks_like_html(output):
             ctype = "text/html"
@@ -416,7 +418,7 @@ class _Reader:
             attrs["href"] = href
         if "href" in attrs:
             if attrs["rel"] == "alternate" and _map_content_type(attrs["type"]) in _HTML_TYPES:
-                entry["link"] = _urljoin("", attrs["href"])
+                entry["link"] = _join_nothing(attrs["href"])
             return
         value = _pop_text(text, True)
         if "&" in value:  # feedparser's repair of query strings mangled as entity references
@@ -446,8 +448,64 @@ def _pop_text(text: str, relative: bool) -> str:
     """mixin.pop's pipeline for an element without content parameters (strict parser, no sanitising)."""
     output = text.strip()
     if relative and output:
-        output = _urljoin("", output)
+        output = _join_nothing(output)
     return _fix_text(output)
+
+
+def _join_nothing(uri: str) -> str:
+    """feedparser's `_urljoin("", uri)` (no base: feedparser reads bytes, not a URL). With an empty base
+    urllib's urljoin returns `uri` as it is, so all that can change is what `_urifixer` removes: the extra
+    slashes of "scheme:///..."; without ":///" in the text it is `uri` itself, and the regex is skipped."""
+    return _urljoin("", uri) if ":///" in uri else uri
+
+
+# Dates. feedparser's _parse_date tries its handlers in turn (W3DTF first, RFC 822 second, then seven
+# more), ~20 us a date. The two forms nearly every feed writes are matched here by one regex each and
+# computed with the very arithmetic of the handler that reads them first (datetimes/w3dtf.py and
+# rfc822.py: naive datetime minus the zone's offset, utctimetuple()). Every other text, and every value
+# that arithmetic refuses (30 February, hour 24, an overflow), goes to _parse_date itself: there the
+# handler returns None and the later handlers get their turn. tests/test_parse_conformance.py compares
+# the two on a few thousand generated date texts.
+_RFC822_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"([0-9]{4}|[0-9]{2}) ([0-9]{2}):([0-9]{2})(?::([0-9]{2}))? (?:GMT|UTC|UT|Z|([+-])([0-9]{2})([0-9]{2}))"
+)
+_W3DTF_DATE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?"
+    r"(?:Z|([+-])([0-9]{2}):([0-9]{2}))?"
+)
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
+_MINUTE = dt.timedelta(minutes=1)
+
+
+def parse_date(text: str) -> time.struct_time | None:
+    """feedparser's `_parse_date(text)`: a UTC struct_time, or None."""
+    try:
+        match = _W3DTF_DATE.fullmatch(text)
+        if match:  # _parse_date_w3dtf; seconds as int(float(...)), so "59.99999999999999999" is 60
+            year, month, day, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
+            seconds = int(float(second)) if second else 0
+            stamp = dt.datetime(int(year), int(month), int(day), int(hour), int(minute), seconds)
+            return _to_utc(stamp, sign, zone_hours, zone_minutes)
+        match = _RFC822_DATE.fullmatch(text)
+        if match:  # _parse_date_rfc822 (W3DTF returns None for these: no four-digit first field)
+            day, month, year_text, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
+            year = int(year_text)
+            if len(year_text) == 2:  # 90-99 are the 1990s, 00-89 the 2000s
+                year += 1900 if year >= 90 else 2000
+            stamp = dt.datetime(year, _MONTHS[month], int(day), int(hour), int(minute), int(second or 0))
+            return _to_utc(stamp, sign, zone_hours, zone_minutes)
+    except (ValueError, OverflowError):
+        pass
+    return _parse_date(text)
+
+
+def _to_utc(stamp: dt.datetime, sign: str | None, hours: str | None, minutes: str | None) -> time.struct_time:
+    if sign:  # "-0500" is five hours behind UTC: add them; "+0200": subtract
+        offset = _MINUTE * (int(hours) * 60 + int(minutes))
+        stamp = stamp + offset if sign == "-" else stamp - offset
+    return stamp.utctimetuple()
 
 
 def _fix_text(output: str) -> str:
@@ -460,12 +518,18 @@ def _fix_text(output: str) -> str:
     return output
 
 
-def _attributes(element: etree._Element) -> dict[str, str]:
-    """The attributes as feedparser's strict parser hands them over: known namespaces as prefix:name, then
-    every attribute again under its bare local name (expat's qnames), lower-case keys, rel / type values
-    lower-cased (_normalize_attributes)."""
+def _checked_attributes(items: list[tuple[str, str]]) -> dict[str, str]:
+    attrs = _attributes(items)
+    if "xml:base" in attrs or "base" in attrs:  # the base changes how every link resolves
+        raise _NotSimple("xml:base")
+    return attrs
+
+
+def _attributes(items: list[tuple[str, str]]) -> dict[str, str]:
+    """An element's (name, value) attributes as feedparser's strict parser hands them over: known
+    namespaces as prefix:name, then every attribute again under its bare local name (expat's qnames),
+    lower-case keys, rel / type values lower-cased (_normalize_attributes)."""
     found: dict[str, str] = {}
-    items = element.attrib.items()
     namespaced = False
     for name, value in items:
         if name[0] == "{":

@@ -50,6 +50,8 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import datetime as dt
+import functools
+import heapq
 import http
 import importlib.metadata
 import ipaddress
@@ -387,6 +389,7 @@ def _forbidden_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> s
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the text, asked once per request
 def _forbidden_host(host: str) -> str | None:
     """Why a host name or address literal is never fetched, or None (a name is not resolved here)."""
     host = _normalise_host(host)
@@ -568,9 +571,33 @@ class _FeedAdapter(HTTPAdapter):
 
 
 class FeedSession(requests.Session):
-    """A pooled requests session whose every request honours `limiter` (one per worker: build it in setup)."""
+    """A pooled requests session whose every request honours `limiter` (one per worker: build it in setup).
+
+    requests reads the environment (proxy variables and their exceptions, REQUESTS_CA_BUNDLE) again for
+    every request, about a sixth of a request's CPU; here it is read once per scheme and host and kept for
+    the session's life, as the session's other settings are."""
 
     limiter: HostLimiter
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deadlines = _Deadlines()
+        self._environment: dict[tuple[str, str, bool | None], dict] = {}
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        if proxies or verify is not None or cert is not None:  # not fetch_feed's call: nothing to reuse
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, stream)
+        settings = self._environment.get(key)
+        if settings is None:
+            settings = super().merge_environment_settings(url, {}, stream, verify, cert)
+            self._environment[key] = settings
+        return {**settings, "proxies": dict(settings["proxies"])}
+
+    def close(self) -> None:
+        self.deadlines.close()
+        super().close()
 
 
 def make_session(settings: FetchSettings) -> FeedSession:
@@ -762,6 +789,22 @@ def _fetch_http(
     """Follow at most `max_redirects` redirects by hand, each hop under its host's slot and checked by
     the redirect rules; read the last response's body under the cap and the deadline."""
     limiter = getattr(session, "limiter", None) or _UNLIMITED
+    deadlines = getattr(session, "deadlines", None)
+    if deadlines is None:  # a session not made by make_session: a watchdog thread for this fetch alone
+        with contextlib.closing(_Deadlines()) as own:
+            return _fetch_http_with(feed, session, settings, fetched_at, validators, limiter, own)
+    return _fetch_http_with(feed, session, settings, fetched_at, validators, limiter, deadlines)
+
+
+def _fetch_http_with(
+    feed: FeedSpec,
+    session: requests.Session,
+    settings: FetchSettings,
+    fetched_at: dt.datetime,
+    validators: dict[str, str],
+    limiter: HostLimiter,
+    deadlines: _Deadlines,
+) -> FetchedFeed:
     headers = _request_headers(settings, validators)
     url = feed.url
     moved = False  # a 301 / 308 on the way: the feed has moved to wherever the chain ends
@@ -775,7 +818,9 @@ def _fetch_http(
                 if target is None:
                     with response:
                         try:
-                            fetched = _read_response(feed, response, settings, fetched_at, bool(validators))
+                            fetched = _read_response(
+                                feed, response, settings, fetched_at, bool(validators), deadlines
+                            )
                         except _Failure as failure:
                             failure.permanent_redirect = failure.final_url if moved else None
                             raise
@@ -821,6 +866,7 @@ def _read_response(
     settings: FetchSettings,
     fetched_at: dt.datetime,
     conditional: bool,
+    deadlines: _Deadlines,
 ) -> FetchedFeed:
     status = response.status_code
     final_url = response.url
@@ -856,7 +902,7 @@ def _read_response(
         final_url=final_url,
     )
     body = bytearray()
-    watchdog = _Watchdog(response, deadline - time.monotonic())
+    watchdog = _Watchdog(response, deadline, deadlines)
     try:
         with watchdog:
             for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
@@ -890,24 +936,69 @@ class _Watchdog:
     a byte a second never trips it, so at the deadline the socket is shut down, and the blocked read
     returns at once."""
 
-    def __init__(self, response: requests.Response, seconds: float) -> None:
+    def __init__(self, response: requests.Response, deadline: float, deadlines: _Deadlines) -> None:
         self.fired = False
+        self.done = False  # the download ended: never fire after that
+        self.deadline = deadline
         self._raw = response.raw
-        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
-        self._timer.daemon = True
+        self._deadlines = deadlines
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
+        """Called by the _Deadlines thread, holding its lock, at most once and only before __exit__."""
         self.fired = True
         # Already released, or an urllib3 without shutdown(): the read timeout is then the only bound.
         with contextlib.suppress(Exception):
             self._raw.shutdown()
 
     def __enter__(self) -> _Watchdog:
-        self._timer.start()
+        self._deadlines.arm(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
+        self._deadlines.disarm(self)
+
+
+class _Deadlines:
+    """The one thread that fires the watchdogs of a session's downloads at their deadlines (a
+    threading.Timer per download started a thread per request: a tenth of a request's CPU). Started at the
+    first download, ended by close()."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Watchdog]] = []  # finished watchdogs stay until they surface
+        self._order = itertools.count()  # ties on the deadline never compare watchdogs
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def arm(self, watchdog: _Watchdog) -> None:
+        with self._cond:
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(target=self._run, name="newsbeam-fetch-watchdog", daemon=True)
+                self._thread.start()
+            heapq.heappush(self._heap, (watchdog.deadline, next(self._order), watchdog))
+            if self._heap[0][2] is watchdog:  # earlier than what the thread waits for
+                self._cond.notify()
+
+    def disarm(self, watchdog: _Watchdog) -> None:
+        with self._cond:
+            watchdog.done = True
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._heap.clear()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closed:
+                now = time.monotonic()
+                while self._heap and (self._heap[0][2].done or self._heap[0][0] <= now):
+                    _, _, watchdog = heapq.heappop(self._heap)
+                    if not watchdog.done:
+                        watchdog.done = True
+                        watchdog.fire()
+                self._cond.wait(self._heap[0][0] - now if self._heap else None)
 
 
 def _reason(response: requests.Response) -> str:
