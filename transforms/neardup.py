@@ -422,6 +422,9 @@ def bucket_pairs(keys: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
     owner = np.repeat(np.arange(n, dtype=np.int64), bands)
     order = np.lexsort((owner, flat))
     flat, owner = flat[order], owner[order]
+    once = np.ones(flat.size, dtype=bool)  # a member holding one key twice is one member of its bucket
+    once[1:] = (flat[1:] != flat[:-1]) | (owner[1:] != owner[:-1])
+    flat, owner = flat[once], owner[once]
     starts = np.ones(flat.size, dtype=bool)
     starts[1:] = flat[1:] != flat[:-1]
     first = np.flatnonzero(starts)
