@@ -8,7 +8,7 @@ signature written to the look-back index today matches one computed next week.
 The work is vectorised over a batch of documents: the texts are joined into one byte array, words are
 found with a byte table, hashed with one weighted sum per word (`np.add.reduceat`), combined into k-word
 shingles with k shifted adds, and turned into signatures by one sort. No Python code runs per word or
-per shingle; per document only the text normalisation and the band-key list are Python.
+per shingle; per document only the text normalisation is Python.
 
 The signature is a one-permutation MinHash (Li, Owen & Zhang 2012) with rotation densification
 (Shrivastava & Li 2014): each shingle hash picks one of NUM_PERM bins with its top bits and competes
@@ -451,9 +451,10 @@ def find_near_duplicates(
     """In memory, what the batch composite computes with GroupByKey: article_id -> (original, similarity)
     for every doc of `docs` that nearly duplicates a better-ranked doc of `docs` or of `earlier`.
 
-    Each doc is (article_id, rank, sketch); a lower rank came first. The same steps as the composite:
-    band keys, buckets paired as `candidate_pairs` pairs them, each pair once, `pick_near_original`
-    per doc; only the grouping is a sort here instead of a shuffle.
+    Each doc is (article_id, rank, sketch); a lower rank came first. The same decisions as the
+    composite: band keys, buckets paired as `candidate_pairs` pairs them, each pair once, and per doc
+    the best-ranked candidate passing both gates, as `pick_near_original` picks it. Here all of a
+    batch's pairs go through numpy together, and the grouping is a sort instead of a shuffle.
     """
     by_id = {d[0]: d for d in (*earlier, *docs)}
     new = {d[0] for d in docs}
