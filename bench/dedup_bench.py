@@ -2,6 +2,7 @@
 
     python -m bench.dedup_bench                            # 10,000 / 30,000 / 100,000 articles + baseline
     python -m bench.dedup_bench --sizes 10000 --baseline 2000
+    python -m bench.dedup_bench --sizes 10000 --lookback 100000 --baseline 0   # the Beam composite
 
 Articles come from bench/generate.py's writer (500-800-word articles around 48 countries, with the given
 share of lightly edited copies), made in memory: no feeds, no parsing. Each size runs in a fresh child
@@ -14,6 +15,12 @@ process, on one core, the same plain functions the Beam composite wraps:
 Seconds are CPU seconds of the child (time.process_time): the machine is shared, and what is asked is
 the work of one core; `wall_s` is the child's whole wall time for comparison. `peak RSS` is the child's
 VmHWM, generated texts included (they are dropped once sketched).
+With `--lookback N` each size is instead a run of the Beam composite (`Deduplicate`, FnApiRunner, in
+the child) over that many new articles, with the sketches of N earlier articles (the N generated before
+them, each its own story, written yesterday) read from a Parquet file through `ReadSketches`, as a run
+reads its look-back: what a run with a week of earlier articles costs. Its seconds are the child's CPU
+seconds for the pipeline run alone (all its threads), its peak RSS the child's whole VmHWM.
+
 The baseline is what a plain Python program would write with datasketch: a MinHash(num_perm=128) per
 article fed shingle by shingle, inserted into and queried from a MinHashLSH(threshold=0.5); it is timed
 on its own (smaller) set, as it is slow.
@@ -22,6 +29,7 @@ on its own (smaller) set, as it is slow.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import re
@@ -131,6 +139,104 @@ def run_one(n: int) -> dict:
     }
 
 
+def _bench_article(row, feed_url: str):
+    from newsbeam.transforms.records import Article, Place
+
+    article_id, title, body, published, focus = row
+    return Article(
+        article_id=article_id,
+        url=f"https://www.bench.example.com/{article_id}",
+        source="bench.example.com",
+        feed_url=feed_url,
+        title=title,
+        body=body,
+        fetched_at=gen.END,
+        language="en",
+        published_at=published,
+        countries=(focus[0],),
+        places=(Place(focus[1], focus[0], 1),),
+    )
+
+
+def _load_articles(path: str):
+    import pickle
+
+    with open(path, "rb") as f:
+        yield from pickle.load(f)
+
+
+def run_lookback(n: int, lookback: int) -> dict:
+    """The Beam composite over n new articles, with the sketches of `lookback` earlier ones."""
+    import dataclasses
+    import datetime as dt
+    import pickle
+    import tempfile
+    from pathlib import Path
+
+    import apache_beam as beam
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+    from newsbeam.transforms.dedup import SKETCH_SCHEMA, Deduplicate, DedupSettings, sketch_entries
+    from newsbeam.transforms.sink import ReadSketches
+
+    settings = DedupSettings()
+    run_at = gen.END + dt.timedelta(hours=1)
+    rows = articles(lookback + n)
+    (Path(__file__).parent / "out").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=Path(__file__).parent / "out") as tmp:
+        sketch_path, articles_path = f"{tmp}/sketches.parquet", f"{tmp}/articles.pkl"
+        writer = pq.ParquetWriter(sketch_path, SKETCH_SCHEMA)
+        for start in range(0, lookback, 1024):  # the first `lookback` generated articles
+            batch = [
+                _bench_article(row, "https://earlier.example.com/rss")
+                for row in itertools.islice(rows, min(1024, lookback - start))
+            ]
+            stamped = [
+                dataclasses.replace(e, story_id=e.article_id, seen_at=run_at - dt.timedelta(days=1))
+                for e in sketch_entries(batch, settings)
+            ]
+            writer.write_table(pa.Table.from_pylist([e.to_row() for e in stamped], schema=SKETCH_SCHEMA))
+        writer.close()
+        new = [_bench_article(row, "https://new.example.com/rss") for row in rows]
+        Path(articles_path).write_bytes(pickle.dumps(new))
+        del new
+        wall = time.perf_counter()
+        started = time.process_time()
+        p = beam.Pipeline(runner=FnApiRunner())
+        earlier = p | "ReadLookback" >> ReadSketches([sketch_path] if lookback else [])
+        seen = p | "NoIndex" >> beam.Create([])
+        out = (
+            p
+            | beam.Create([articles_path])
+            | beam.FlatMap(_load_articles)
+            | Deduplicate(seen, run_at, settings, earlier)
+        )
+        out.main | "Drain" >> beam.Map(lambda _: None)
+        result = p.run()
+        result.wait_until_finish()
+        seconds = time.process_time() - started
+        wall_seconds = time.perf_counter() - wall
+    return {
+        "articles": n,
+        "lookback": lookback,
+        "beam_cpu_s": round(seconds, 1),
+        "beam_items_per_cpu_s": round(n / seconds),
+        "beam_wall_s": round(wall_seconds, 1),
+        "near_duplicates": _counter(result, "near_duplicates"),
+        "stories": _counter(result, "stories"),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+
+
+def _counter(result, name: str) -> int:
+    from apache_beam.metrics.metric import MetricsFilter
+
+    found = result.metrics().query(MetricsFilter().with_namespace("dedup").with_name(name))["counters"]
+    return sum(c.committed or 0 for c in found)
+
+
 def run_baseline(n: int) -> dict:
     """datasketch, one MinHash per article updated shingle by shingle, and a MinHashLSH."""
     from datasketch import MinHash, MinHashLSH
@@ -165,19 +271,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline", type=int, default=5_000, help="articles for the datasketch baseline (0: skip)"
     )
+    parser.add_argument(
+        "--lookback",
+        type=int,
+        help="run the Beam composite on each size, with the sketches of this many earlier articles",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--one-baseline", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        print(json.dumps(run_one(args.one)))
+        print(
+            json.dumps(run_one(args.one) if args.lookback is None else run_lookback(args.one, args.lookback))
+        )
         return 0
     if args.one_baseline:
         print(json.dumps(run_baseline(args.one_baseline)))
         return 0
     results = []
     for n in args.sizes:
+        lookback = [] if args.lookback is None else ["--lookback", str(args.lookback)]
         child = subprocess.run(
-            [sys.executable, "-m", "bench.dedup_bench", "--one", str(n)],
+            [sys.executable, "-m", "bench.dedup_bench", "--one", str(n), *lookback],
             capture_output=True,
             text=True,
             check=True,

@@ -307,6 +307,132 @@ def test_candidate_pairs_are_bounded_and_point_to_better_ranked_members():
     assert neardup.pick_original([("c", (0,), 0.2)], 0.5) is None
 
 
+def _sketch(signature: np.ndarray, facts=(1, 2, 3), size: int = 500) -> neardup.Sketch:
+    return neardup.Sketch(signature.astype(np.uint32), size, np.array(sorted(facts), dtype=np.uint64))
+
+
+def _one_pair_at_a_time(docs, bands, threshold, fact_threshold, limit=16):
+    """What the composite computes, step by step: a bucket per band key, `candidate_pairs` per bucket,
+    then `pick_original` over `near_duplicate_similarity`, one pair at a time (the code before the
+    vectorised path, kept as the reference)."""
+    buckets: dict[int, list] = {}
+    for article_id, rank, sketch in docs:
+        for key in neardup.band_keys(sketch.signature, bands):
+            buckets.setdefault(key, []).append((article_id, rank))
+    candidates: dict[str, set[str]] = {}
+    for members in buckets.values():
+        for later, earlier in neardup.candidate_pairs(members, limit):
+            candidates.setdefault(later, set()).add(earlier)
+    by_id = {d[0]: d for d in docs}
+    found = {}
+    for article_id, originals in candidates.items():
+        scored = [
+            (
+                o,
+                by_id[o][1],
+                neardup.near_duplicate_similarity(by_id[article_id][2], by_id[o][2], fact_threshold),
+            )
+            for o in originals
+        ]
+        chosen = neardup.pick_original(scored, threshold)
+        if chosen is not None:
+            found[article_id] = chosen
+    return found
+
+
+def crowded_bucket(members=200, seed=7):
+    """`members` unrelated texts whose first band is one template's (one bucket of `members`), the 5th
+    best-ranked of them copied by the 180th with one value changed in every other band: the crowded band
+    is the only band the two share, so only that bucket can pair them."""
+    rng = np.random.default_rng(seed)
+    signatures = rng.integers(0, 2**32, size=(members, neardup.NUM_PERM), dtype=np.uint64)
+    signatures[:, :4] = signatures[0, :4]  # band 0 (4 rows of 32 bands): one bucket for all
+    copy = signatures[4].copy()
+    copy[4::4] += 1  # the first row of every other band
+    signatures[179] = copy
+    docs = [
+        (f"a{i:03d}", (True, False, float(i), f"a{i:03d}"), _sketch(signatures[i])) for i in range(members)
+    ]
+    for i in range(members):  # facts of their own, but the copy keeps its original's
+        if i != 179:
+            docs[i] = (
+                docs[i][0],
+                docs[i][1],
+                _sketch(signatures[i], facts=(10 * i + 1, 10 * i + 2, 10 * i + 3)),
+            )
+    docs[179] = (docs[179][0], docs[179][1], _sketch(copy, facts=(41, 42, 43)))
+    return docs
+
+
+def test_a_crowded_bucket_still_links_a_copy_of_a_best_ranked_member():
+    docs = crowded_bucket()
+    found = neardup.find_near_duplicates(docs, bands=32, threshold=0.5, fact_threshold=0.6)
+    assert found == {"a179": ("a004", pytest.approx(97 / 128 * 1000 / (1 + 97 / 128) / 500))}
+    assert found == _one_pair_at_a_time(docs, 32, 0.5, 0.6)
+    shuffled = [docs[i] for i in np.random.default_rng(1).permutation(len(docs))]
+    assert neardup.find_near_duplicates(shuffled, bands=32, threshold=0.5, fact_threshold=0.6) == found
+
+
+def test_the_vectorised_path_decides_as_one_pair_at_a_time():
+    # many near-copies with edits of every size, facts that agree or not, ranks with ties broken by id,
+    # short texts, and a small signature alphabet so that chance collisions crowd the buckets
+    rng = np.random.default_rng(3)
+    originals = rng.integers(0, 6, size=(60, neardup.NUM_PERM))
+    docs = []
+    for i in range(240):
+        base = originals[i % 60].copy()
+        edits = rng.integers(0, 90)
+        base[rng.choice(neardup.NUM_PERM, edits, replace=False)] = rng.integers(0, 2**31, edits)
+        facts = (i % 60, 100 + i % 60, 200 + i % 60) if rng.random() < 0.7 else (i, 1000 + i)
+        sketch = _sketch(base, facts=facts, size=int(rng.integers(50, 900)))
+        if i % 37 == 0:
+            sketch = neardup.Sketch(np.empty(0, np.uint32), 0, sketch.facts)
+        docs.append((f"d{i:03d}", (True, False, float(i // 3), f"d{i:03d}"), sketch))
+    for bands, limit in ((32, 16), (16, 3)):
+        found = neardup.find_near_duplicates(
+            docs, bands=bands, threshold=0.5, fact_threshold=0.6, limit=limit
+        )
+        assert len(found) > 15
+        assert found == _one_pair_at_a_time(docs, bands, 0.5, 0.6, limit)
+
+
+def test_bucket_pairs_are_candidate_pairs_of_every_bucket():
+    rng = np.random.default_rng(5)
+    keys = rng.integers(0, 40, size=(300, 4)).astype(np.uint64)  # 40 keys: buckets of ~30 members
+    later, earlier = neardup.bucket_pairs(keys, limit=5)
+    expected = set()
+    for key in np.unique(keys):
+        members = [(str(i), (i,)) for i in range(300) if key in keys[i]]
+        expected |= {(int(a), int(b)) for a, b in neardup.candidate_pairs(members, 5)}
+    assert set(zip(later.tolist(), earlier.tolist(), strict=True)) == expected
+    assert len(later) == len(expected)  # each pair once, however many buckets it shares
+
+
+def test_verifying_all_candidates_at_once_picks_what_pairs_one_by_one_pick():
+    original = neardup.sketches([ORIGINAL])[0]
+    edited, other = neardup.sketches([EDITED, OTHER_QUAKE])
+    # the best-ranked candidate whose text passes but facts do not must give way to the next one
+    no_facts = neardup.Sketch(original.signature, original.size, np.array([7, 8, 9], dtype=np.uint64))
+    candidates = [("b", (2,), original), ("a", (1,), no_facts), ("c", (0,), other), ("e", (3,), edited)]
+    expected = neardup.pick_original(
+        [(i, r, neardup.near_duplicate_similarity(edited, s, 0.6)) for i, r, s in candidates], 0.5
+    )
+    assert expected[0] == "b"
+    assert neardup.pick_near_original(edited, candidates, 0.5, 0.6) == expected
+    assert neardup.pick_near_original(edited, candidates[1:3], 0.5, 0.6) is None
+    short = neardup.sketches(["Storm hits coast."])[0]
+    assert neardup.pick_near_original(short, candidates, 0.5, 0.6) is None
+    assert neardup.pick_near_original(edited, [("s", (0,), short)], 0.5, 0.6) is None
+
+
+def test_band_keys_of_a_batch_are_those_of_each_signature():
+    signatures = np.stack([s.signature for s in neardup.sketches([ORIGINAL, EDITED, OTHER_QUAKE])])
+    for bands in (16, 32, 64):
+        matrix = neardup.band_key_matrix(signatures, bands)
+        assert [row.tolist() for row in matrix] == [neardup.band_keys(s, bands) for s in signatures]
+        assert {key >> 56 for key in matrix[0].tolist()} == set(range(bands))  # the band in the top byte
+
+
 # -- stories ---------------------------------------------------------------------------------------------
 
 
@@ -345,6 +471,17 @@ def test_a_story_closes_after_its_window_and_near_duplicates_follow_their_origin
     copy = quake_doc("z1", 1, "Unrelated headline", "Completely different words here.", duplicate_of="a1")
     stories = cluster_stories([first, late, copy], settings=StorySettings(window_hours=72))
     assert stories == {"a1": "a1", "a9": "a9", "z1": "a1"}
+
+
+def test_a_storys_norm_is_kept_as_its_centroid_grows():
+    from newsbeam.transforms.stories import _Story
+
+    story = _Story("s", 0.0)
+    rng = np.random.default_rng(2)
+    for n in range(300):
+        vec = {f"t{int(t)}": float(rng.random()) for t in rng.integers(0, 400, 20)}
+        story.add(vec, StoryDoc(f"a{n}", float(n), vec))
+    assert story.norm == pytest.approx(np.sqrt(sum(v * v for v in story.centroid.values())), rel=1e-12)
 
 
 def test_earlier_runs_stories_are_joined_not_judged():
@@ -468,3 +605,36 @@ def test_a_copy_of_an_article_of_an_earlier_run_links_to_it_and_joins_its_story(
                 ]
             ),
         )
+
+
+def test_earlier_runs_band_rows_are_joined_only_where_this_run_has_articles():
+    from apache_beam.metrics.metric import MetricsFilter
+
+    yesterday = _news("https://wire.com/izmir-quake", "Magnitude 6.4 quake strikes near Izmir", ORIGINAL, 0)
+    konya = _news("https://wire.com/konya-quake", "Quake strikes near Konya", OTHER_QUAKE, 1)
+    earlier = [
+        dataclasses.replace(e, story_id=e.article_id, seen_at=RUN_AT - dt.timedelta(days=1))
+        for e in sketch_entries([yesterday, konya], DedupSettings())
+    ]
+    today = _news("https://meridian.co.uk/izmir", "17 dead as quake shakes Izmir", EDITED, 30)
+    (new,) = sketch_entries([today], DedupSettings())
+    today_keys = set(neardup.band_keys(new.sketch.signature, 32))
+    shared = sum(len(set(neardup.band_keys(e.sketch.signature, 32)) & today_keys) for e in earlier)
+    assert 0 < shared < 32  # the copy shares some of its original's bands, not all 64 earlier rows
+
+    p = make_test_pipeline()
+    out = (
+        p
+        | beam.Create([today])
+        | Deduplicate(
+            p | "NoIndex" >> beam.Create([]), RUN_AT, DedupSettings(), p | "Earlier" >> beam.Create(earlier)
+        )
+    )
+    assert_that(
+        out.main | beam.Map(lambda a: (a.article_id, a.duplicate_of, a.story_id)),
+        equal_to([(today.article_id, yesterday.article_id, yesterday.article_id)]),
+    )
+    result = p.run()
+    result.wait_until_finish()
+    joined = result.metrics().query(MetricsFilter().with_name("lookback_band_rows"))["counters"]
+    assert sum(c.committed for c in joined) == shared

@@ -506,7 +506,8 @@ class BatchByKey(beam.PTransform):
 
 
 class _SketchBatchFn(beam.DoFn):
-    """A batch of articles -> (article_id, SketchEntry): one vectorised pass per batch.
+    """A batch of articles -> the list of their SketchEntry: one vectorised pass per batch, kept as one
+    element so that the band keys too are computed for the whole batch at once.
 
     An article whose sketch cannot be computed is still written (as its own story, never a
     near-duplicate): the failure is counted and logged, not turned into a lost article.
@@ -516,21 +517,93 @@ class _SketchBatchFn(beam.DoFn):
         self._settings = settings
         self._failed = Metrics.counter("dedup", "sketch_failures")
 
-    def process(self, batch: list[Article]) -> Iterable[tuple[str, SketchEntry]]:
+    def process(self, batch: list[Article]) -> Iterable[list[SketchEntry]]:
         entries, failed = sketch_entries_or_none(batch, self._settings)
         self._failed.inc(failed)
-        for entry in entries:
-            yield entry.article_id, entry
+        yield entries
 
 
-def _band_rows(entry: SketchEntry, bands: int) -> Iterable[tuple[int, tuple[str, tuple]]]:
-    sig = np.frombuffer(entry.signature, dtype="<u4")
-    for key in neardup.band_keys(sig, bands):
-        yield key, (entry.article_id, entry.rank())
+def _keyed_entries(batch: list[SketchEntry]) -> list[tuple[str, SketchEntry]]:
+    return [(entry.article_id, entry) for entry in batch]
 
 
-def _bucket_pairs(element: tuple[int, Iterable[tuple[str, tuple]]], limit: int) -> Iterable[tuple[str, str]]:
-    """(later_id, earlier_id) of one LSH bucket, for later articles of this run only."""
+def _band_key_rows(entries: list[SketchEntry], bands: int) -> tuple[list[SketchEntry], np.ndarray]:
+    """The entries with a signature and their band keys, (n, bands), in one numpy pass per length."""
+    by_length: dict[int, list[SketchEntry]] = {}
+    for entry in entries:
+        if entry.signature:
+            by_length.setdefault(len(entry.signature), []).append(entry)
+    keyed, keys = [], []
+    for group in by_length.values():  # one length in practice: NUM_PERM
+        signatures = np.frombuffer(b"".join(e.signature for e in group), dtype="<u4").reshape(len(group), -1)
+        keyed += group
+        keys.append(neardup.band_key_matrix(signatures, bands))
+    return keyed, np.concatenate(keys) if keys else np.empty((0, bands), dtype=np.uint64)
+
+
+def _new_band_rows(batch: list[SketchEntry], bands: int) -> Iterable[tuple[int, tuple[str, tuple]]]:
+    keyed, keys = _band_key_rows(batch, bands)
+    for entry, row in zip(keyed, keys.tolist(), strict=True):
+        member = (entry.article_id, entry.rank())
+        for key in row:
+            yield key, member
+
+
+class _SortedKeysFn(beam.CombineFn):
+    """Band keys -> one sorted array of the distinct ones: this run's keys as a side input costs 8 bytes
+    a key, where a dict of Python ints costs ~90."""
+
+    def create_accumulator(self) -> list[np.ndarray]:
+        return []
+
+    def add_input(self, accumulator: list[np.ndarray], keys: np.ndarray) -> list[np.ndarray]:
+        accumulator.append(keys)
+        if len(accumulator) >= 256:  # keep the pieces few: one array per 256 batches
+            accumulator[:] = [np.unique(np.concatenate(accumulator))]
+        return accumulator
+
+    def merge_accumulators(self, accumulators: Iterable[list[np.ndarray]]) -> list[np.ndarray]:
+        return [np.unique(np.concatenate([k for a in accumulators for k in a] or [_NO_KEYS]))]
+
+    def extract_output(self, accumulator: list[np.ndarray]) -> np.ndarray:
+        return np.unique(np.concatenate(accumulator or [_NO_KEYS]))
+
+
+_NO_KEYS = np.empty(0, dtype=np.uint64)
+
+
+def _batch_keys(batch: list[SketchEntry], bands: int) -> tuple[int, np.ndarray]:
+    # one constant key: CombinePerKey + AsDict is the side-input pattern every runner here is tested with
+    return 0, _band_key_rows(batch, bands)[1].ravel()
+
+
+class _EarlierBandRowsFn(beam.DoFn):
+    """An earlier run's entry -> its band rows, only those whose bucket holds an article of this run: a
+    bucket of earlier articles only can pair nobody, so the look-back's buckets are not regrouped."""
+
+    def __init__(self, bands: int) -> None:
+        self._bands = bands
+        self._joined = Metrics.counter("dedup", "lookback_band_rows")  # earlier rows sharing a bucket
+
+    def process(self, entry: SketchEntry, wanted: dict) -> Iterable[tuple[int, tuple[str, tuple]]]:
+        keys = wanted.get(0, _NO_KEYS)
+        if not entry.signature or not keys.size:
+            return
+        own = neardup.band_key_matrix(np.frombuffer(entry.signature, dtype="<u4")[None, :], self._bands)[0]
+        hit = keys[np.minimum(np.searchsorted(keys, own), keys.size - 1)] == own
+        if hit.any():
+            member = (entry.article_id, entry.rank())
+            shared = own[hit].tolist()
+            self._joined.inc(len(shared))
+            for key in shared:
+                yield key, member
+
+
+def _bucket_pairs(
+    element: tuple[int, Iterable[tuple[str, tuple]]], limit: int
+) -> Iterable[tuple[str, str, bool]]:
+    """(later_id, earlier_id, earlier_is_of_an_earlier_run) of one LSH bucket, for later articles of
+    this run only."""
     _, members = element
     members = list(members)
     if len(members) < 2 or all(rank[0] is False for _, rank in members):
@@ -538,11 +611,30 @@ def _bucket_pairs(element: tuple[int, Iterable[tuple[str, tuple]]], limit: int) 
     new = {article_id for article_id, rank in members if rank[0]}
     for later, earlier in neardup.candidate_pairs(members, limit):
         if later in new:
-            yield later, earlier
+            yield later, earlier, earlier not in new
 
 
-def _offer_original(element: tuple[str, dict]) -> Iterable[tuple[str, SketchEntry]]:
-    """For one possible original: its entry, to every later article that may copy it."""
+def _compared(entry: SketchEntry) -> tuple[str, tuple, bytes, int, bytes]:
+    """What verification needs of an entry, as a plain tuple (no story terms): what the joins ship."""
+    return entry.article_id, entry.rank(), entry.signature, entry.shingles, entry.facts
+
+
+def _as_doc(compared: tuple[str, tuple, bytes, int, bytes]) -> tuple[str, tuple, neardup.Sketch]:
+    article_id, rank, signature, shingles, facts = compared
+    sketch = neardup.Sketch(
+        np.frombuffer(signature, dtype="<u4"), shingles, np.frombuffer(facts, dtype="<u8")
+    )
+    return article_id, rank, sketch
+
+
+def _earlier_compared(entry: SketchEntry, wanted: dict) -> Iterable[tuple[str, tuple]]:
+    """An earlier run's entry, to the verification only when an article of this run may copy it."""
+    if entry.article_id in wanted:
+        yield entry.article_id, _compared(entry)
+
+
+def _offer_original(element: tuple[str, dict]) -> Iterable[tuple[str, tuple]]:
+    """For one possible original: what verification needs of it, to every later article that may copy it."""
     _, groups = element
     entries = list(groups["entry"])
     if entries:
@@ -561,28 +653,24 @@ class _VerifyFn(beam.DoFn):
         entries = list(groups["entry"])
         if not entries:
             return
-        entry = entries[0]
-        sketch = entry.sketch
-        fact_threshold = self._settings.near_duplicate_fact_overlap
-        scored = {
-            c.article_id: (
-                c.article_id,
-                c.rank(),
-                neardup.near_duplicate_similarity(sketch, c.sketch, fact_threshold),
-            )
-            for c in groups["candidate"]
-        }
-        chosen = neardup.pick_original(scored.values(), self._settings.near_duplicate_threshold)
+        _, _, sketch = _as_doc(entries[0])
+        chosen = neardup.pick_near_original(
+            sketch,
+            [_as_doc(c) for c in groups["candidate"]],
+            self._settings.near_duplicate_threshold,
+            self._settings.near_duplicate_fact_overlap,
+        )
         if chosen is not None:
             yield article_id, chosen
 
 
-def _story_input(element: tuple[str, dict]) -> Iterable[tuple[str, tuple[SketchEntry, str | None]]]:
+def _story_input(element: tuple[str, dict]) -> Iterable[tuple[str, StoryDoc]]:
     _, groups = element
-    entries = list(groups["entry"])
+    docs = list(groups["doc"])
     verdicts = list(groups["verdict"])
-    if entries:
-        yield entries[0].story_group, (entries[0], verdicts[0][0] if verdicts else None)
+    if docs:
+        group, doc = docs[0]
+        yield group, dataclasses.replace(doc, duplicate_of=verdicts[0][0]) if verdicts else doc
 
 
 class _ClusterStoriesFn(beam.DoFn):
@@ -595,11 +683,10 @@ class _ClusterStoriesFn(beam.DoFn):
 
     def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, str]]:
         _, groups = element
-        new = [entry.story_doc(duplicate_of) for entry, duplicate_of in groups["new"]]
+        new = list(groups["new"])
         if not new:
             return
-        earlier = [entry.story_doc() for entry in groups["earlier"]]
-        for article_id, story_id in cluster_stories(new, earlier, self._settings.stories).items():
+        for article_id, story_id in cluster_stories(new, groups["earlier"], self._settings.stories).items():
             if story_id == article_id:
                 self._stories.inc()
             yield article_id, story_id
@@ -663,6 +750,9 @@ class Deduplicate(beam.PTransform):
     2. Near-duplicates: each survivor's sketch (MinHash signature + fact hashes, neardup.py), LSH band
        keys -> GroupByKey per band -> candidate pairs -> the candidate's sketch joined by id -> verified
        -> `duplicate_of` = the best-ranked original (earlier runs' first, then by published_at, id).
+       Earlier runs' band rows enter the GroupByKey only for the buckets this run's articles are in
+       (this run's keys are a side input), and an earlier sketch reaches the verification only when it
+       is a candidate (the candidates' ids are a side input): the look-back is read, not regrouped.
     3. Stories: per language, one ordered pass of the online clustering (stories.py) over this run's
        articles, seeded with the earlier runs' articles and their stories from `sketches`.
 
@@ -699,20 +789,27 @@ class Deduplicate(beam.PTransform):
         )
 
         # -- near-duplicates
-        entries = (
+        batches = (
             kept
             | "BatchForSketches" >> BatchByKey(SKETCH_BATCH)
             | "Sketch" >> beam.ParDo(_SketchBatchFn(settings))
         )
+        entries = batches | "KeyEntriesById" >> beam.FlatMap(_keyed_entries)
         earlier = self._sketches
         if earlier is None:
             earlier = articles.pipeline | "NoEarlierSketches" >> beam.Create([])
-        earlier_by_id = earlier | "KeyEarlierById" >> beam.Map(lambda e: (e.article_id, e))
         bands = settings.lsh_bands
+        new_keys = (
+            batches
+            | "BatchBandKeys" >> beam.Map(_batch_keys, bands)
+            | "SortNewBandKeys" >> beam.CombinePerKey(_SortedKeysFn())
+        )
         buckets = (
             (
-                entries | "NewBandKeys" >> beam.FlatMap(lambda kv: _band_rows(kv[1], bands)),
-                earlier | "EarlierBandKeys" >> beam.FlatMap(lambda e: _band_rows(e, bands)),
+                batches | "NewBandKeys" >> beam.FlatMap(_new_band_rows, bands),
+                earlier
+                | "EarlierBandKeys"
+                >> beam.ParDo(_EarlierBandRowsFn(bands), wanted=beam.pvalue.AsDict(new_keys)),
             )
             | "AllBandKeys" >> beam.Flatten()
             | "GroupByBand" >> beam.GroupByKey()
@@ -722,27 +819,44 @@ class Deduplicate(beam.PTransform):
             | "CandidatePairs" >> beam.FlatMap(_bucket_pairs, limit=16)
             | "DistinctPairs" >> beam.Distinct()
         )
+        earlier_originals = (
+            pairs
+            | "EarlierOriginals" >> beam.Filter(lambda pair: pair[2])
+            | "EarlierOriginalIds" >> beam.Map(lambda pair: (pair[1], None))
+        )
+        compared = entries | "NewCompared" >> beam.Map(lambda kv: (kv[0], _compared(kv[1])))
         offered = (
             {
                 "later": pairs | "ByEarlier" >> beam.Map(lambda pair: (pair[1], pair[0])),
-                "entry": (entries, earlier_by_id) | "AllEntries" >> beam.Flatten(),
+                "entry": (
+                    compared,
+                    earlier
+                    | "EarlierCompared"
+                    >> beam.FlatMap(_earlier_compared, wanted=beam.pvalue.AsDict(earlier_originals)),
+                )
+                | "AllCompared" >> beam.Flatten(),
             }
             | "GroupByOriginal" >> beam.CoGroupByKey()
             | "OfferOriginal" >> beam.FlatMap(_offer_original)
         )
         verdicts = (
-            {"candidate": offered, "entry": entries}
+            {"candidate": offered, "entry": compared}
             | "GroupByLater" >> beam.CoGroupByKey()
             | "VerifyNearDuplicates" >> beam.ParDo(_VerifyFn(settings))
         )
 
-        # -- stories
+        # -- stories: story docs only (terms, countries, places), not signatures, cross the shuffle
         stories = (
             {
-                "new": {"entry": entries, "verdict": verdicts}
+                "new": {
+                    "doc": entries
+                    | "NewStoryDocs" >> beam.Map(lambda kv: (kv[0], (kv[1].story_group, kv[1].story_doc()))),
+                    "verdict": verdicts,
+                }
                 | "JoinVerdicts" >> beam.CoGroupByKey()
                 | "ByStoryGroup" >> beam.FlatMap(_story_input),
-                "earlier": earlier | "EarlierByStoryGroup" >> beam.Map(lambda e: (e.story_group, e)),
+                "earlier": earlier
+                | "EarlierByStoryGroup" >> beam.Map(lambda e: (e.story_group, e.story_doc())),
             }
             | "GroupByStoryGroup" >> beam.CoGroupByKey()
             | "ClusterStories" >> beam.ParDo(_ClusterStoriesFn(settings))

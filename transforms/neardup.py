@@ -8,7 +8,7 @@ signature written to the look-back index today matches one computed next week.
 The work is vectorised over a batch of documents: the texts are joined into one byte array, words are
 found with a byte table, hashed with one weighted sum per word (`np.add.reduceat`), combined into k-word
 shingles with k shifted adds, and turned into signatures by one sort. No Python code runs per word or
-per shingle; per document only the text normalisation and the band-key list are Python.
+per shingle; per document only the text normalisation is Python.
 
 The signature is a one-permutation MinHash (Li, Owen & Zhang 2012) with rotation densification
 (Shrivastava & Li 2014): each shingle hash picks one of NUM_PERM bins with its top bits and competes
@@ -35,6 +35,7 @@ SHINGLE_WORDS = 5  # words per shingle: long enough that shared topic phrases ra
 MIN_WORDS = 25  # below this a text is too short to call a near-duplicate safely: exact dedup only
 
 _U64 = np.uint64
+_PAIRS_AT_ONCE = 65536  # candidate pairs scored per numpy pass in find_near_duplicates
 _BATCH = 1024  # texts per vectorised pass (at most 2**16: the document index has 16 bits of a sort key)
 _LOW32 = _U64(0xFFFFFFFF)
 
@@ -282,19 +283,25 @@ def _densify(table: np.ndarray) -> np.ndarray:
     return np.where(empty & whole, borrowed, table)
 
 
-def band_keys(sig: np.ndarray, bands: int) -> list[int]:
-    """LSH: one key per band of `len(sig) // bands` rows; two signatures sharing a key are candidates.
+def band_key_matrix(signatures: np.ndarray, bands: int) -> np.ndarray:
+    """LSH keys of many signatures of one length at once: (n, bands) uint64 for an (n, length) array.
 
     A key is a 64-bit int whose top byte is the band's number, so equal rows in different bands never
-    collide.
+    collide. One numpy pass for a whole batch: per signature it costs well under a microsecond, where
+    one call per signature costs tens.
     """
+    n, length = signatures.shape
+    rows = length // bands
+    block = signatures[:, : bands * rows].reshape(n, bands, rows).astype(_U64)
+    combined = _mix(np.add.reduce(block * _ROW_POSITION[:rows], axis=2, dtype=_U64))
+    return (combined >> _U64(8)) | (np.arange(bands, dtype=_U64) << _U64(56))
+
+
+def band_keys(sig: np.ndarray, bands: int) -> list[int]:
+    """LSH: one key per band of `len(sig) // bands` rows; two signatures sharing a key are candidates."""
     if sig.size == 0:
         return []
-    rows = sig.size // bands
-    block = sig[: bands * rows].reshape(bands, rows).astype(_U64)
-    combined = _mix((block * _ROW_POSITION[:rows][None, :]).sum(axis=1, dtype=_U64))
-    tail = (combined >> _U64(8)).tolist()
-    return [(band << 56) | value for band, value in enumerate(tail)]
+    return band_key_matrix(sig[None, :], bands)[0].tolist()
 
 
 def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
@@ -360,6 +367,78 @@ def pick_original(
     return article_id, similarity
 
 
+def text_scores(
+    signatures: np.ndarray, sizes: np.ndarray, others: np.ndarray, other_sizes: np.ndarray
+) -> np.ndarray:
+    """`resemblance` row by row of two stacks of signatures (rows of one length) and their shingle
+    counts, in one numpy pass: the same float operations in the same order, so a pair scores exactly
+    as `resemblance` scores it. Either stack may be a single row, compared with every row of the other."""
+    j = np.count_nonzero(signatures == others, axis=1) / signatures.shape[1]
+    sizes, other_sizes = np.asarray(sizes, np.int64), np.asarray(other_sizes, np.int64)
+    smaller = np.minimum(sizes, other_sizes).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        overlap = j * (sizes + other_sizes).astype(np.float64) / (1.0 + j)
+        scored = np.minimum(1.0, overlap / smaller)
+    return np.where((j == 0.0) | (smaller == 0), j, scored)
+
+
+def pick_near_original(
+    sketch: Sketch,
+    candidates: Sequence[tuple[str, tuple, Sketch]],
+    threshold: float,
+    fact_threshold: float,
+) -> tuple[str, float] | None:
+    """The best-ranked of `candidates` (article_id, rank, sketch) that `sketch` nearly duplicates, with
+    its resemblance: what `pick_original` over `near_duplicate_similarity` gives, computed in one numpy
+    pass over the candidates' signatures instead of a Python call per pair.
+
+    Both gates must pass, so their order is free: the text gate runs first, over every candidate at
+    once, and the facts (a set intersection per pair, the dearer check) only for the candidates whose
+    text passes, best-ranked first, until one passes. Most LSH candidates are chance collisions of
+    common phrases and stop at the first gate.
+    """
+    signature = sketch.signature
+    usable = [c for c in candidates if c[2].signature.size == signature.size] if signature.size else []
+    if not usable:
+        return None
+    others = np.stack([c[2].signature for c in usable])
+    sizes = np.fromiter((c[2].size for c in usable), dtype=np.int64, count=len(usable))
+    scores = text_scores(signature[None, :], np.array([sketch.size]), others, sizes)
+    passing = np.flatnonzero(scores >= threshold).tolist()
+    for i in sorted(passing, key=lambda i: (usable[i][1], usable[i][0])):
+        if fact_overlap(sketch.facts, usable[i][2].facts) >= fact_threshold:
+            return usable[i][0], float(scores[i])
+    return None
+
+
+def bucket_pairs(keys: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """`candidate_pairs` of every bucket at once, for members numbered by rank (0 = best-ranked).
+
+    `keys` is (n, bands): the band keys of member i in row i. Returns (later, earlier) member numbers,
+    each distinct pair once. One sort of (key, member) stands in for the GroupByKey of the pipeline.
+    """
+    n, bands = keys.shape
+    flat = keys.ravel()
+    owner = np.repeat(np.arange(n, dtype=np.int64), bands)
+    order = np.lexsort((owner, flat))
+    flat, owner = flat[order], owner[order]
+    once = np.ones(flat.size, dtype=bool)  # a member holding one key twice is one member of its bucket
+    once[1:] = (flat[1:] != flat[:-1]) | (owner[1:] != owner[:-1])
+    flat, owner = flat[once], owner[once]
+    starts = np.ones(flat.size, dtype=bool)
+    starts[1:] = flat[1:] != flat[:-1]
+    first = np.flatnonzero(starts)
+    lengths = np.diff(np.append(first, flat.size))
+    position = np.arange(flat.size) - np.repeat(first, lengths)  # place in its bucket, by rank
+    count = np.minimum(position, limit)  # earlier members each member meets
+    total = int(count.sum())
+    later = np.repeat(owner, count)
+    offset = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+    earlier = owner[np.repeat(np.repeat(first, lengths), count) + offset]
+    pair = np.unique(later * n + earlier)
+    return pair // n, pair % n
+
+
 def find_near_duplicates(
     docs: Sequence[tuple[str, tuple, Sketch]],
     *,
@@ -372,28 +451,32 @@ def find_near_duplicates(
     """In memory, what the batch composite computes with GroupByKey: article_id -> (original, similarity)
     for every doc of `docs` that nearly duplicates a better-ranked doc of `docs` or of `earlier`.
 
-    Each doc is (article_id, rank, sketch); a lower rank came first.
+    Each doc is (article_id, rank, sketch); a lower rank came first. The same decisions as the
+    composite: band keys, buckets paired as `candidate_pairs` pairs them, each pair once, and per doc
+    the best-ranked candidate passing both gates, as `pick_near_original` picks it. Here all of a
+    batch's pairs go through numpy together, and the grouping is a sort instead of a shuffle.
     """
     by_id = {d[0]: d for d in (*earlier, *docs)}
     new = {d[0] for d in docs}
-    buckets: dict[int, list[tuple[str, tuple]]] = {}
-    for article_id, rank, sketch in by_id.values():
-        for key in band_keys(sketch.signature, bands):
-            buckets.setdefault(key, []).append((article_id, rank))
-    candidates: dict[str, set[str]] = {}
-    for members in buckets.values():
-        if len(members) > 1:
-            for later, earlier_id in candidate_pairs(members, limit):
-                if later in new:
-                    candidates.setdefault(later, set()).add(earlier_id)
-    found = {}
-    for article_id, earlier_ids in candidates.items():
-        sketch = by_id[article_id][2]
-        scored = [
-            (e, by_id[e][1], near_duplicate_similarity(sketch, by_id[e][2], fact_threshold))
-            for e in sorted(earlier_ids)
-        ]
-        chosen = pick_original(scored, threshold)
-        if chosen is not None:
-            found[article_id] = chosen
+    found: dict[str, tuple[str, float]] = {}
+    lengths = sorted({d[2].signature.size for d in by_id.values()} - {0})
+    for length in lengths:  # one length in practice (NUM_PERM); signatures of two lengths never match
+        ranked = sorted(
+            (d for d in by_id.values() if d[2].signature.size == length), key=lambda d: (d[1], d[0])
+        )
+        signatures = np.stack([d[2].signature for d in ranked])
+        sizes = np.fromiter((d[2].size for d in ranked), dtype=np.int64, count=len(ranked))
+        later, original = bucket_pairs(band_key_matrix(signatures, bands), limit)
+        is_new = np.fromiter((d[0] in new for d in ranked), dtype=bool, count=len(ranked))
+        later, original = later[is_new[later]], original[is_new[later]]
+        scores = np.empty(later.size)
+        for start in range(0, later.size, _PAIRS_AT_ONCE):  # bounded memory for the stacked signatures
+            a, b = later[start : start + _PAIRS_AT_ONCE], original[start : start + _PAIRS_AT_ONCE]
+            scores[start : start + a.size] = text_scores(signatures[a], sizes[a], signatures[b], sizes[b])
+        # pairs come sorted by (later, original): the first pair of a later article whose facts also
+        # agree is its best-ranked original, as in pick_near_original
+        for i in np.flatnonzero(scores >= threshold).tolist():
+            copy, source = ranked[later[i]], ranked[original[i]]
+            if copy[0] not in found and fact_overlap(copy[2].facts, source[2].facts) >= fact_threshold:
+                found[copy[0]] = (source[0], float(scores[i]))
     return found

@@ -224,14 +224,21 @@ class _Story:
     last_at: float
     centroid: dict[str, float] = field(default_factory=dict)  # sum of member vectors
     norm: float = 0.0
+    norm_squared: float = 0.0  # kept up to date term by term: a story's centroid grows with its articles
     countries: Counter = field(default_factory=Counter)
     places: Counter = field(default_factory=Counter)
     size: int = 0
 
     def add(self, vec: Mapping[str, float], doc: StoryDoc) -> None:
+        # |c + v|^2 = |c|^2 + sum over v's terms of (2 c_t + v_t) v_t: the cost of an article is its own
+        # terms, not the story's whole vocabulary (summing the centroid made big stories quadratic)
+        centroid, grown = self.centroid, 0.0
         for t, v in vec.items():
-            self.centroid[t] = self.centroid.get(t, 0.0) + v
-        self.norm = math.sqrt(sum(v * v for v in self.centroid.values()))
+            before = centroid.get(t, 0.0)
+            centroid[t] = before + v
+            grown += (2.0 * before + v) * v
+        self.norm_squared = max(0.0, self.norm_squared + grown)
+        self.norm = math.sqrt(self.norm_squared)
         self.countries.update(doc.countries[:3])
         self.places.update(doc.places[:1])  # where its articles say it happened
         at = doc.at
@@ -266,8 +273,8 @@ class StoryClusterer:
         # which pickles it
         self._by_term: dict[str, deque[str]] = {}
 
-    def _index(self, story: _Story, vec: Mapping[str, float]) -> None:
-        for term in _strongest(vec, self._settings.candidate_terms):
+    def _index(self, story: _Story, strongest: list[str]) -> None:
+        for term in strongest:
             recent = self._by_term.get(term)
             if recent is None:
                 recent = self._by_term[term] = deque(maxlen=self._settings.stories_per_term)
@@ -287,7 +294,7 @@ class StoryClusterer:
             story = self._stories[story_id] = _Story(story_id, doc.at)
         story.add(vec, doc)
         self._story_of[doc.article_id] = story_id
-        self._index(story, vec)
+        self._index(story, _strongest(vec, self._settings.candidate_terms))
         return story_id
 
     def assign(self, doc: StoryDoc) -> str:
@@ -295,12 +302,13 @@ class StoryClusterer:
         if doc.duplicate_of is not None and doc.duplicate_of in self._story_of:
             return self.join(doc, self._story_of[doc.duplicate_of])
         vec = vector(doc.terms, self._idf, self._unseen)
-        story = self._best(doc, vec)
+        strongest = _strongest(vec, self._settings.candidate_terms)
+        story = self._best(doc, vec, strongest)
         if story is None:
             story = self._stories[doc.article_id] = _Story(doc.article_id, doc.at)
         story.add(vec, doc)
         self._story_of[doc.article_id] = story.story_id
-        self._index(story, vec)
+        self._index(story, strongest)
         return story.story_id
 
     def update_idf(self, idf: Mapping[str, float], unseen_idf: float) -> None:
@@ -334,10 +342,10 @@ class StoryClusterer:
     def __len__(self) -> int:
         return len(self._stories)
 
-    def _best(self, doc: StoryDoc, vec: Mapping[str, float]) -> _Story | None:
+    def _best(self, doc: StoryDoc, vec: Mapping[str, float], strongest: list[str]) -> _Story | None:
         settings = self._settings
         candidates: set[str] = set()
-        for term in _strongest(vec, settings.candidate_terms):
+        for term in strongest:
             recent = self._by_term.get(term)
             if recent:
                 candidates.update(recent)
