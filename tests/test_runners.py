@@ -1,6 +1,6 @@
 """The same pipeline on other engines: Beam's Dask runner against a real `dask.distributed` cluster, and the
 DirectRunner with several worker processes. Each must write what the single-process DirectRunner writes,
-row for row, over the bundled sample feeds plus 2,000 synthetic items."""
+row for row, over the bundled sample feeds plus 1,200 synthetic items."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tests.conftest import make_test_pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSBEAM = [sys.executable, "-m", "newsbeam.pipeline.cli"]
-SYNTHETIC_FEEDS, SYNTHETIC_ITEMS = 20, 100
+SYNTHETIC_FEEDS, SYNTHETIC_ITEMS = 12, 100
 
 # Written at fetch time, so two runs never agree on them; every other column must be equal. published_at
 # is the fetch time too when the feed gave no date or a future one (date_source "fetched" / "clamped").
@@ -58,7 +58,7 @@ def feed_health(output: Path) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def feeds_file(tmp_path_factory) -> Path:
-    """The sample feeds and 2,000 generated items (with exact and near duplicates), as one feed list."""
+    """The sample feeds and 1,200 generated items (with exact and near duplicates), as one feed list."""
     base = tmp_path_factory.mktemp("feeds")
     subprocess.run(
         [sys.executable, "-m", "bench.generate", "--feeds", str(SYNTHETIC_FEEDS), "--items",

@@ -541,12 +541,26 @@ def _band_key_rows(entries: list[SketchEntry], bands: int) -> tuple[list[SketchE
     return keyed, np.concatenate(keys) if keys else np.empty((0, bands), dtype=np.uint64)
 
 
-def _new_band_rows(batch: list[SketchEntry], bands: int) -> Iterable[tuple[int, tuple[str, tuple]]]:
+BAND_SHARDS = 128  # band rows cross the shuffle grouped by key % BAND_SHARDS, a list per batch and shard
+
+
+def _by_shard(rows: Iterable[tuple[int, tuple[str, tuple]]]) -> Iterable[tuple[int, list]]:
+    """(band key, member) rows -> (shard, [rows]): one shuffled element per shard, not per row. A batch of
+    64 articles has 2,048 band rows; Beam's cost per element, not the rows' bytes, made that shuffle a
+    tenth of a run's CPU."""
+    shards: dict[int, list] = {}
+    for key, member in rows:
+        shards.setdefault(key % BAND_SHARDS, []).append((key, member))
+    return shards.items()
+
+
+def _new_band_rows(batch: list[SketchEntry], bands: int) -> Iterable[tuple[int, list]]:
     keyed, keys = _band_key_rows(batch, bands)
-    for entry, row in zip(keyed, keys.tolist(), strict=True):
-        member = (entry.article_id, entry.rank())
-        for key in row:
-            yield key, member
+    return _by_shard(
+        (key, (entry.article_id, entry.rank()))
+        for entry, row in zip(keyed, keys.tolist(), strict=True)
+        for key in row
+    )
 
 
 class _SortedKeysFn(beam.CombineFn):
@@ -585,7 +599,7 @@ class _EarlierBandRowsFn(beam.DoFn):
         self._bands = bands
         self._joined = Metrics.counter("dedup", "lookback_band_rows")  # earlier rows sharing a bucket
 
-    def process(self, entry: SketchEntry, wanted: dict) -> Iterable[tuple[int, tuple[str, tuple]]]:
+    def process(self, entry: SketchEntry, wanted: dict) -> Iterable[tuple[int, list]]:
         keys = wanted.get(0, _NO_KEYS)
         if not entry.signature or not keys.size:
             return
@@ -595,23 +609,33 @@ class _EarlierBandRowsFn(beam.DoFn):
             member = (entry.article_id, entry.rank())
             shared = own[hit].tolist()
             self._joined.inc(len(shared))
-            for key in shared:
-                yield key, member
+            yield from _by_shard((key, member) for key in shared)
 
 
-def _bucket_pairs(
-    element: tuple[int, Iterable[tuple[str, tuple]]], limit: int
-) -> Iterable[tuple[str, str, bool]]:
+def _bucket_pairs(members: list[tuple[str, tuple]], limit: int) -> Iterable[tuple[str, str, bool]]:
     """(later_id, earlier_id, earlier_is_of_an_earlier_run) of one LSH bucket, for later articles of
     this run only."""
-    _, members = element
-    members = list(members)
     if len(members) < 2 or all(rank[0] is False for _, rank in members):
         return
     new = {article_id for article_id, rank in members if rank[0]}
     for later, earlier in neardup.candidate_pairs(members, limit):
         if later in new:
             yield later, earlier, earlier not in new
+
+
+class _ShardPairsFn(beam.DoFn):
+    """One shard's band rows -> its buckets -> their candidate pairs (`_bucket_pairs`)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+
+    def process(self, element: tuple[int, Iterable[list]]) -> Iterable[tuple[str, str, bool]]:
+        buckets: dict[int, list[tuple[str, tuple]]] = {}
+        for rows in element[1]:
+            for key, member in rows:
+                buckets.setdefault(key, []).append(member)
+        for members in buckets.values():
+            yield from _bucket_pairs(members, self._limit)
 
 
 def _compared(entry: SketchEntry) -> tuple[str, tuple, bytes, int, bytes]:
@@ -748,8 +772,9 @@ class Deduplicate(beam.PTransform):
        written once: CoGroupByKey over identity keys, with `seen` (key, (article_id, seen_at)) from the
        index of earlier runs.
     2. Near-duplicates: each survivor's sketch (MinHash signature + fact hashes, neardup.py), LSH band
-       keys -> GroupByKey per band -> candidate pairs -> the candidate's sketch joined by id -> verified
-       -> `duplicate_of` = the best-ranked original (earlier runs' first, then by published_at, id).
+       keys -> GroupByKey per shard of band keys -> buckets -> candidate pairs -> the candidate's sketch
+       joined by id -> verified -> `duplicate_of` = the best-ranked original (earlier runs' first, then
+       by published_at, id).
        Earlier runs' band rows enter the GroupByKey only for the buckets this run's articles are in
        (this run's keys are a side input), and an earlier sketch reaches the verification only when it
        is a candidate (the candidates' ids are a side input): the look-back is read, not regrouped.
@@ -812,11 +837,11 @@ class Deduplicate(beam.PTransform):
                 >> beam.ParDo(_EarlierBandRowsFn(bands), wanted=beam.pvalue.AsDict(new_keys)),
             )
             | "AllBandKeys" >> beam.Flatten()
-            | "GroupByBand" >> beam.GroupByKey()
+            | "GroupByBandShard" >> beam.GroupByKey()
         )
         pairs = (
             buckets
-            | "CandidatePairs" >> beam.FlatMap(_bucket_pairs, limit=16)
+            | "CandidatePairs" >> beam.ParDo(_ShardPairsFn(limit=16))
             | "DistinctPairs" >> beam.Distinct()
         )
         earlier_originals = (
