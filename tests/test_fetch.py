@@ -733,6 +733,7 @@ def test_dns_rebinding_after_a_public_redirect_is_caught_at_connect(httpserver, 
 
 def test_brotli_body_is_decoded(httpserver):
     import brotli  # a dependency (Accept-Encoding: br), so never skipped
+
     encodings = []
 
     def handler(request: Request) -> Response:
