@@ -175,33 +175,22 @@ def load_config(
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, str(config_path))) from None
-    config = _check_taxonomy(config, base_dir, config_path)
-    return _check_rules(config, base_dir, config_path), base_dir
+    config = _check_data_file(config, base_dir, config_path, "enrich", "taxonomy_path", load_taxonomy)
+    return _check_data_file(config, base_dir, config_path, "clean", "rules_path", load_rules), base_dir
 
 
-def _check_taxonomy(config: Config, base_dir: Path, source: Path) -> Config:
-    """A relative taxonomy path is relative to the config file; a bad taxonomy is a config error."""
-    path = config.enrich.taxonomy_path
+def _check_data_file(config: Config, base_dir: Path, source: Path, section: str, key: str, load) -> Config:
+    """A relative data-file path (`section.key`) is relative to the config file; a file `load` refuses is
+    a config error naming the key."""
+    settings = getattr(config, section)
+    path = getattr(settings, key)
     if path and not Path(path).is_absolute():
-        enrich = dataclasses.replace(config.enrich, taxonomy_path=str(base_dir / path))
-        config = config.model_copy(update={"enrich": enrich})
+        settings = dataclasses.replace(settings, **{key: str(base_dir / path)})
+        config = config.model_copy(update={section: settings})
     try:
-        load_taxonomy(config.enrich.taxonomy_path)
+        load(getattr(settings, key))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"{source}: enrich.taxonomy_path: {exc}") from None
-    return config
-
-
-def _check_rules(config: Config, base_dir: Path, source: Path) -> Config:
-    """A relative rules path is relative to the config file; a bad rules file is a config error."""
-    path = config.clean.rules_path
-    if path and not Path(path).is_absolute():
-        clean = dataclasses.replace(config.clean, rules_path=str(base_dir / path))
-        config = config.model_copy(update={"clean": clean})
-    try:
-        load_rules(config.clean.rules_path)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{source}: clean.rules_path: {exc}") from None
+        raise ConfigError(f"{source}: {section}.{key}: {exc}") from None
     return config
 
 

@@ -376,35 +376,42 @@ def draw_top_stories(data: dict[str, Any], title: str) -> bytes:
     rows = data["rows"]
     if not rows:
         return _empty(title, "No stories yet")
-    fig = _figure(10, 1.2 + 0.36 * len(rows))
-    ax = fig.add_subplot()
-    labels = [_shorten(r["title"] or r["story_id"], 70) for r in rows][::-1]
-    outlets = [r["outlets"] for r in rows][::-1]
-    bars = ax.barh(range(len(rows)), outlets, color=_PALETTE[0], height=0.7)
-    ax.bar_label(bars, padding=3, fontsize=8)
-    ax.set_yticks(range(len(rows)), labels, fontsize=8.5)
-    ax.set_xlabel("outlets (distinct sources) that covered the story")
-    _integer_axis(ax.xaxis)
-    ax.set_xlim(0, max(outlets) * 1.1 + 0.2)
-    ax.set_title(title, loc="left", fontweight="bold")
-    _style(ax)
-    return _png(fig)
+    labels = [_shorten(r["title"] or r["story_id"], 70) for r in rows]
+    outlets = [r["outlets"] for r in rows]
+    xlabel = "outlets (distinct sources) that covered the story"
+    return _ranked_bars(title, labels, outlets, xlabel, color=_PALETTE[0], width=10, row=0.36, fontsize=8.5)
 
 
 def draw_countries(data: dict[str, Any], title: str) -> bytes:
     rows = data["rows"]
     if not rows:
         return _empty(title, "No article is tagged with a country")
-    fig = _figure(8, 1.2 + 0.3 * len(rows))
+    labels = [f"{_shorten(r['name'], 28)} ({r['country']})" for r in rows]
+    counts = [r["articles"] for r in rows]
+    xlabel = "articles about the country"
+    return _ranked_bars(title, labels, counts, xlabel, color=_PALETTE[3], width=8, row=0.3, fontsize=9)
+
+
+def _ranked_bars(
+    title: str,
+    labels: list[str],
+    values: list[int],
+    xlabel: str,
+    *,
+    color: str,
+    width: float,
+    row: float,
+    fontsize: float,
+) -> bytes:
+    """Horizontal bars, the first row on top, each labelled with its value."""
+    fig = _figure(width, 1.2 + row * len(values))
     ax = fig.add_subplot()
-    labels = [f"{_shorten(r['name'], 28)} ({r['country']})" for r in rows][::-1]
-    counts = [r["articles"] for r in rows][::-1]
-    bars = ax.barh(range(len(rows)), counts, color=_PALETTE[3], height=0.7)
+    bars = ax.barh(range(len(values)), values[::-1], color=color, height=0.7)
     ax.bar_label(bars, padding=3, fontsize=8)
-    ax.set_yticks(range(len(rows)), labels, fontsize=9)
-    ax.set_xlabel("articles about the country")
+    ax.set_yticks(range(len(values)), labels[::-1], fontsize=fontsize)
+    ax.set_xlabel(xlabel)
     _integer_axis(ax.xaxis)
-    ax.set_xlim(0, max(counts) * 1.1 + 0.2)
+    ax.set_xlim(0, max(values) * 1.1 + 0.2)
     ax.set_title(title, loc="left", fontweight="bold")
     _style(ax)
     return _png(fig)

@@ -66,6 +66,8 @@ def test_cli_overrides_win_over_the_file(tmp_path):
             "dedup.stories.thresold: unknown key",
         ),
         ("feeds:\n  - url: https://a/rss\n    region_hint: Israel\n", "feeds.0.FeedEntry.region_hint"),
+        ("feeds: [https://a/rss]\nenrich:\n  taxonomy_path: nowhere.yaml\n", "enrich.taxonomy_path:"),
+        ("feeds: [https://a/rss]\nclean:\n  rules_path: nowhere.yaml\n", "clean.rules_path:"),
         ("feeds: [https://a/rss\n", "is not valid YAML"),
         ("- just\n- a list\n", "the top level must be a mapping"),
     ],
