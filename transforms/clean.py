@@ -427,6 +427,8 @@ _CREDIT_HINTS = (
     "/", "©", "(", "[", "Photo", "Foto", "PHOTO", "FOTO", "ILLUSTRATION", "Picture", "Image", "Illustration",
     "File", "Credit", "Bild",
 )  # fmt: skip
+# one scan in C of a block's last 145 characters (a hint must start there; it always ends in the block)
+_CREDIT_HINT = re.compile("|".join(map(re.escape, _CREDIT_HINTS)))
 _NEVER = re.compile("(?!)")
 _WEAK_CREDITS = frozenset({"credit_bare_agency"})  # "... said on Monday. (AFP)" is a sign-off, not a caption
 _GROUP_NAME = re.compile(r"\(\?P<(\w+)>")
@@ -462,6 +464,11 @@ class _Alternation(NamedTuple):
 # class costs a compilation (about 0.1 s for the first); more classes saved little (a string only tries
 # the rules whose max_len reaches into its class, the rest fail on their O(1) guard).
 _LENGTH_CLASSES = (120, 300)
+# Strings up to this long (labels, credits, prompts, teaser titles: most of them chrome that repeats from
+# item to item, and the costliest to try, as most rules can start a short string) are matched once per
+# matcher; at most _MEMO_SIZE are kept (the memo is emptied when full).
+_MEMO_MAX_LEN = 120
+_MEMO_SIZE = 4096
 
 
 class RuleMatcher:
@@ -482,11 +489,25 @@ class RuleMatcher:
         self.max_len = max((r.max_len for r in self.rules), default=0)
         self._bounds = [b for b in length_classes if b < self.max_len] + [self.max_len]
         self._classes: list[tuple[_Alternation, ...] | None] = [None] * len(self._bounds)
+        self._memo: dict[str, tuple[Rule, dict[str, str | None]] | None] = {}
 
     def match(self, text: str) -> tuple[Rule, dict[str, str | None]] | None:
+        """The first rule that matches all of `text`, and its groups (a dict the caller must not change:
+        a short string's answer is remembered, as chrome lines repeat from item to item)."""
         size = len(text)
         if size > self.max_len:
             return None
+        if size <= _MEMO_MAX_LEN:
+            memo = self._memo
+            if text in memo:
+                return memo[text]
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            found = memo[text] = self._match(text, size)
+            return found
+        return self._match(text, size)
+
+    def _match(self, text: str, size: int) -> tuple[Rule, dict[str, str | None]] | None:
         k = bisect.bisect_left(self._bounds, size)
         alternations = self._classes[k]
         if alternations is None:
@@ -581,6 +602,8 @@ class RuleSet:
             caption.fullmatch,
         )
         self._derived: dict[object, RuleSet] = {}
+        # (class, id) attribute values -> what they make an element (see _element_role)
+        self.class_roles: dict[tuple[str | None, str | None], int] = {}
 
     def with_rules(self, extra: SiteRules | None) -> RuleSet:
         """This table with `extra`'s rules in front and its disabled rules taken out."""
@@ -1101,8 +1124,18 @@ def _element_role(attrib: etree._Attrib, rules: RuleSet) -> int:
     if style and _HIDDEN_STYLE.search(style):
         return _NOISE
     names = attrib.get("class"), attrib.get("id")
-    if not any(names):
+    if not (names[0] or names[1]):
         return 0
+    role = rules.class_roles.get(names)
+    if role is None:  # a site uses few class names, over and over: each pair is tested once
+        role = _class_role(names, rules)
+        if len(rules.class_roles) >= _MEMO_SIZE:
+            rules.class_roles.clear()
+        rules.class_roles[names] = role
+    return role
+
+
+def _class_role(names: tuple[str | None, str | None], rules: RuleSet) -> int:
     role = 0
     for token in " ".join(name for name in names if name).lower().split():
         if rules.noise_class(token):
@@ -1139,7 +1172,14 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
             return
         text = buffer[0] if len(buffer) == 1 else "".join(buffer)
         buffer.clear()
-        if text.isspace() or not (text := _normalise_block(text)):
+        if text.isascii() and text.isprintable() and "&" not in text and "<" not in text:
+            # _normalise_block's answer for such text, without its calls (most blocks are like this)
+            if "  " in text:
+                text = _SPACES.sub(" ", text)
+            text = text.strip(" ")
+            if not text or (text[0] == "*" and not (text := _normalise_block(text))):
+                return
+        elif text.isspace() or not (text := _normalise_block(text)):
             return
         caption = _CREDIT if credits else _CAPTION if captions else 0
         # tuple.__new__ directly: a NamedTuple's own __new__ is a Python function
@@ -1180,7 +1220,7 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
             elif teasers and tag == "a":  # a teaser's link is its headline, apart from any label
                 flags |= _IS_BLOCK
             if flags:
-                if flags & _IS_BLOCK:
+                if flags & _IS_BLOCK and buffer:
                     flush()
                 if flags & _COUNTED:
                     teasers += flags & _IS_TEASER and 1
@@ -1193,15 +1233,16 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
             if tag == "a" and link is None and attrib:  # after the flush, which hands on the link it had
                 link = el.get("href") or None
                 if link:  # libxml2 gathers the link's text (a one-line "Read also <a>" is a teaser)
-                    link_text = _TEXT_OF(el)
+                    link_text = _TEXT_OF(el) if len(el) else el.text or ""
             stack.append(flags)
             text = el.text  # each read of .text / .tail builds a new str from libxml2's UTF-8
-            if text:
+            # (blank text before a block's first word changes nothing: normalising strips it)
+            if text and (buffer or not text.isspace()):
                 buffer.append(text)
         else:
             flags = stack.pop()
             if flags > 0:
-                if flags & _IS_BLOCK:
+                if flags & _IS_BLOCK and buffer:
                     flush()
                 if flags & _COUNTED:
                     teasers -= flags & _IS_TEASER and 1
@@ -1211,7 +1252,7 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
                     if flags & _IS_ITEM:
                         items.pop()
             tail = el.tail
-            if tail:
+            if tail and (buffer or not tail.isspace()):
                 buffer.append(tail)
     flush()
     return blocks
@@ -1349,10 +1390,8 @@ def _ends_sentence(text: str) -> bool:
 
 def _tail_credit(text: str, rules: RuleSet) -> str | None:
     """The credit that ends a caption line, when a strong credit rule matches its last clause whole."""
-    if rules.credits_hinted:
-        end = text[-145:]
-        if not any(hint in end for hint in _CREDIT_HINTS):
-            return None
+    if rules.credits_hinted and not _CREDIT_HINT.search(text, len(text) - 145):
+        return None
     for split in _TAIL_SPLIT.finditer(text):
         candidate = text[split.end() :].lstrip("—–- ")
         if len(candidate) < 3:
