@@ -1082,9 +1082,17 @@ def _text_blocks(text: str) -> Iterator[_Block]:
 
 
 # lxml.html's parser is libxml2's HTML parser plus a Python element-class lookup per element; the plain
-# etree.HTMLParser is the same parser without that cost.
+# etree.HTMLParser is the same parser without that cost. Nothing looks elements up by id, and the walk starts
+# at the root element: no id table (a fifth of the parse time on feed items), no default doctype.
 _PARSER = etree.HTMLParser(
-    remove_comments=True, remove_pis=True, no_network=True, recover=True, huge_tree=True, encoding="utf-8"
+    remove_comments=True,
+    remove_pis=True,
+    no_network=True,
+    recover=True,
+    huge_tree=True,
+    encoding="utf-8",
+    collect_ids=False,
+    default_doctype=False,
 )
 
 
