@@ -1393,3 +1393,20 @@ def test_a_tag_list_ends_at_the_next_teaser_heading() -> None:
 def test_reserved_rights_in_other_languages_are_not_a_credit() -> None:
     result = extract(f"<p>{P1}</p><p>&copy; Riproduzione riservata</p><p>© Todos los derechos reservados</p>")
     assert result == Extract((P1,))
+
+
+def test_the_footer_and_end_notes_go_when_a_teaser_container_named_the_section() -> None:
+    markup = (
+        f"<p>{P1}</p><p>{P2}</p><div class='related'><h3>More from Sport</h3><ul><li>"
+        "<a href='https://h.test/c'>Derby ends level</a></li></ul></div>"
+        "<p>Priya Raman writes about science for The Harbour Gazette.</p><p>Regional</p>"
+    )
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert result.section == "Sport"
+
+
+def test_a_lone_paragraph_is_never_an_end_note() -> None:
+    note = "Priya Raman writes about science for The Harbour Gazette."
+    assert extract(note).paragraphs == (note,)
+    assert extract(f"<p>{note}</p>").paragraphs == (note,)

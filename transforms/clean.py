@@ -1378,7 +1378,8 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
         # boilerplate: dropped
     if title_key:
         _drop_header(body)
-    section = section or _drop_trailer(body, rules)
+    footer_label = _drop_trailer(body, rules)
+    section = section or footer_label
     # "... repairs… Read more"; the link follows an ellipsis, and the regex is slow to find none
     last = body[-1] if body else ""
     if ("…" in last or "..." in last) and (teaser_link := _TEASER_LINK.search(last)):
@@ -1424,7 +1425,8 @@ def _drop_trailer(body: list[str], rules: RuleSet) -> str | None:
     section = None
     while body:
         size = len(body)
-        while body and rules.end_notes.match(body[-1]) and not _in_a_list(body):
+        # (a lone paragraph is the article itself, whatever it says)
+        while len(body) > 1 and rules.end_notes.match(body[-1]) and not _in_a_list(body):
             body.pop()
         about = _about_section(body)
         if about is not None:
