@@ -1410,3 +1410,17 @@ def test_a_lone_paragraph_is_never_an_end_note() -> None:
     note = "Priya Raman writes about science for The Harbour Gazette."
     assert extract(note).paragraphs == (note,)
     assert extract(f"<p>{note}</p>").paragraphs == (note,)
+
+
+def test_remembered_answers_stay_with_their_rule_table() -> None:
+    # Short strings' rule matches and class roles are remembered per table: a site's own rules must not
+    # see the general table's answers, in either order, and asking again gives the same answer.
+    site = BUILTIN_RULES.with_rules(
+        parse_site_rules(
+            {"boilerplate": ["Listen to the .{1,40} podcast.*"], "noise_class": ["podcast-box"]}, "r"
+        )
+    )
+    markup = f"<p>{P1}</p><p>{PODCAST}</p><div class='podcast-box'><p>Episode 12 is out now.</p></div>"
+    for _ in range(2):
+        assert extract(markup).paragraphs == (P1, PODCAST, "Episode 12 is out now.")
+        assert extract(markup, rules=site).paragraphs == (P1,)
