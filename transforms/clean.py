@@ -47,9 +47,11 @@ from newsbeam.transforms.records import Article, RawEntry, RelatedItem, RuleSpec
 #   related_link     a one-line teaser ("Read more: headline"): the `title` group goes to `related`
 #   boilerplate      page chrome dropped outright (share / newsletter / app prompts, ads, bylines, sign-offs)
 #   section_label    a lone section label; only ever applied to the last block(s) of the body
+#   end_note         a note that closes the item (an author's note); only ever the last block(s) of the body
 #   noise_class      an HTML class / id token whose element is chrome: its whole subtree is skipped
 #   credit_class     an HTML class / id token whose element holds a photo credit
 #   related_class    an HTML class / id token whose element is a teaser container (no heading needed)
+#   caption_class    an HTML class / id token whose element is a photo caption (outside any <figure>)
 # Block rules are tried in table order and the first match wins, so a credit is recognised before the
 # agency sign-off rules could claim it.
 
@@ -92,7 +94,7 @@ _WEEKDAY = r"(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)[a-z]*\.?,? "
 _ORDINAL = r"(?:st|nd|rd|th)?"
 _DATE = (
     rf"(?:{_WEEKDAY})?(?:\d{{1,2}}{_ORDINAL} {_MONTH},? \d{{4}}|{_MONTH} \d{{1,2}}{_ORDINAL},? \d{{4}}"
-    r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})"
+    r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}\.\d{1,2}\.\d{4})"
 )
 _TIME = r"(?:\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?: ?[AaPp]\.?[Mm]\.?)?(?: [A-Z]{2,5}| GMT[+-]\d{1,2})?)"
 _STAMP = (
@@ -139,6 +141,13 @@ _READ_ALSO = (
     r"|lesen sie auch|mehr zum thema|siehe auch|leggi anche"
 )
 _JOB = r"(?:reporter|correspondent|writer|contributor|editor|journalist|staff writer|staff reporter)"
+# a publication's name, as an author's note ends with it: "for The Daily Ledger", "at the Irish Times"
+_OUTLET = rf"{_TITLE_WORD}(?: (?:{_TITLE_WORD}|of|the|and|&)){{0,5}}"
+# "All rights reserved" as the languages of the bundled samples say it
+_RESERVED = (
+    r"(?:all rights reserved|riproduzione riservata|tous droits réservés|todos los derechos reservados"
+    r"|alle rechte vorbehalten|(?:todos os )?direitos reservados)"
+)
 
 
 def _rule(name: str, kind: str, max_len: int, pattern: str) -> Rule:
@@ -153,9 +162,10 @@ RULES: tuple[Rule, ...] = (
           rf"(?:{_NAMES} ?(?:/|,|-|–|—|\|)? ?)?(?:{_TITLE_WORD} ){{0,2}}(?i:{_JOB})"
           rf"(?: ?[,|·•] ?{_TITLE_WORD}(?: {_TITLE_WORD}){{0,2}})?"),
     _rule("credit_prefixed", "credit", 140,
-          rf"[(\[]?©? ?{_PHOTO_WORD} ?: ?(?P<credit>[^\s()\[\]].{{0,118}}?)\.?[)\]]?\.?"),
+          rf"[(\[]?©? ?{_PHOTO_WORD} ?(?::|\.\.\.|…) ?(?P<credit>[^\s()\[\]].{{0,118}}?)\.?[)\]]?\.?"),
     _rule("credit_copyright_sign", "credit", 120,
-          r"\(?©\s*(?!\d{4}\b)(?!(?i:all rights|copyright))(?P<credit>[^\s©()][^©()]{1,89}?)\.?\)?"),
+          rf"\(?©\s*(?!\d{{4}}\b)(?!(?i:all rights|copyright|{_RESERVED}))"
+          r"(?P<credit>[^\s©()][^©()]{1,89}?)\.?\)?"),
     # "PHOTO ROBERT SKINNER, LA PRESSE": Quebec and French dailies sign in capitals, without a colon
     _rule("credit_photo_caps", "credit", 120,
           rf"(?:PHOTO|PHOTOS|FOTO|FOTOS|PHOTOGRAPHIE|ILLUSTRATION)"
@@ -211,7 +221,8 @@ RULES: tuple[Rule, ...] = (
           r" (?:this|the|our) (?:story|article|post|page|news)(?: on \w+| with .{1,30})?"
           r"|social sharing|share this|compart(?:ir|e|a|ilhe)(?: (?:en|no|esta|este|la) .{1,30})?"
           r"|partilh(?:e|ar)(?: esta notícia| este artigo| nas redes)?|partager(?: sur \w+| cet article)?"
-          r"|(?:artikel |beitrag )?teilen|condividi(?: su \w+)?)[.!:]?"),
+          r"|(?:artikel |beitrag )?teilen|condividi(?: su \w+)?"
+          r"|(?:[^\w\s]{1,3} ?)?pin (?:it|this)(?: for later| now| on pinterest)?)[.!:]?"),
     _rule("newsletter_prompt", "boilerplate", 400,
           r"(?:Sign up|Sign-up|Subscribe|Get|Join)\b[^.!?]{0,120}?"
           r"\b(?i:newsletters?|e-?mails?|alerts|briefing|inbox)\b.{0,150}"
@@ -221,7 +232,25 @@ RULES: tuple[Rule, ...] = (
           r"\b(?i:newsletters?|inbox|e-?mails?)\b.{0,80}"
           r"|Privacy Notice: Newsletters may contain .{0,300}"
           r"|(?:[^.!?]{0,60}+[.!?] )?(?:Choose|Pick|Select|Browse|Explore|Discover|Check out|See)"
-          r" (?:from |all )?(?:our|one of our)\b[^.!?]{0,60}\b(?i:newsletters?)\b[^.!?]{0,150}[.!?]?"),
+          r" (?:from |all )?(?:our|one of our)\b[^.!?]{0,60}\b(?i:newsletters?)\b[^.!?]{0,150}[.!?]?"
+          # the same invitation in es / pt / fr / de / it
+          r"|(?:Iscriviti|Inscrivez-vous|Abonnez-vous|Suscr[ií]bete|Suscribite|Reg[ií]strate|Assine"
+          r"|Inscreva-se|Abonnieren Sie|Melden Sie sich)\b[^.!?]{0,60}?"
+          r"\b(?i:newsletters?|bolet[ií]n|infolettre)\b.{0,150}"),
+    # "Subscribe here for more.", "New here? Sign up for free."; a lead-in only when it is a question
+    _rule("subscribe_here", "boilerplate", 160,
+          r"(?:[^.!?]{1,60}\? )?(?:Subscribe|Sign up)(?: here| now| today| for free)"
+          r"(?: (?:for|to) [^.!?]{1,80})?[.!]?"),
+    # the lines around an email edition of a newsletter
+    _rule("email_chrome", "boilerplate", 300,
+          r"(?:Forwarded this (?:email|newsletter)|Was this (?:email|newsletter) forwarded to you"
+          r"|Did (?:someone|a friend) forward (?:you )?this(?: email| newsletter)?(?: to you)?)\?"
+          r"(?: [^.!?]{1,100}[.!]?)?"
+          r"|You(?: are|'re)? receiv(?:ed|ing) this (?:email|e-mail|newsletter|message) because .{1,250}"
+          r"|(?:View (?:this email |it )?(?:in (?:your |a )?browser|online)|Unsubscribe"
+          r"|Manage (?:your )?(?:preferences|subscriptions?|email settings)|Update (?:your )?preferences)"
+          r"(?: ?[·|•] ?(?:View in browser|Unsubscribe|Manage (?:your )?(?:preferences|subscriptions?)"
+          r"|Update (?:your )?preferences))*"),
     _rule("stay_updated", "boilerplate", 90,
           r"Stay (?:updated|informed|up[ -]to[ -]date|in the (?:loop|know)|connected|tuned)"
           r"(?: (?:with|on|about|for) [^.!?]{1,60})?[.!]?"),
@@ -269,7 +298,11 @@ RULES: tuple[Rule, ...] = (
     _rule("cookie_notice", "boilerplate", 500,
           r"(?:We|This (?:site|website)|Our (?:site|website)s?) uses? cookies\b.{0,400}"
           r"|By (?:continuing to (?:use|browse)|using) (?:this|our) (?:site|website)\b.{0,300}"
-          r"|(?i:(?:accept|reject|manage)(?: all)? cookies|cookie (?:settings|policy|preferences|notice))"),
+          r"|(?i:(?:accept|reject|manage)(?: all)? cookies|cookie (?:settings|policy|preferences|notice))"
+          r"|(?:Wir verwenden|Wir nutzen|Diese (?:Website|Seite) (?:verwendet|nutzt)|Nous utilisons"
+          r"|Ce site utilise|Utilizamos|Usamos|Este (?:sitio|site)(?: web)? (?:utiliza|usa)|Utilizziamo"
+          r"|Questo sito utilizza)"
+          r" (?:des |i |os |las )?[Cc]ookies?\b.{0,400}"),
     _rule("comment_count", "boilerplate", 40,
           r"\d[\d,.]*[kK]? (?i:comments?|replies|responses)"
           r"|(?i:(?:view|show|read|jump to|leave a|add a|post a)(?: the)? comments?)(?: \(\d+\))?"
@@ -281,7 +314,7 @@ RULES: tuple[Rule, ...] = (
           r"(?: ?[.…»›→]+| \.\.\.)?"),
     _rule("caption_label", "boilerplate", 420, r"(?:Image|Media|Video) caption, .{0,400}"),
     _rule("byline", "boilerplate", 200,
-          rf"(?:By|BY|Text by:?|Words by:?|Por|POR|Von|VON|Par|PAR|Di|di) {_NAMES}"
+          rf"(?:By|BY|Written by|Text by:?|Words by:?|Por|POR|Von|VON|Par|PAR|Di|di) {_NAMES}"
           rf"(?:(?:,| in| for| \||,? [-–—])"
           rf" {_TITLE_WORD}(?:,? (?:{_TITLE_WORD}|{_BYLINE_WORD})){{0,6}})?(?: ?[|·•,] ?{_STAMP})?"),
     _rule("dateline", "boilerplate", 120, rf"{_STAMP}(?: ?[|·•,;] ?{_STAMP})*"),
@@ -293,6 +326,11 @@ RULES: tuple[Rule, ...] = (
           rf"\([A-Z0-9][\w&'’ .\-]{{0,40}} (?:with|avec|mit|con) {_AGENCY}(?:(?:,| and| et) {_AGENCY})*\)\.?"
           rf"|\({_AGENCY}(?:(?:,| and|/) {_AGENCY})*\)\.?"
           rf"|(?:[-–—] ?|With ){_AGENCY}(?:(?:,| and) {_AGENCY})*\.?"),
+    # a press release's wire footer: "SOURCE Acme Corp", "Media contact: Jane Doe, +1 555 0100"
+    _rule("press_release_source", "boilerplate", 80, rf"SOURCE:? {_NAME}"),
+    _rule("press_contact", "boilerplate", 300,
+          r"(?i:media|press|news|investor|public)(?: relations)? (?:contacts?|enquiries|inquiries)"
+          r" ?: ?.{1,250}"),
     # (?=...): what both branches need, found from the end in a C loop before any costly scan
     _rule("signoff_contributed", "boilerplate", 260,
           r"(?=(?s:.*) contributed)(?:"
@@ -313,9 +351,22 @@ RULES: tuple[Rule, ...] = (
     _rule("url_only", "boilerplate", 300, r"(?:https?://|www\.)\S+|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"),
     _rule("separator", "boilerplate", 200, r"(?:[_\-–—=*~•·#]++ ?)++"),
     _rule("copyright", "boilerplate", 170,
-          r"(?:©|\([cC]\)|Copyright) ?(?:\d{4}(?:[-–]\d{4})?)?.{0,150}|(?i:all rights reserved)\.?"),
+          rf"(?:©|\([cC]\)|Copyright) ?(?:\d{{4}}(?:[-–]\d{{4}})?)?.{{0,150}}|(?i:{_RESERVED})\.?(?: ?©)?"),
     _rule("wordpress_footer", "boilerplate", 420, r"The post .{1,300} appeared first on .{1,100}\.?"),
     _rule("ellipsis", "boilerplate", 5, r"\[?(?:…|\.\.\.)\]?"),
+    # -- end notes (positional: only ever the last blocks of the body) -----------------------------------
+    # An author's note: "Jane Doe covers health for The Gazette. She is based in Leeds.", "Written by
+    # Jane Doe – food writer based in Lyon." (a sentence, so the footer pass leaves it)
+    _rule("author_note", "end_note", 320,
+          rf"(?:{_NAME} (?:covers|reports on|writes about|writes on"
+          rf"|is (?:a|an|the) [^.!?]{{0,60}}?(?i:{_JOB}|columnist|editor)s?)"
+          rf"\b[^.!?]{{0,120}}? (?:for|at|with) (?:the )?{_OUTLET}[.!]"
+          rf"|(?:Written|Reported|Words|Text) by {_NAMES}(?: ?[,–—|-] ?[^.!?]{{1,150}})?[.!]?)"
+          r"(?: (?:He|She|They) (?:is|are|was|lives|has|joined|can be reached|previously)\b[^!?]{1,150}?[.!])"
+          r"{0,2}"),
+    # a letter's or a newsletter's signature: "— Marianne", "-- The Editors" (a dash list's last item is
+    # never taken: a list follows a line ending with ":")
+    _rule("signoff_name", "end_note", 50, rf"(?:[—–]|--) ?{_NAME}"),
     # -- section label (positional: only ever the last blocks of the body) -------------------------------
     _rule("section_label", "section_label", 40,
           rf"(?P<section>(?:{_TITLE_WORD} (?:& |and )?){{0,2}}{_SECTION_WORD}"
@@ -323,20 +374,26 @@ RULES: tuple[Rule, ...] = (
     # -- HTML class / id tokens (lower-cased) -------------------------------------------------------------
     _rule("noise_class", "noise_class", 100,
           r"(?:ads?|advert\w*|adsbygoogle|dfp|ad[-_]\w[\w-]*|(?:social[-_])?shar(?:e|ing)(?:[-_]\w[\w-]*)?"
-          r"|share(?:bar|tools|buttons|links)|newsletter[\w-]*|cookie[\w-]*|paywall[\w-]*"
+          r"|share(?:bar|tools|buttons|links)|[\w-]*newsletter[\w-]*|cookie[\w-]*|paywall[\w-]*"
           r"|promo(?:[-_][\w-]*)?|byline[\w-]*|dateline|timestamp|comments?(?:[-_]count)?|twitter-tweet"
+          r"|sponsor(?:ed)?(?:[-_][\w-]*)?|(?:site-|page-|email-)?footer|preheader|consent[\w-]*"
+          r"|author[-_]?(?:box|bio|info|card|details|profile)[\w-]*|about[-_]the[-_]author|pin-?it[\w-]*"
           r"|subscri(?:be|ption)(?:[-_][\w-]*)?"
           r"|instagram-media|tiktok-embed|read-?more[\w-]*|more-link|continue-?reading[\w-]*"
           r"|screen-?reader-?text"
           r"|sr-only|visually-?hidden)"),
     _rule("credit_class", "credit_class", 100, r"[\w-]*(?:credit|copyright)[\w-]*"),
+    # a caption outside any <figure>: "wp-caption-text", Spanish "pie (de foto)", "légende", "didascalia"
+    _rule("caption_class", "caption_class", 100,
+          r"[\w-]*(?:caption|cutline)[\w-]*|pie(?:[-_]?(?:de[-_]?)?foto)?|l[ée]gende|legenda|didascalia"
+          r"|bildunterschrift|bildtext"),
     _rule("related_class", "related_class", 100,
           r"(?:related|more-?from|more-?stories|more-?on|most-?read|most-?popular|recommended)[\w-]*"),
 )
 # fmt: on
 
 _BLOCK_KINDS = frozenset({"keep", "credit", "related_heading", "tag_heading", "related_link", "boilerplate"})
-_CLASS_KINDS = ("noise_class", "credit_class", "related_class")
+_CLASS_KINDS = ("noise_class", "credit_class", "related_class", "caption_class")
 KINDS = (
     "keep",
     "credit",
@@ -345,6 +402,7 @@ KINDS = (
     "related_link",
     "boilerplate",
     "section_label",
+    "end_note",
     *_CLASS_KINDS,
 )
 # The named groups a rule of each kind may use (all optional): what the block gives to the Extract.
@@ -359,7 +417,8 @@ _DEFAULT_MAX_LEN = {
     "related_link": 240,
 }
 _DEFAULT_MAX_LEN["tag_heading"] = 40
-_DEFAULT_MAX_LEN |= {"section_label": 40, "noise_class": 100, "credit_class": 100, "related_class": 100}
+_DEFAULT_MAX_LEN |= {"section_label": 40, "end_note": 320}
+_DEFAULT_MAX_LEN |= dict.fromkeys(_CLASS_KINDS, 100)
 
 
 # Every built-in credit holds one of these (credit rules are at most 140 characters long). Substring
@@ -368,6 +427,8 @@ _CREDIT_HINTS = (
     "/", "©", "(", "[", "Photo", "Foto", "PHOTO", "FOTO", "ILLUSTRATION", "Picture", "Image", "Illustration",
     "File", "Credit", "Bild",
 )  # fmt: skip
+# one scan in C of a block's last 145 characters (a hint must start there; it always ends in the block)
+_CREDIT_HINT = re.compile("|".join(map(re.escape, _CREDIT_HINTS)))
 _NEVER = re.compile("(?!)")
 _WEAK_CREDITS = frozenset({"credit_bare_agency"})  # "... said on Monday. (AFP)" is a sign-off, not a caption
 _GROUP_NAME = re.compile(r"\(\?P<(\w+)>")
@@ -403,6 +464,11 @@ class _Alternation(NamedTuple):
 # class costs a compilation (about 0.1 s for the first); more classes saved little (a string only tries
 # the rules whose max_len reaches into its class, the rest fail on their O(1) guard).
 _LENGTH_CLASSES = (120, 300)
+# Strings up to this long (labels, credits, prompts, teaser titles: most of them chrome that repeats from
+# item to item, and the costliest to try, as most rules can start a short string) are matched once per
+# matcher; at most _MEMO_SIZE are kept (the memo is emptied when full).
+_MEMO_MAX_LEN = 120
+_MEMO_SIZE = 4096
 
 
 class RuleMatcher:
@@ -423,11 +489,25 @@ class RuleMatcher:
         self.max_len = max((r.max_len for r in self.rules), default=0)
         self._bounds = [b for b in length_classes if b < self.max_len] + [self.max_len]
         self._classes: list[tuple[_Alternation, ...] | None] = [None] * len(self._bounds)
+        self._memo: dict[str, tuple[Rule, dict[str, str | None]] | None] = {}
 
     def match(self, text: str) -> tuple[Rule, dict[str, str | None]] | None:
+        """The first rule that matches all of `text`, and its groups (a dict the caller must not change:
+        a short string's answer is remembered, as chrome lines repeat from item to item)."""
         size = len(text)
         if size > self.max_len:
             return None
+        if size <= _MEMO_MAX_LEN:
+            memo = self._memo
+            if text in memo:
+                return memo[text]
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            found = memo[text] = self._match(text, size)
+            return found
+        return self._match(text, size)
+
+    def _match(self, text: str, size: int) -> tuple[Rule, dict[str, str | None]] | None:
         k = bisect.bisect_left(self._bounds, size)
         alternations = self._classes[k]
         if alternations is None:
@@ -509,17 +589,21 @@ class RuleSet:
         builtin = {r.name for r in RULES}
         self.credits_hinted = all(r.name in builtin for r in self.credit_rules)
         self.section_labels = RuleMatcher((r for r in self.rules if r.kind == "section_label"), ())
+        self.end_notes = RuleMatcher((r for r in self.rules if r.kind == "end_note"), ())
         # One pattern per class kind: the alternation of its rules (class tokens are tested per element).
-        noise, credit, related = (
+        noise, credit, related, caption = (
             re.compile("|".join(f"(?:{r.pattern.pattern})" for r in self.rules if r.kind == kind) or "(?!)")
             for kind in _CLASS_KINDS
         )
-        self.noise_class, self.credit_class, self.related_class = (
+        self.noise_class, self.credit_class, self.related_class, self.caption_class = (
             noise.fullmatch,
             credit.fullmatch,
             related.fullmatch,
+            caption.fullmatch,
         )
         self._derived: dict[object, RuleSet] = {}
+        # (class, id) attribute values -> what they make an element (see _element_role)
+        self.class_roles: dict[tuple[str | None, str | None], int] = {}
 
     def with_rules(self, extra: SiteRules | None) -> RuleSet:
         """This table with `extra`'s rules in front and its disabled rules taken out."""
@@ -860,6 +944,7 @@ class _Block(NamedTuple):
     heading: bool = False
     caption: int = 0
     teaser: bool = False  # inside an element whose class marks a teaser container
+    link_text: str | None = None  # the text of that first link, as the markup gives it
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -997,9 +1082,17 @@ def _text_blocks(text: str) -> Iterator[_Block]:
 
 
 # lxml.html's parser is libxml2's HTML parser plus a Python element-class lookup per element; the plain
-# etree.HTMLParser is the same parser without that cost.
+# etree.HTMLParser is the same parser without that cost. Nothing looks elements up by id, and the walk starts
+# at the root element: no id table (a fifth of the parse time on feed items), no default doctype.
 _PARSER = etree.HTMLParser(
-    remove_comments=True, remove_pis=True, no_network=True, recover=True, huge_tree=True, encoding="utf-8"
+    remove_comments=True,
+    remove_pis=True,
+    no_network=True,
+    recover=True,
+    huge_tree=True,
+    encoding="utf-8",
+    collect_ids=False,
+    default_doctype=False,
 )
 
 
@@ -1009,7 +1102,7 @@ def _parse_html(markup: str) -> etree._Element | None:
     return etree.fromstring(markup.encode("utf-8", "replace"), _PARSER)
 
 
-_NOISE, _CREDIT_ELEMENT, _TEASER_ELEMENT = 1, 2, 4
+_NOISE, _CREDIT_ELEMENT, _TEASER_ELEMENT, _CAPTION_ELEMENT = 1, 2, 4, 8
 # What an open element is, as bit flags; _TAG_FLAGS holds what its tag alone says (-1: skip its subtree).
 _IS_BLOCK, _IS_HEADING, _IS_CAPTION, _IS_CREDIT, _IS_ITEM, _IS_TEASER = 1, 2, 4, 8, 16, 32
 _COUNTED = _IS_HEADING | _IS_CAPTION | _IS_CREDIT | _IS_ITEM | _IS_TEASER
@@ -1028,16 +1121,29 @@ _TAG_FLAGS = {
 }
 
 
+_TEXT_OF = etree.XPath("string()", smart_strings=False)
+
+
 def _element_role(attrib: etree._Attrib, rules: RuleSet) -> int:
-    """What an element's attributes say it is: noise, a credit, a teaser container (bit flags)."""
+    """What an element's attributes say it is: noise, a credit, a teaser container, a caption (bit flags)."""
     if "hidden" in attrib or attrib.get("aria-hidden") == "true":
         return _NOISE
     style = attrib.get("style")
     if style and _HIDDEN_STYLE.search(style):
         return _NOISE
     names = attrib.get("class"), attrib.get("id")
-    if not any(names):
+    if not (names[0] or names[1]):
         return 0
+    role = rules.class_roles.get(names)
+    if role is None:  # a site uses few class names, over and over: each pair is tested once
+        role = _class_role(names, rules)
+        if len(rules.class_roles) >= _MEMO_SIZE:
+            rules.class_roles.clear()
+        rules.class_roles[names] = role
+    return role
+
+
+def _class_role(names: tuple[str | None, str | None], rules: RuleSet) -> int:
     role = 0
     for token in " ".join(name for name in names if name).lower().split():
         if rules.noise_class(token):
@@ -1046,6 +1152,8 @@ def _element_role(attrib: etree._Attrib, rules: RuleSet) -> int:
             role |= _CREDIT_ELEMENT
         elif rules.related_class(token):
             role |= _TEASER_ELEMENT
+        elif rules.caption_class(token):
+            role |= _CAPTION_ELEMENT
     return role
 
 
@@ -1060,24 +1168,32 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
     blocks: list[_Block] = []
     buffer: list[str] = []
     link: str | None = None
+    link_text: str | None = None
     headings = captions = credits = teasers = 0
     items: list[int] = []
     next_item = 0
     stack: list[int] = []  # per open element: its _IS_* flags, -1 for a skipped one
 
     def flush() -> None:
-        nonlocal link
+        nonlocal link, link_text
         if not buffer:
             return
         text = buffer[0] if len(buffer) == 1 else "".join(buffer)
         buffer.clear()
-        if text.isspace() or not (text := _normalise_block(text)):
+        if text.isascii() and text.isprintable() and "&" not in text and "<" not in text:
+            # _normalise_block's answer for such text, without its calls (most blocks are like this)
+            if "  " in text:
+                text = _SPACES.sub(" ", text)
+            text = text.strip(" ")
+            if not text or (text[0] == "*" and not (text := _normalise_block(text))):
+                return
+        elif text.isspace() or not (text := _normalise_block(text)):
             return
         caption = _CREDIT if credits else _CAPTION if captions else 0
         # tuple.__new__ directly: a NamedTuple's own __new__ is a Python function
-        block = (text, items[-1] if items else -1, link, headings > 0, caption, teasers > 0)
+        block = (text, items[-1] if items else -1, link, headings > 0, caption, teasers > 0, link_text)
         blocks.append(_new_block(_Block, block))
-        link = None
+        link = link_text = None
 
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
@@ -1085,9 +1201,14 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
             tag = el.tag
             flags = _TAG_FLAGS.get(tag, 0)
             if flags < 0 or not isinstance(tag, str):
-                walker.skip_subtree()
-                stack.append(-1)
-                continue
+                # an <aside> of teasers ("more-on", "related") is read as one; any other is skipped
+                role = _element_role(el.attrib, rules) if tag == "aside" and el.attrib else 0
+                if role & _TEASER_ELEMENT and not role & _NOISE:
+                    flags = _IS_BLOCK | _IS_TEASER
+                else:
+                    walker.skip_subtree()
+                    stack.append(-1)
+                    continue
             attrib = el.attrib
             if attrib:
                 role = _element_role(attrib, rules)
@@ -1100,12 +1221,14 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
                         flags |= _IS_BLOCK | _IS_CREDIT
                     if role & _TEASER_ELEMENT:
                         flags |= _IS_BLOCK | _IS_TEASER
+                    if role & _CAPTION_ELEMENT:
+                        flags |= _IS_BLOCK | _IS_CAPTION
             if captions and (tag == "cite" or tag == "small"):
                 flags |= _IS_BLOCK | _IS_CREDIT
             elif teasers and tag == "a":  # a teaser's link is its headline, apart from any label
                 flags |= _IS_BLOCK
             if flags:
-                if flags & _IS_BLOCK:
+                if flags & _IS_BLOCK and buffer:
                     flush()
                 if flags & _COUNTED:
                     teasers += flags & _IS_TEASER and 1
@@ -1117,14 +1240,17 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
                         next_item += 1
             if tag == "a" and link is None and attrib:  # after the flush, which hands on the link it had
                 link = el.get("href") or None
+                if link:  # libxml2 gathers the link's text (a one-line "Read also <a>" is a teaser)
+                    link_text = _TEXT_OF(el) if len(el) else el.text or ""
             stack.append(flags)
             text = el.text  # each read of .text / .tail builds a new str from libxml2's UTF-8
-            if text:
+            # (blank text before a block's first word changes nothing: normalising strips it)
+            if text and (buffer or not text.isspace()):
                 buffer.append(text)
         else:
             flags = stack.pop()
             if flags > 0:
-                if flags & _IS_BLOCK:
+                if flags & _IS_BLOCK and buffer:
                     flush()
                 if flags & _COUNTED:
                     teasers -= flags & _IS_TEASER and 1
@@ -1134,7 +1260,7 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
                     if flags & _IS_ITEM:
                         items.pop()
             tail = el.tail
-            if tail:
+            if tail and (buffer or not tail.isspace()):
                 buffer.append(tail)
     flush()
     return blocks
@@ -1155,7 +1281,13 @@ def _normalise_credit(text: str) -> str:
     text = _CREDIT_SLASH.sub("/", text).strip(" .;,")
     if text.startswith("(") and text.endswith(")"):
         text = text[1:-1].strip()
+    if "/" in text and (file_note := _FILE_NOTE.search(text)):
+        text = text[: file_note.start()]
     return text
+
+
+# "REUTERS/Jane Doe/File Photo": the last part says the picture is an old one, not who took it
+_FILE_NOTE = re.compile(r"(?<=\S)/(?:File(?: Photo| Picture)?|FILE(?: PHOTO)?)$")
 
 
 def _caption_credit(block: _Block, rules: RuleSet) -> str | None:
@@ -1163,7 +1295,7 @@ def _caption_credit(block: _Block, rules: RuleSet) -> str | None:
     text = block.text
     starts = [0, *(m.end() for m in _CAPTION_SPLIT.finditer(text))]
     for start in starts:
-        candidate = text[start:]
+        candidate = text[start:].lstrip("—–- ")  # "... on Saturday. - Photo by X"
         found = rules.credits.match(candidate)
         if found:
             return _normalise_credit(_group(found[1], "credit") or candidate)
@@ -1228,6 +1360,8 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             credit = _tail_credit(block.text, rules) if len(block.text) <= _CAPTION_MAX_LEN else None
             if credit:  # a photo caption outside any figure: "Smoke rises over Rafah. (AFP/Jane Doe)"
                 credits.append(credit)
+            elif block.link_text and (headline := _labelled_link(block, rules)):
+                related.append(RelatedItem(headline, block.link))
             else:
                 body.append(block.text)
             continue
@@ -1240,11 +1374,11 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             section = section or _group(groups, "section")
             i = _consume_teasers(blocks, i, related, rules)
         elif rule.kind == "tag_heading":
-            i = _consume_tags(blocks, i)
+            i = _consume_tags(blocks, i, rules)
         # boilerplate: dropped
     if title_key:
         _drop_header(body)
-    footer_label = _drop_footer(body, rules)
+    footer_label = _drop_trailer(body, rules)
     section = section or footer_label
     # "... repairs… Read more"; the link follows an ellipsis, and the regex is slow to find none
     last = body[-1] if body else ""
@@ -1265,10 +1399,8 @@ def _ends_sentence(text: str) -> bool:
 
 def _tail_credit(text: str, rules: RuleSet) -> str | None:
     """The credit that ends a caption line, when a strong credit rule matches its last clause whole."""
-    if rules.credits_hinted:
-        end = text[-145:]
-        if not any(hint in end for hint in _CREDIT_HINTS):
-            return None
+    if rules.credits_hinted and not _CREDIT_HINT.search(text, len(text) - 145):
+        return None
     for split in _TAIL_SPLIT.finditer(text):
         candidate = text[split.end() :].lstrip("—–- ")
         if len(candidate) < 3:
@@ -1287,6 +1419,77 @@ def _drop_header(body: list[str]) -> None:
         del body[:first]
 
 
+def _drop_trailer(body: list[str], rules: RuleSet) -> str | None:
+    """Drop what closes the page after the article: end notes, an "About X" section, the footer (until
+    none is left, as each can uncover another); returns the section a footer label names, if any."""
+    section = None
+    while body:
+        size = len(body)
+        # (a lone paragraph is the article itself, whatever it says)
+        while len(body) > 1 and rules.end_notes.match(body[-1]) and not _in_a_list(body):
+            body.pop()
+        about = _about_section(body)
+        if about is not None:
+            del body[about:]
+        section = section or _drop_footer(body, rules)
+        if len(body) == size:
+            break
+    return section
+
+
+def _in_a_list(body: list[str]) -> bool:
+    """Whether the last block belongs to a list that the last sentence introduces ("... are:")."""
+    last = next((p for p in reversed(body) if _ends_sentence(p)), None)
+    return last is not None and last.endswith(":")
+
+
+# "About Acme Corp" (a press release's boilerplate heading), "About the author"
+_ABOUT = re.compile(
+    rf"(?:About|ABOUT|À propos de|Acerca de|Sobre|Über) (?P<subject>{_NAME}|{_UPPER_NAME})"
+    r"|(?P<author>About the authors?|ABOUT THE AUTHORS?)"
+)
+_ABOUT_MAX_BLOCKS = 3  # the heading and at most two paragraphs after it
+
+
+def _about_section(body: list[str]) -> int | None:
+    """Where a closing "About X" section starts: a heading "About X" among the last blocks, followed by a
+    paragraph in which X describes itself ("X is ...", "X, founded in ...", "X (NYSE: X) makes ..."), or,
+    for "About the author", by anything. None when there is none: an "About" heading followed by
+    narrative stays."""
+    for j in range(max(len(body) - _ABOUT_MAX_BLOCKS, 1), len(body) - 1):
+        found = _ABOUT.fullmatch(body[j])
+        if found is None:
+            continue
+        subject = found.group("subject")
+        if subject is None:
+            return j
+        text = body[j + 1]
+        rest = text[len(subject) :] if text.casefold().startswith(subject.casefold()) else ""
+        if rest[:2] in (", ", " (") or (rest[:1] == " " and rest[1:2].islower()):
+            return j
+    return None
+
+
+def _labelled_link(block: _Block, rules: RuleSet) -> str | None:
+    """The headline of a one-line teaser made of a short label and one link, "Lire aussi <a>Headline</a>",
+    "<b>RELATED</b> <a>Headline</a>": the label is a "Read also" or a related heading, the link is all the
+    rest of the block. None for any other block."""
+    headline = clean_inline(block.link_text)
+    text = block.text
+    if not headline or len(headline) >= len(text) - 3 or not text.endswith(headline):
+        return None
+    label = text[: -len(headline)].rstrip(" :").lstrip(" ")
+    if len(label) > 40:
+        return None
+    if _READ_ALSO_LABEL.fullmatch(label):
+        return headline
+    found = _classify(label, rules)
+    return headline if found and found[0].kind == "related_heading" else None
+
+
+_READ_ALSO_LABEL = re.compile(rf"(?i:{_READ_ALSO})")
+
+
 def _drop_footer(body: list[str], rules: RuleSet) -> str | None:
     """Drop the page footer left after the last sentence (tag lists, labels, prompts that do not end like a
     sentence); returns the section its last line names, if it is a label. A last sentence ending with ":"
@@ -1302,14 +1505,19 @@ def _drop_footer(body: list[str], rules: RuleSet) -> str | None:
     return _section_label(label, rules) or (label if _LABEL.fullmatch(label) else None)
 
 
-def _consume_tags(blocks: list[_Block], i: int) -> int:
-    """Skip the topic tags that follow a tag heading: short lines that do not end like a sentence."""
+def _consume_tags(blocks: list[_Block], i: int, rules: RuleSet) -> int:
+    """Skip the topic tags that follow a tag heading: short lines that do not end like a sentence, up to
+    the heading of what follows them (a teaser list's, another tag list's)."""
     n = len(blocks)
-    while (
-        i < n and not blocks[i].caption and len(blocks[i].text) <= 40 and not _ends_sentence(blocks[i].text)
-    ):
+    while i < n and not blocks[i].caption and len(text := blocks[i].text) <= 40 and not _ends_sentence(text):
+        found = _classify(text, rules)
+        if found and found[0].kind in _HEADING_KINDS:
+            break
         i += 1
     return i
+
+
+_HEADING_KINDS = frozenset({"related_heading", "tag_heading"})
 
 
 def _section_label(text: str, rules: RuleSet) -> str | None:
@@ -1320,9 +1528,11 @@ def _section_label(text: str, rules: RuleSet) -> str | None:
 
 def _teaser_container(blocks: list[_Block], related: list[RelatedItem], rules: RuleSet) -> str | None:
     """A run of blocks inside a teaser container: list items and headings are teasers, the rest is their
-    teaser text. Returns the section named by a "More from X" heading, if any."""
+    teaser text; but next to a list, a heading without a link is the container's label ("Also on X").
+    Returns the section named by a "More from X" heading, if any."""
     section = None
     members: list[_Block] = []
+    loose: list[_Block] = []
     for block in blocks:
         found = _classify(block.text, rules)
         if found and found[0].kind == "related_heading":
@@ -1330,7 +1540,8 @@ def _teaser_container(blocks: list[_Block], related: list[RelatedItem], rules: R
         elif block.item >= 0:
             members.append(block)
         elif block.heading or block.link:
-            related.append(RelatedItem(block.text, block.link))
+            loose.append(block)
+    related.extend(RelatedItem(b.text, b.link) for b in loose if b.link or not members)
     related.extend(_teaser_items(members))
     return section
 
