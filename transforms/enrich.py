@@ -535,7 +535,12 @@ class Gazetteer:
             before = _token_before(text, start)
             if before is not None and before.rstrip(".") in words.honorifics:
                 continue
-            after = _token_after(text, end, name.speaker)
+            # most places are followed by a lower-case word ("in Paris on Monday"): no call for those
+            after = (
+                _token_after(text, end, name.speaker)
+                if text[end] == " " and (name.speaker or not text[end + 1 : end + 2].islower())
+                else None
+            )
             if name.speaker and after in words.speech and not _after_locative(text, start, words):
                 continue  # "Henderson said", but not "officials in Hyderabad said"
             headline_words = None
