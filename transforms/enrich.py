@@ -355,7 +355,7 @@ class Gazetteer:
         country_names: Mapping[str, str],
     ) -> None:
         self._table = table
-        self._regions = regions
+        self._region_names = tuple(region.name for region in regions)
         regions_of: dict[str, list[int]] = defaultdict(list)
         for index, region in enumerate(regions):
             for member in region.members:
@@ -704,12 +704,12 @@ class Gazetteer:
         for salience, _, country in ranked:
             for index in self._regions_of.get(country, ()):
                 region_salience[index] = region_salience.get(index, 0.0) + salience  # negative: sorts first
+        # list comprehensions: cheaper than tuple(generator) for a handful of items
+        names = self._region_names
         return Tags(
-            countries=tuple(c for _, _, c in ranked),
-            regions=tuple(
-                self._regions[i].name for _, i in sorted([(s, i) for i, s in region_salience.items()])
-            ),
-            places=tuple(_place(key, count) for _, _, key, count in evidence),
+            countries=tuple([c for _, _, c in ranked]),
+            regions=tuple([names[i] for _, i in sorted([(s, i) for i, s in region_salience.items()])]),
+            places=tuple([_place(key, count) for _, _, key, count in evidence]),
         )
 
 
