@@ -206,6 +206,22 @@ def test_longest_name_wins(gazetteer: Gazetteer) -> None:
     assert [p.name for p in tags.places] == ["New York City", "Papua New Guinea"]
 
 
+def test_tabs_are_spaces_and_match_nothing_themselves(gazetteer: Gazetteer) -> None:
+    # The automaton holds helper keys that end in a tab (" t\t", "'s\t"): text never reaches it with one.
+    tags = gazetteer.tag("", "Ministers met in\tParis, then\tt\tMadrid's\tenvoy left.")
+    assert tags.countries == ("FR", "ES")
+    assert tags.places == (Place("Paris", "FR", 1), Place("Madrid", "ES", 1))
+
+
+def test_mentions_of_one_place_add_up_across_names_and_zones(gazetteer: Gazetteer) -> None:
+    # "United States" and "US" are one place, Washington another. Title 3, lead paragraph 2, after it 1:
+    # United States 2 + 1 + 1 = 4 (3 mentions) ranks above Washington 3 (1 mention).
+    body = "The United States sent an envoy.\n\nUS officials agreed.\n\nThe US embassy stayed open."
+    tags = gazetteer.tag("Talks in Washington", body)
+    assert tags.countries == ("US",)
+    assert tags.places == (Place("United States", "US", 3), Place("Washington", "US", 1))
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -134,6 +134,9 @@ _TEXT_TABLE = str.maketrans(dict(_TEXT_REPLACEMENTS))
 # Every name is indexed once behind each of these: a name starts a word when one of them precedes it.
 # The text is composed with a space before the title, so the first word qualifies too.
 _SENTINELS = (" ", "\n", "-", "'", '"', "(", "/")
+# The characters that follow a boundary character in English news, most frequent first ("\n": a blank
+# line; "s": a possessive), see _NameTable.lexicon.
+_COMMON_AFTER_BOUNDARY = "taofiswpcderlmnbhyvgujkqxzSTAPIMCNWBFRHLOEGDKJUVYZQX\n0123456789"
 _FOLD_TABLE = str.maketrans(
     {
         "ı": "i",
@@ -214,7 +217,7 @@ class Region:
     members: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity: hashed per mention while scoring
 class _Candidate:
     """One reading of a name: the place it would be, and how likely that reading is a priori."""
 
@@ -352,7 +355,7 @@ class Gazetteer:
         country_names: Mapping[str, str],
     ) -> None:
         self._table = table
-        self._regions = regions
+        self._region_names = tuple(region.name for region in regions)
         regions_of: dict[str, list[int]] = defaultdict(list)
         for index, region in enumerate(regions):
             for member in region.members:
@@ -469,8 +472,7 @@ class Gazetteer:
         if not mentions:
             return _NO_TAGS
         hint = region_hint.upper() if isinstance(region_hint, str) and region_hint else None
-        self._resolve(text, mentions, hint, lexicon.words)
-        return self._score(mentions, title_end, lead_end)
+        return self._score(self._resolve(text, mentions, hint, lexicon.words, title_end, lead_end))
 
     def _lexicon(self, language: str) -> _Lexicon:
         lexicon = self._lexicons.get(language)
@@ -533,7 +535,12 @@ class Gazetteer:
             before = _token_before(text, start)
             if before is not None and before.rstrip(".") in words.honorifics:
                 continue
-            after = _token_after(text, end, name.speaker)
+            # most places are followed by a lower-case word ("in Paris on Monday"): no call for those
+            after = (
+                _token_after(text, end, name.speaker)
+                if text[end] == " " and (name.speaker or not text[end + 1 : end + 2].islower())
+                else None
+            )
             if name.speaker and after in words.speech and not _after_locative(text, start, words):
                 continue  # "Henderson said", but not "officials in Hyderabad said"
             headline_words = None
@@ -558,7 +565,15 @@ class Gazetteer:
 
     # -- disambiguation --------------------------------------------------------------------------
 
-    def _resolve(self, text: str, mentions: list[_Mention], hint: str | None, words: _Words) -> None:
+    def _resolve(
+        self,
+        text: str,
+        mentions: list[_Mention],
+        hint: str | None,
+        words: _Words,
+        title_end: int,
+        lead_end: int,
+    ) -> dict[_Candidate, list]:
         # Qualified places first ("London, Ontario", "Lebanon's Tripoli"); one sense per article: the
         # same name elsewhere in the text ("... arrived in Tripoli") is read the same way.
         decided: dict[str, _Candidate | bool] = {}
@@ -580,26 +595,47 @@ class Gazetteer:
                 if m[3] is None and m[2].surface in decided:
                     m[3] = decided[m[2].surface]
 
-        places: dict[str, set[str]] = defaultdict(set)
-        named: set[str] = set()
-        undecided = []
+        # One pass decides what it can and counts it for scoring: a reading is final unless the name is
+        # ambiguous (decided below on the evidence of the others) or weak (kept below only with support).
+        # Counts go per reading: [weight in body mentions, mentions, first position].
+        readings: dict[_Candidate, list] = {}
+        undecided: list[_Mention] = []
+        weak: list[_Mention] = []
+        weak_evidence: list[_Mention] = []  # weak names read by qualification ("Nice, France"): evidence
         for m in mentions:
             choice = m[3]
+            name = m[2]
             if choice is None:
-                choice = m[2].only
+                choice = name.only
                 if choice is None:
                     undecided.append(m)
                     continue
                 m[3] = choice
-                if m[2].weak:
+                if name.weak:
+                    weak.append(m)
                     continue  # a weak name is not evidence for anything else
             elif choice is False:
                 continue
-            if choice.sub:
-                places[choice.country].add(m[2].surface)
+            elif name.weak:
+                weak.append(m)
+                weak_evidence.append(m)
+                continue
+            start = m[0]
+            entry = readings.get(choice)
+            if entry is None:
+                readings[choice] = [3 if start < title_end else 2 if start < lead_end else 1, 1, start]
             else:
-                named.add(choice.country)
+                entry[0] += 3 if start < title_end else 2 if start < lead_end else 1
+                entry[1] += 1
         if undecided:
+            # the evidence: every decided reading but those of weak names not read by qualification
+            places: dict[str, set[str]] = defaultdict(set)
+            named: set[str] = set()
+            for m in (*(m for m in mentions if m[3] and not m[2].weak), *weak_evidence):
+                if m[3].sub:
+                    places[m[3].country].add(m[2].surface)
+                else:
+                    named.add(m[3].country)
             with_evidence = set(places) | named
             neighbours = self._neighbours
 
@@ -616,11 +652,14 @@ class Gazetteer:
 
             for m in undecided:
                 m[3] = max(m[2].candidates, key=score)
+                if m[2].weak:
+                    weak.append(m)
+                else:
+                    _count(readings, m[3], m[0], title_end, lead_end)
 
         # weak names: "in Nice", or other evidence for the same country, or the feed's hint
-        weak = [m for m in mentions if m[3] and m[2].weak]
         if weak:
-            supported = {m[3].country for m in mentions if m[3] and not m[2].weak}
+            supported = {c.country for c in readings}  # the readings of every other name
             for m in weak:
                 if (
                     m[3].country not in supported
@@ -628,27 +667,33 @@ class Gazetteer:
                     and not _after_locative(text, m[0], words)
                 ):
                     m[3] = False
+                else:
+                    _count(readings, m[3], m[0], title_end, lead_end)
+        return readings
 
     # -- scoring ---------------------------------------------------------------------------------
 
-    def _score(self, mentions: list[_Mention], title_end: int, lead_end: int) -> Tags:
+    def _score(self, readings: Mapping[_Candidate, list]) -> Tags:
+        # Per reading, not per mention: weights are multiples of 0.5, so the sums are exact in any order.
         countries: dict[str, list] = {}  # country -> [salience, first position]
         places: dict[tuple[str, str], list] = {}  # (name, country) -> [salience, mentions, first position]
-        for start, _, _, c in mentions:
-            if not c:
-                continue
-            weight = (3.0 if start < title_end else 2.0 if start < lead_end else 1.0) * c.factor
+        for c, (units, count, start) in readings.items():
+            weight = units * c.factor
             entry = countries.get(c.country)
             if entry is None:
                 countries[c.country] = [weight, start]
             else:
                 entry[0] += weight
+                if start < entry[1]:
+                    entry[1] = start
             entry = places.get(c.key)
             if entry is None:
-                places[c.key] = [weight, 1, start]
+                places[c.key] = [weight, count, start]
             else:
                 entry[0] += weight
-                entry[1] += 1
+                entry[1] += count
+                if start < entry[2]:
+                    entry[2] = start
         # plain tuples sort in C; first positions are distinct, so the keys never tie
         ranked = sorted([(-e[0], e[1], c) for c, e in countries.items() if e[0] >= MIN_SALIENCE])
         if not ranked:
@@ -659,12 +704,12 @@ class Gazetteer:
         for salience, _, country in ranked:
             for index in self._regions_of.get(country, ()):
                 region_salience[index] = region_salience.get(index, 0.0) + salience  # negative: sorts first
+        # list comprehensions: cheaper than tuple(generator) for a handful of items
+        names = self._region_names
         return Tags(
-            countries=tuple(c for _, _, c in ranked),
-            regions=tuple(
-                self._regions[i].name for _, i in sorted([(s, i) for i, s in region_salience.items()])
-            ),
-            places=tuple(_place(key, count) for _, _, key, count in evidence),
+            countries=tuple([c for _, _, c in ranked]),
+            regions=tuple([names[i] for _, i in sorted([(s, i) for i, s in region_salience.items()])]),
+            places=tuple([_place(key, count) for _, _, key, count in evidence]),
         )
 
 
@@ -698,6 +743,22 @@ def _find_within(text: str, automaton: Any, first: int, last: int) -> list[_Ment
         del kept[i:]
         kept.append([start, end + 1, name, None])
     return kept
+
+
+def _count(
+    readings: dict[_Candidate, list], c: _Candidate, start: int, title_end: int, lead_end: int
+) -> None:
+    """Count a mention of reading `c` at `start`: its weight in body mentions (3 in the title, 2 in the
+    lead, 1 after), one more mention, and the first position."""
+    entry = readings.get(c)
+    units = 3 if start < title_end else 2 if start < lead_end else 1
+    if entry is None:
+        readings[c] = [units, 1, start]
+    else:
+        entry[0] += units
+        entry[1] += 1
+        if start < entry[2]:
+            entry[2] = start
 
 
 def _qualify(m: _Mention, qualifier: _Mention, *, comma: bool) -> _Candidate | bool | None:
@@ -864,6 +925,13 @@ class _NameTable:
 
     def lexicon(self, words: _Words) -> _Lexicon:
         automaton = ahocorasick.Automaton()
+        # pyahocorasick finds a node's child by a linear search in insertion order, and most characters
+        # after a boundary start no name ("in", "the"): without these keys each of them is compared with
+        # every first letter of a name. A key that ends in a tab never matches (_compose turns tabs into
+        # spaces), so these only put the common letters first; what the automaton finds is unchanged.
+        for sentinel in _SENTINELS:
+            for letter in _COMMON_AFTER_BOUNDARY:
+                automaton.add_word(sentinel + letter + "\t", None)
         size = 0
         for surface, name in self.finish(words):
             size += 1
