@@ -638,3 +638,114 @@ def test_earlier_runs_band_rows_are_joined_only_where_this_run_has_articles():
     result.wait_until_finish()
     joined = result.metrics().query(MetricsFilter().with_name("lookback_band_rows"))["counters"]
     assert sum(c.committed for c in joined) == shared
+
+
+# -- Conformance of the fast text paths (issue 10): the implementations they replaced, kept here only as the
+# reference. Fingerprints are persisted in _state and compared across runs: they must not change by a bit.
+
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import unicodedata  # noqa: E402
+
+from newsbeam.transforms.clean import _paragraph_keys, paragraph_key  # noqa: E402
+from newsbeam.transforms.dedup import normalised_text  # noqa: E402
+from tests.conftest import DATA  # noqa: E402
+
+_REFERENCE_WORD = re.compile(r"\w+")
+
+
+def _reference_normalised_text(title: str, body: str) -> str:
+    text = unicodedata.normalize("NFKC", f"{title}\n{body}").casefold()
+    return " ".join(_REFERENCE_WORD.findall(text))
+
+
+def _reference_paragraph_key(paragraph: str) -> bytes:
+    words = " ".join(_REFERENCE_WORD.findall(paragraph.casefold()))
+    return hashlib.blake2b(words.encode("utf-8"), digest_size=8).digest()
+
+
+TRICKY_TEXTS = [
+    "",
+    " ",
+    "...",
+    "a",
+    "A",
+    "Storm HITS the coast! 4,000 homes without power.",
+    "  leading and trailing spaces  ",
+    "snake_case __init__ _ __ a_1 _9",
+    "don't O'Brien O’Brien rock'n'roll 'quoted' ‘single’ “double” «guillemets» „low“",
+    "Straße STRASSE İstanbul ΣΟΦΙΑ σοφία ς ﬁnal ﬀ ǅ ǈ",
+    "café cafe\u0301 CAFE\u0301 n\u0303o \u0301lone ¨ ´ ¸ ˘",
+    "digits 6.4 6,4 1/2 ½ ¼ x² ³ ¹ ٣٤٥ ०१२ ⅷ Ⅻ ①",
+    "中文字 日本語のテキスト 한국어 ไทย עברית العربية",
+    "emoji 😀 🇫🇷 𝐁𝐨𝐥𝐝 𝟙𝟚 astral 𐐀𐐨",
+    "spaces\u00a0nbsp\u2003em\u3000ideo\u202fnarrow\u2009thin\x1cfs\x85nel\u2028ls\ttab\r\ncrlf",
+    'First. Second! Third? Fourth: Fifth; "Sixth" (Seventh) “Eighth” «Ninth» Tenth—eleventh…Twelfth',
+    "lone \ud800 surrogate \udfff end",
+    "\n\nopening breaks\n\n\n\nfour breaks\n\n\n",
+    "Mr. Smith met Ms. Jones in the U.S. on Monday. The U.N. said 12 people died.",
+]
+
+
+def _fuzz_texts(seed: int, count: int, ascii_only: bool) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    words = ["Storm", "hits", "the", "COAST", "4,000", "6.4", "U.S.", "don't", "a", "I", "x_y", "__", "2024"]
+    gaps = [" ", "  ", "\n", "\n\n", "\t", ". ", "! ", "? ", ": ", "; ", '"', "(", ")", ", ", "-", "'", "_"]
+    if not ascii_only:
+        words += [
+            "O’Brien",
+            "Straße",
+            "İzmir",
+            "ΣΟΦΙΑ",
+            "ﬁnal",
+            "¼",
+            "x²",
+            "٣٤",
+            "中文",
+            "😀",
+            "e\u0301",
+            "Édith",
+        ]
+        words += ["\u0301", "¨", "ǅungla", "\ud800"]
+        gaps += ["\xa0", "\u2003", "\u3000", "\x1c", "\x85", "“", "”", "«", "»", "—", "…", "’", "\u200b"]
+    texts = []
+    for _ in range(count):
+        parts = []
+        for _ in range(rng.randrange(0, 120)):
+            parts.append(rng.choice(words))
+            parts.append(rng.choice(gaps) if rng.random() < 0.8 else "".join(rng.choices(gaps, k=3)))
+        texts.append("".join(parts[rng.randrange(0, 2) :]))
+    return texts
+
+
+def _conformance_texts() -> list[str]:
+    generated = []
+    for name in ("syndication.jsonl", "stories.jsonl"):
+        lines = (DATA / "dedup" / name).read_text(encoding="utf-8").splitlines()[:60]
+        for row in map(json.loads, lines):
+            generated += [row["title"], row["body"]]
+    fuzz = _fuzz_texts(10, 150, ascii_only=True) + _fuzz_texts(11, 300, ascii_only=False)
+    return TRICKY_TEXTS + generated + fuzz
+
+
+def test_text_keys_are_those_of_the_reference_implementation():
+    texts = _conformance_texts()
+    for title, body in zip(texts, [*texts[1:], texts[0]], strict=True):
+        assert normalised_text(title, body) == _reference_normalised_text(title, body), (title, body)
+        assert (
+            text_fingerprint(title, body)
+            == hashlib.blake2b(
+                f"text\x1f{_reference_normalised_text(title, body)}".encode(), digest_size=16
+            ).hexdigest()
+        )
+    for text in texts:
+        assert paragraph_key(text) == _reference_paragraph_key(text), text
+        article = _news("https://example.com/x", "Title", text, 0)
+        assert _paragraph_keys(article)[1][1] == frozenset(
+            _reference_paragraph_key(p) for p in article.body.split("\n\n") if p
+        ), text
+    for start in range(0, len(texts), 37):  # batches: no word or space leaks from one text to the next
+        batch = texts[start : start + 37]
+        assert neardup.folded_words(batch) == [" ".join(_REFERENCE_WORD.findall(t.casefold())) for t in batch]
