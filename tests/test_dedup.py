@@ -749,3 +749,68 @@ def test_text_keys_are_those_of_the_reference_implementation():
     for start in range(0, len(texts), 37):  # batches: no word or space leaks from one text to the next
         batch = texts[start : start + 37]
         assert neardup.folded_words(batch) == [" ".join(_REFERENCE_WORD.findall(t.casefold())) for t in batch]
+
+
+def _reference_story_terms(title, summary, body, settings):
+    from newsbeam.transforms.stories import STOP_WORDS
+
+    sentence_end = frozenset('.!?:;"“”«»(')
+
+    def terms_of(text, weight, into):
+        previous_end = 0
+        for match in _REFERENCE_WORD.finditer(text):
+            raw = match.group()
+            token = raw.casefold()
+            between = text[previous_end : match.start()].strip()
+            sentence_start = previous_end == 0 or (between[-1:] in sentence_end if between else False)
+            previous_end = match.end()
+            if token in STOP_WORDS or (len(token) < 2 and not token.isdigit()):
+                continue
+            w = weight
+            if any(c.isdigit() for c in token):
+                w *= settings.number_weight
+            elif raw[0].isupper() and not sentence_start:
+                w *= settings.name_weight
+            into[token] = into.get(token, 0.0) + w
+
+    title = unicodedata.normalize("NFKC", title or "")
+    lead_source = " ".join(part for part in (summary, body) if part)
+    words = unicodedata.normalize("NFKC", lead_source).split()
+    lead = " ".join(words[: settings.lead_words])
+    terms: dict[str, float] = {}
+    terms_of(title, settings.title_weight, terms)
+    terms_of(lead, 1.0, terms)
+    return terms
+
+
+def test_story_terms_are_those_of_the_reference_implementation():
+    texts = _conformance_texts()
+    for settings in (
+        StorySettings(),
+        StorySettings(lead_words=3, title_weight=1.3, name_weight=0.7, number_weight=2.9),
+        StorySettings(lead_words=11, title_weight=0.1, name_weight=3.3, number_weight=0.3),
+    ):
+        for title, summary, body in zip(texts, [None, *texts[:-1]], [*texts[2:], "", ""], strict=True):
+            expected = _reference_story_terms(title, summary, body, settings)
+            got = story_terms(title, summary, body, settings)
+            # same terms in the same order (the order sums the vector's norm), weights to the bit
+            assert list(got.items()) == list(expected.items()), (title, summary, body)
+
+
+def test_nfkc_keeps_whitespace_a_boundary_and_words_words():
+    """What story_terms relies on to normalise only the first words of a long body, checked over every code
+    point of this Python's Unicode database: whitespace normalises to whitespace and is in no canonical
+    composition, and no other character normalises to nothing but whitespace."""
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        character = chr(code)
+        normalised = unicodedata.normalize("NFKC", character)
+        if character.isspace():
+            assert normalised.isspace(), hex(code)
+        else:
+            assert normalised.strip(), hex(code)
+        decomposition = unicodedata.decomposition(character)
+        if decomposition and not decomposition.startswith("<"):  # canonical: pairs are what composes
+            parts = [chr(int(part, 16)) for part in decomposition.split()]
+            assert len(parts) == 1 or not any(part.isspace() for part in parts), hex(code)

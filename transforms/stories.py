@@ -52,7 +52,9 @@ STOP_WORDS = frozenset(
     """.split()  # noqa: SIM905 (a word list reads better as text than as 300 quoted literals)
 )
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+# A word, and the last character before it that is no space (empty when only spaces, or nothing, come
+# between it and the word before): one regex pass finds both, no slicing of the text between words.
+_TOKEN = re.compile(r"([^\w\s]?)\s*(\w+)")
 _SENTENCE_END = frozenset('.!?:;"“”«»(')
 
 
@@ -85,21 +87,22 @@ class StorySettings:
 
 
 def _terms_of(text: str, weight: float, settings: StorySettings, into: dict[str, float]) -> None:
-    previous_end = 0
-    for match in _TOKEN.finditer(text):
-        raw = match.group()
+    number_weight, name_weight = weight * settings.number_weight, weight * settings.name_weight
+    words = _TOKEN.findall(text)
+    if words:
+        words[0] = (".", words[0][1])  # the text's first word opens a sentence
+    get = into.get
+    for before, raw in words:
         token = raw.casefold()
-        between = text[previous_end : match.start()].strip()
-        sentence_start = previous_end == 0 or (between[-1:] in _SENTENCE_END if between else False)
-        previous_end = match.end()
         if token in STOP_WORDS or (len(token) < 2 and not token.isdigit()):
             continue
-        w = weight
-        if any(c.isdigit() for c in token):
-            w *= settings.number_weight
-        elif raw[0].isupper() and not sentence_start:
-            w *= settings.name_weight
-        into[token] = into.get(token, 0.0) + w
+        if not token.isalpha() and any(c.isdigit() for c in token):  # letters only: no digit, no loop
+            w = number_weight
+        elif raw[0].isupper() and before not in _SENTENCE_END:
+            w = name_weight
+        else:
+            w = weight
+        into[token] = get(token, 0.0) + w
 
 
 def story_terms(
@@ -112,13 +115,20 @@ def story_terms(
     True
     """
     title = unicodedata.normalize("NFKC", title or "")
-    lead_source = " ".join(part for part in (summary, body) if part)
-    words = unicodedata.normalize("NFKC", lead_source).split()
-    lead = " ".join(words[: settings.lead_words])
     terms: dict[str, float] = {}
     _terms_of(title, settings.title_weight, settings, terms)
-    _terms_of(lead, 1.0, settings, terms)
+    _terms_of(_lead(summary, body, settings.lead_words), 1.0, settings, terms)
     return terms
+
+
+def _lead(summary: str | None, body: str, words: int) -> str:
+    """The first `words` words of the NFKC-normalised summary + body, one space apart, normalising only
+    the head of the text: whitespace is a normalisation boundary (no whitespace character composes with
+    its neighbours), and NFKC never turns a word into nothing but spaces, so the first words of the
+    normalised head are those of the normalised whole text."""
+    source = " ".join(part for part in (summary, body) if part)
+    head = " ".join(source.split(None, words)[:words])
+    return " ".join(unicodedata.normalize("NFKC", head).split()[:words])
 
 
 @dataclass(frozen=True, slots=True)
