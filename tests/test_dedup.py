@@ -814,3 +814,91 @@ def test_nfkc_keeps_whitespace_a_boundary_and_words_words():
         if decomposition and not decomposition.startswith("<"):  # canonical: pairs are what composes
             parts = [chr(int(part, 16)) for part in decomposition.split()]
             assert len(parts) == 1 or not any(part.isspace() for part in parts), hex(code)
+
+
+def _reference_scan(texts):
+    """neardup._scan as it was: every word of a batch hashed, with its text and whether it is a fact."""
+    word_byte = np.zeros(256, dtype=bool)
+    word_byte[np.frombuffer(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", np.uint8)] = (
+        True
+    )
+    word_byte[128:] = True
+    lower = np.arange(256, dtype=np.uint8)
+    lower[65:91] += 32
+    latin1_capital = np.zeros(256, dtype=bool)
+    latin1_capital[0x80:0x9F] = True
+    latin1_capital[0x97] = False
+    digit = np.zeros(256, dtype=bool)
+    digit[48:58] = True
+    sentence_end = np.zeros(256, dtype=bool)
+    sentence_end[np.frombuffer(b'.!?:;"(\n', np.uint8)] = True
+    u64 = np.uint64
+
+    def word_mask(data):
+        mask = word_byte[data]
+        if data.size > 2 and (data >= 0xC2).any():
+            lead = np.flatnonzero(data[:-2] == 0xE2)
+            lead = lead[(data[lead + 1] == 0x80) | (data[lead + 1] == 0x81)]
+            for offset in (0, 1, 2):
+                mask[lead + offset] = False
+            lead = np.flatnonzero(data[:-1] == 0xC2)
+            lead = lead[np.isin(data[lead + 1], (0xA0, 0xA1, 0xAB, 0xBB, 0xBF))]
+            mask[lead] = False
+            mask[lead + 1] = False
+        return mask
+
+    encoded = [neardup._utf8(t) for t in texts]
+    data = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)
+    nothing = np.empty(0, np.intp)
+    if data.size == 0:
+        return np.empty(0, u64), nothing, np.empty(0, bool), nothing, nothing, data
+    folded = lower[data]
+    if data.size > 1:
+        lead = np.flatnonzero(data[:-1] == 0xC3)
+        lead = lead[latin1_capital[data[lead + 1]]]
+        folded[lead + 1] += 32
+    else:
+        lead = nothing
+    positions = np.flatnonzero(word_mask(data))
+    if positions.size == 0:
+        return np.empty(0, u64), nothing, np.empty(0, bool), nothing, nothing, data
+    first = np.empty(positions.size, dtype=bool)
+    first[0] = True
+    first[1:] = np.diff(positions) != 1
+    starts_at = np.flatnonzero(first)
+    lengths = np.diff(np.append(starts_at, positions.size))
+    within = np.arange(positions.size) - np.repeat(starts_at, lengths)
+    weighted = (folded[positions].astype(u64) + u64(1)) * neardup._BYTE_POSITION[within & 63]
+    hashes = neardup._mix(np.add.reduceat(weighted, starts_at))
+    starts = positions[starts_at]
+    ends = positions[starts_at + lengths - 1] + 1
+    text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
+    document = np.searchsorted(text_starts, starts, side="right") - 1
+    figure = np.add.reduceat(digit[data[positions]].astype(np.int32), starts_at) > 0
+    capital = (data[starts] >= 65) & (data[starts] <= 90)
+    if lead.size:
+        latin = np.zeros(data.size, dtype=bool)
+        latin[lead] = True
+        capital |= latin[starts]
+    previous = starts - 1
+    for _ in range(2):
+        previous = np.where((previous >= 0) & (data[np.maximum(previous, 0)] == 32), previous - 1, previous)
+    before = data[np.maximum(previous, 0)]
+    opening = sentence_end[before] | (previous < 0) | (before == 32)
+    curly = ((before == 0x9C) | (before == 0x9D)) & (data[np.maximum(previous - 2, 0)] == 0xE2)
+    guillemet = ((before == 0xAB) | (before == 0xBB)) & (data[np.maximum(previous - 1, 0)] == 0xC2)
+    opening |= (curly | guillemet) & (previous >= 2)
+    fact = figure | (capital & ~opening)
+    return hashes, document, fact, starts, ends, data
+
+
+def test_word_scan_of_sketches_is_that_of_the_reference_implementation():
+    """Signatures and fact hashes are computed from the scan alone: the same scan, the same sketches."""
+    # sketches take encodable text (sketch_entries_or_none logs the rest)
+    texts = [t.replace("\ud800", "").replace("\udfff", "") for t in _conformance_texts()]
+    batches = [texts[i : i + 23] for i in range(0, len(texts), 23)] + [[t] for t in texts[:40]] + [[]]
+    for batch in batches:
+        got, expected = neardup._scan(batch), _reference_scan(batch)
+        for name, got_field, expected_field in zip(got._fields, got, expected, strict=True):
+            assert got_field.dtype == expected_field.dtype, name
+            assert np.array_equal(got_field, expected_field), (name, batch)

@@ -159,11 +159,16 @@ _DIGIT[48:58] = True
 # break; the closing byte of the curly quotes and guillemets is checked with its lead bytes
 _SENTENCE_END = np.zeros(256, dtype=bool)
 _SENTENCE_END[np.frombuffer(b'.!?:;"(\n', np.uint8)] = True
+# The byte tables as `bytes.translate` tables: a translate costs a fraction of numpy's table[data]
+_LOWER_TABLE = _LOWER.tobytes()
+_WORD_TABLE = _WORD_BYTE.astype(np.uint8).tobytes()
+_DIGIT_TABLE = _DIGIT.astype(np.uint8).tobytes()
 
 
-def _word_mask(data: np.ndarray) -> np.ndarray:
-    mask = _WORD_BYTE[data]
-    if data.size > 2 and (data >= 0xC2).any():
+def _word_mask(joined: bytes, data: np.ndarray) -> np.ndarray:
+    mask = np.frombuffer(joined.translate(_WORD_TABLE), dtype=bool)
+    if data.size > 2 and not joined.isascii():
+        mask = mask.copy()
         # General punctuation (U+2000-U+206F: quotes, dashes, ellipsis, thin spaces) is E2 80 xx / E2 81 xx;
         # no-break space, inverted marks and guillemets are C2 A0 / A1 / AB / BB / BF.
         lead = np.flatnonzero(data[:-2] == 0xE2)
@@ -189,34 +194,44 @@ class _Scan(NamedTuple):
 def _scan(texts: Sequence[str]) -> _Scan:
     """Every word of a batch of texts, hashed, with its text and whether it is a fact: one numpy pass."""
     encoded = [_utf8(t) for t in texts]
-    data = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)  # "\n" is no word byte: no word spans texts
+    joined = b"\n".join(encoded)  # "\n" is no word byte: no word spans texts
+    data = np.frombuffer(joined, dtype=np.uint8)
     nothing = np.empty(0, np.intp)
     if data.size == 0:
         return _Scan(np.empty(0, _U64), nothing, np.empty(0, bool), nothing, nothing, data)
-    folded = _LOWER[data]
-    if data.size > 1:
+    folded = np.frombuffer(joined.translate(_LOWER_TABLE), dtype=np.uint8)
+    lead = nothing
+    if data.size > 1 and not joined.isascii():
         lead = np.flatnonzero(data[:-1] == 0xC3)
         lead = lead[_LATIN1_CAPITAL[data[lead + 1]]]
+        folded = folded.copy()
         folded[lead + 1] += 32
-    else:
-        lead = nothing
-    positions = np.flatnonzero(_word_mask(data))
-    if positions.size == 0:
+    mask = _word_mask(joined, data)
+    # the words: runs of word bytes, from the edges of the mask
+    edges = np.flatnonzero(np.diff(mask, prepend=False, append=False))
+    if edges.size == 0:
         return _Scan(np.empty(0, _U64), nothing, np.empty(0, bool), nothing, nothing, data)
-    first = np.empty(positions.size, dtype=bool)
-    first[0] = True
-    first[1:] = np.diff(positions) != 1
-    starts_at = np.flatnonzero(first)
-    lengths = np.diff(np.append(starts_at, positions.size))
-    within = np.arange(positions.size) - np.repeat(starts_at, lengths)
-    weighted = (folded[positions].astype(_U64) + _U64(1)) * _BYTE_POSITION[within & 63]
-    hashes = _mix(np.add.reduceat(weighted, starts_at))
-    starts = positions[starts_at]
-    ends = positions[starts_at + lengths - 1] + 1
+    starts, ends = edges[0::2], edges[1::2]
+    lengths = ends - starts
+    starts_at = np.zeros(starts.size, dtype=np.intp)  # where each word starts among the word bytes
+    np.cumsum(lengths[:-1], out=starts_at[1:])
+    within = np.arange(starts_at[-1] + lengths[-1]) - np.repeat(starts_at, lengths)
+    np.bitwise_and(within, 63, out=within)
+    weighted = folded[mask].astype(_U64)
+    weighted += _U64(1)
+    weighted *= _BYTE_POSITION.take(within)
+    # each word's sum of `weighted` from a running sum (uint64 wraps as the hash's sums do): cheaper than
+    # np.add.reduceat
+    running = np.cumsum(weighted, out=weighted)
+    sums = running[starts_at + lengths - 1]
+    sums[1:] -= running[starts_at[1:] - 1]
+    hashes = _mix(sums)
     text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
     document = np.searchsorted(text_starts, starts, side="right") - 1
     # facts: a digit anywhere in the word, or a capital first letter not at a sentence start
-    figure = np.add.reduceat(_DIGIT[data[positions]].astype(np.int32), starts_at) > 0
+    figure = np.zeros(starts.size, dtype=bool)
+    digits = np.flatnonzero(np.frombuffer(joined.translate(_DIGIT_TABLE), dtype=bool))  # few: word bytes
+    figure[np.searchsorted(starts, digits, side="right") - 1] = True
     capital = (data[starts] >= 65) & (data[starts] <= 90)
     if lead.size:
         latin = np.zeros(data.size, dtype=bool)
