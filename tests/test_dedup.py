@@ -649,6 +649,7 @@ import unicodedata  # noqa: E402
 
 from newsbeam.transforms.clean import _paragraph_keys, paragraph_key  # noqa: E402
 from newsbeam.transforms.dedup import normalised_text  # noqa: E402
+from newsbeam.transforms.stories import StoryClusterer  # noqa: E402
 from tests.conftest import DATA  # noqa: E402
 
 _REFERENCE_WORD = re.compile(r"\w+")
@@ -902,3 +903,124 @@ def test_word_scan_of_sketches_is_that_of_the_reference_implementation():
         for name, got_field, expected_field in zip(got._fields, got, expected, strict=True):
             assert got_field.dtype == expected_field.dtype, name
             assert np.array_equal(got_field, expected_field), (name, batch)
+
+
+def _reference_vector(terms, idf, unseen):
+    import math
+
+    weighted = {t: (1.0 + math.log(w) if w > 1.0 else w) * idf.get(t, unseen) for t, w in terms.items()}
+    norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
+    return {t: v / norm for t, v in weighted.items()}
+
+
+def _reference_strongest(vec, k):
+    return [t for t, _ in sorted(vec.items(), key=lambda tv: (-tv[1], tv[0]))[:k]]
+
+
+class _ReferenceClusterer(StoryClusterer):
+    """StoryClusterer with its vectors, candidate terms and best story computed as they were."""
+
+    def join(self, doc, story_id):
+        from newsbeam.transforms.stories import _Story
+
+        vec = _reference_vector(doc.terms, self._idf, self._unseen)
+        story = self._stories.get(story_id)
+        if story is None:
+            story = self._stories[story_id] = _Story(story_id, doc.at)
+        story.add(vec, doc)
+        self._story_of[doc.article_id] = story_id
+        self._index(story, _reference_strongest(vec, self._settings.candidate_terms))
+        return story_id
+
+    def assign(self, doc):
+        from newsbeam.transforms.stories import _Story
+
+        if doc.duplicate_of is not None and doc.duplicate_of in self._story_of:
+            return self.join(doc, self._story_of[doc.duplicate_of])
+        vec = _reference_vector(doc.terms, self._idf, self._unseen)
+        strongest = _reference_strongest(vec, self._settings.candidate_terms)
+        story = self._best(doc, vec, strongest)
+        if story is None:
+            story = self._stories[doc.article_id] = _Story(doc.article_id, doc.at)
+        story.add(vec, doc)
+        self._story_of[doc.article_id] = story.story_id
+        self._index(story, strongest)
+        return story.story_id
+
+    def _best(self, doc, vec, strongest):
+        settings = self._settings
+        candidates = set()
+        for term in strongest:
+            recent = self._by_term.get(term)
+            if recent:
+                candidates.update(recent)
+        best, best_key = None, None
+        countries = set(doc.countries[:3])
+        for story_id in candidates:
+            story = self._stories[story_id]
+            if abs(doc.at - story.last_at) > self._window:
+                continue
+            if (
+                settings.require_country_overlap
+                and countries
+                and story.countries
+                and not (countries & story.countries.keys())
+            ):
+                continue
+            if (
+                settings.require_place_overlap
+                and doc.places
+                and story.places
+                and doc.places[0] not in story.places
+            ):
+                continue
+            score = (
+                sum(v * story.centroid.get(t, 0.0) for t, v in vec.items()) / story.norm
+                if story.norm
+                else 0.0
+            )
+            if score < settings.threshold:
+                continue
+            key = (-score, story_id)
+            if best_key is None or key < best_key:
+                best, best_key = story, key
+        return best
+
+
+def test_story_clustering_is_that_of_the_reference_implementation():
+    import random
+
+    from newsbeam.transforms.stories import idf_table
+
+    rng = random.Random(3)
+    texts = [t for t in _conformance_texts() if t.strip()]
+    countries = ["TR", "GR", "CL", "FR", ""]
+    places = ["Izmir", "Athens", "Santiago", "Lyon", ""]
+    docs = []
+    for i in range(600):
+        title, body = rng.choice(texts[:200]), rng.choice(texts)  # repeated texts: stories form
+        docs.append(
+            StoryDoc(
+                f"a{i:04d}",
+                rng.uniform(0, 10 * 86400.0),
+                story_terms(title, None, body),
+                tuple(c for c in rng.sample(countries, 2) if c),
+                tuple(p for p in rng.sample(places, 1) if p),
+                f"a{rng.randrange(i):04d}" if i and rng.random() < 0.1 else None,
+            )
+        )
+    earlier, new = docs[:100], sorted(docs[100:], key=lambda d: (d.at, d.article_id))
+    for settings in (
+        StorySettings(),
+        StorySettings(threshold=0.1, require_place_overlap=False, window_hours=24),
+    ):
+        idf, unseen = idf_table(d.terms for d in docs)
+        got, expected = StoryClusterer(settings, idf, unseen), _ReferenceClusterer(settings, idf, unseen)
+        for doc in earlier:
+            got.remember(doc)
+            expected.remember(doc)
+        assert [got.assign(d) for d in new] == [expected.assign(d) for d in new]
+        assert len(set(got._story_of.values())) < len(new)  # articles did join stories
+        for story_id, story in got._stories.items():  # the centroids, to the bit
+            assert list(story.centroid.items()) == list(expected._stories[story_id].centroid.items())
+            assert story.norm == expected._stories[story_id].norm
