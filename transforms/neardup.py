@@ -215,7 +215,11 @@ def _scan(texts: Sequence[str]) -> _Scan:
     lengths = ends - starts
     starts_at = np.zeros(starts.size, dtype=np.intp)  # where each word starts among the word bytes
     np.cumsum(lengths[:-1], out=starts_at[1:])
-    within = np.arange(starts_at[-1] + lengths[-1]) - np.repeat(starts_at, lengths)
+    # each word byte's place in its word: a running count of ones that each word start sets back to 0
+    within = np.ones(starts_at[-1] + lengths[-1], dtype=np.intp)
+    within[0] = 0
+    within[starts_at[1:]] = 1 - lengths[:-1]
+    np.cumsum(within, out=within)
     np.bitwise_and(within, 63, out=within)
     weighted = folded[mask].astype(_U64)
     weighted += _U64(1)
@@ -292,9 +296,15 @@ def sketches(
 
 
 def _per_document(hashes: np.ndarray, document: np.ndarray, n: int) -> list[np.ndarray]:
-    """The sorted distinct hashes of each document (document indexes ascending, as _scan gives them)."""
-    bounds = np.searchsorted(document, np.arange(n + 1))
-    return [np.unique(hashes[bounds[i] : bounds[i + 1]]) for i in range(n)]
+    """The sorted distinct hashes of each document (document indexes ascending, as _scan gives them): what
+    np.unique gives per document, from one sort of the whole batch."""
+    order = np.lexsort((hashes, document))
+    hashes, document = hashes[order], document[order]
+    distinct = np.ones(hashes.size, dtype=bool)
+    distinct[1:] = (hashes[1:] != hashes[:-1]) | (document[1:] != document[:-1])
+    hashes, document = hashes[distinct], document[distinct]
+    bounds = np.searchsorted(document, np.arange(n + 1)).tolist()
+    return [hashes[bounds[i] : bounds[i + 1]].copy() for i in range(n)]
 
 
 def _signatures(
