@@ -11,6 +11,8 @@ process, on one core, the same plain functions the Beam composite wraps:
     near-dups   neardup.sketches in batches of 64 (as the DoFn gets them), band keys, buckets, candidate
                 pairs, verification, best-ranked original (neardup.find_near_duplicates)
     stories     stories.story_terms per article, then stories.cluster_stories (IDF + one ordered pass)
+    text keys   the exact keys of each article: dedup.identity_keys (text fingerprint) and the clean
+                stage's paragraph keys (clean._paragraph_keys); not part of the items/s figures
 
 Seconds are CPU seconds of the child (time.process_time): the machine is shared, and what is asked is
 the work of one core; `wall_s` is the child's whole wall time for comparison. `peak RSS` is the child's
@@ -66,19 +68,20 @@ def articles(n: int, seed: int = 1, near_duplicate_rate: float = 0.05):
 
 
 def run_one(n: int) -> dict:
-    from newsbeam.transforms.dedup import DedupSettings
+    from newsbeam.transforms.clean import _paragraph_keys
+    from newsbeam.transforms.dedup import DedupSettings, identity_keys
     from newsbeam.transforms.neardup import find_near_duplicates, sketches
     from newsbeam.transforms.stories import StoryDoc, cluster_stories, story_terms
 
     settings = DedupSettings()
     wall = time.perf_counter()
     started = time.process_time()
-    sketch_seconds = terms_seconds = 0.0
+    sketch_seconds = terms_seconds = keys_seconds = 0.0
     docs, story_docs = [], []
     batch = []
 
     def flush() -> None:
-        nonlocal sketch_seconds, terms_seconds
+        nonlocal sketch_seconds, terms_seconds, keys_seconds
         t0 = time.process_time()
         found = sketches(
             [b[2] for b in batch], shingle_words=settings.shingle_words, min_words=settings.min_words
@@ -95,6 +98,12 @@ def run_one(n: int) -> dict:
         t2 = time.process_time()
         sketch_seconds += t1 - t0
         terms_seconds += t2 - t1
+        news = [_bench_article(row, "https://www.bench.example.com/rss") for row in batch]
+        t3 = time.process_time()
+        for article in news:
+            identity_keys(article)
+            _paragraph_keys(article)
+        keys_seconds += time.process_time() - t3
         batch.clear()
 
     for row in articles(n):
@@ -103,7 +112,7 @@ def run_one(n: int) -> dict:
             flush()
     if batch:
         flush()
-    generated = time.process_time() - started - sketch_seconds - terms_seconds
+    generated = time.process_time() - started - sketch_seconds - terms_seconds - keys_seconds
 
     t0 = time.process_time()
     links = find_near_duplicates(
@@ -132,6 +141,7 @@ def run_one(n: int) -> dict:
         "cluster_s": round(cluster_seconds, 2),
         "stories_items_per_s": round(n / story),
         "both_items_per_s": round(n / (near + story)),
+        "text_keys_s": round(keys_seconds, 2),
         "near_duplicates": len(links),
         "stories": len(set(stories.values())),
         "peak_rss_mb": round(peak_rss_mb()),

@@ -638,3 +638,389 @@ def test_earlier_runs_band_rows_are_joined_only_where_this_run_has_articles():
     result.wait_until_finish()
     joined = result.metrics().query(MetricsFilter().with_name("lookback_band_rows"))["counters"]
     assert sum(c.committed for c in joined) == shared
+
+
+# -- Conformance of the fast text paths (issue 10): the implementations they replaced, kept here only as the
+# reference. Fingerprints are persisted in _state and compared across runs: they must not change by a bit.
+
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import unicodedata  # noqa: E402
+
+from newsbeam.transforms.clean import _paragraph_keys, paragraph_key  # noqa: E402
+from newsbeam.transforms.dedup import normalised_text  # noqa: E402
+from newsbeam.transforms.stories import StoryClusterer  # noqa: E402
+from tests.conftest import DATA  # noqa: E402
+
+_REFERENCE_WORD = re.compile(r"\w+")
+
+
+def _reference_normalised_text(title: str, body: str) -> str:
+    text = unicodedata.normalize("NFKC", f"{title}\n{body}").casefold()
+    return " ".join(_REFERENCE_WORD.findall(text))
+
+
+def _reference_paragraph_key(paragraph: str) -> bytes:
+    words = " ".join(_REFERENCE_WORD.findall(paragraph.casefold()))
+    return hashlib.blake2b(words.encode("utf-8"), digest_size=8).digest()
+
+
+TRICKY_TEXTS = [
+    "",
+    " ",
+    "...",
+    "a",
+    "A",
+    "Storm HITS the coast! 4,000 homes without power.",
+    "  leading and trailing spaces  ",
+    "snake_case __init__ _ __ a_1 _9",
+    "don't O'Brien O’Brien rock'n'roll 'quoted' ‘single’ “double” «guillemets» „low“",
+    "Straße STRASSE İstanbul ΣΟΦΙΑ σοφία ς ﬁnal ﬀ ǅ ǈ",
+    "café cafe\u0301 CAFE\u0301 n\u0303o \u0301lone ¨ ´ ¸ ˘",
+    "digits 6.4 6,4 1/2 ½ ¼ x² ³ ¹ ٣٤٥ ०१२ ⅷ Ⅻ ①",
+    "中文字 日本語のテキスト 한국어 ไทย עברית العربية",
+    "emoji 😀 🇫🇷 𝐁𝐨𝐥𝐝 𝟙𝟚 astral 𐐀𐐨",
+    "spaces\u00a0nbsp\u2003em\u3000ideo\u202fnarrow\u2009thin\x1cfs\x85nel\u2028ls\ttab\r\ncrlf",
+    'First. Second! Third? Fourth: Fifth; "Sixth" (Seventh) “Eighth” «Ninth» Tenth—eleventh…Twelfth',
+    "lone \ud800 surrogate \udfff end",
+    "\n\nopening breaks\n\n\n\nfour breaks\n\n\n",
+    "Mr. Smith met Ms. Jones in the U.S. on Monday. The U.N. said 12 people died.",
+]
+
+
+def _fuzz_texts(seed: int, count: int, ascii_only: bool) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    words = ["Storm", "hits", "the", "COAST", "4,000", "6.4", "U.S.", "don't", "a", "I", "x_y", "__", "2024"]
+    gaps = [" ", "  ", "\n", "\n\n", "\t", ". ", "! ", "? ", ": ", "; ", '"', "(", ")", ", ", "-", "'", "_"]
+    if not ascii_only:
+        words += [
+            "O’Brien",
+            "Straße",
+            "İzmir",
+            "ΣΟΦΙΑ",
+            "ﬁnal",
+            "¼",
+            "x²",
+            "٣٤",
+            "中文",
+            "😀",
+            "e\u0301",
+            "Édith",
+        ]
+        words += ["\u0301", "¨", "ǅungla", "\ud800"]
+        gaps += ["\xa0", "\u2003", "\u3000", "\x1c", "\x85", "“", "”", "«", "»", "—", "…", "’", "\u200b"]
+    texts = []
+    for _ in range(count):
+        parts = []
+        for _ in range(rng.randrange(0, 120)):
+            parts.append(rng.choice(words))
+            parts.append(rng.choice(gaps) if rng.random() < 0.8 else "".join(rng.choices(gaps, k=3)))
+        texts.append("".join(parts[rng.randrange(0, 2) :]))
+    return texts
+
+
+def _conformance_texts() -> list[str]:
+    generated = []
+    for name in ("syndication.jsonl", "stories.jsonl"):
+        lines = (DATA / "dedup" / name).read_text(encoding="utf-8").splitlines()[:60]
+        for row in map(json.loads, lines):
+            generated += [row["title"], row["body"]]
+    fuzz = _fuzz_texts(10, 150, ascii_only=True) + _fuzz_texts(11, 300, ascii_only=False)
+    return TRICKY_TEXTS + generated + fuzz
+
+
+def test_text_keys_are_those_of_the_reference_implementation():
+    texts = _conformance_texts()
+    for title, body in zip(texts, [*texts[1:], texts[0]], strict=True):
+        assert normalised_text(title, body) == _reference_normalised_text(title, body), (title, body)
+        assert (
+            text_fingerprint(title, body)
+            == hashlib.blake2b(
+                f"text\x1f{_reference_normalised_text(title, body)}".encode(), digest_size=16
+            ).hexdigest()
+        )
+    for text in texts:
+        assert paragraph_key(text) == _reference_paragraph_key(text), text
+        article = _news("https://example.com/x", "Title", text, 0)
+        assert _paragraph_keys(article)[1][1] == frozenset(
+            _reference_paragraph_key(p) for p in article.body.split("\n\n") if p
+        ), text
+    for start in range(0, len(texts), 37):  # batches: no word or space leaks from one text to the next
+        batch = texts[start : start + 37]
+        assert neardup.folded_words(batch) == [" ".join(_REFERENCE_WORD.findall(t.casefold())) for t in batch]
+
+
+def _reference_story_terms(title, summary, body, settings):
+    from newsbeam.transforms.stories import STOP_WORDS
+
+    sentence_end = frozenset('.!?:;"“”«»(')
+
+    def terms_of(text, weight, into):
+        previous_end = 0
+        for match in _REFERENCE_WORD.finditer(text):
+            raw = match.group()
+            token = raw.casefold()
+            between = text[previous_end : match.start()].strip()
+            sentence_start = previous_end == 0 or (between[-1:] in sentence_end if between else False)
+            previous_end = match.end()
+            if token in STOP_WORDS or (len(token) < 2 and not token.isdigit()):
+                continue
+            w = weight
+            if any(c.isdigit() for c in token):
+                w *= settings.number_weight
+            elif raw[0].isupper() and not sentence_start:
+                w *= settings.name_weight
+            into[token] = into.get(token, 0.0) + w
+
+    title = unicodedata.normalize("NFKC", title or "")
+    lead_source = " ".join(part for part in (summary, body) if part)
+    words = unicodedata.normalize("NFKC", lead_source).split()
+    lead = " ".join(words[: settings.lead_words])
+    terms: dict[str, float] = {}
+    terms_of(title, settings.title_weight, terms)
+    terms_of(lead, 1.0, terms)
+    return terms
+
+
+def test_story_terms_are_those_of_the_reference_implementation():
+    texts = _conformance_texts()
+    for settings in (
+        StorySettings(),
+        StorySettings(lead_words=3, title_weight=1.3, name_weight=0.7, number_weight=2.9),
+        StorySettings(lead_words=11, title_weight=0.1, name_weight=3.3, number_weight=0.3),
+    ):
+        for title, summary, body in zip(texts, [None, *texts[:-1]], [*texts[2:], "", ""], strict=True):
+            expected = _reference_story_terms(title, summary, body, settings)
+            got = story_terms(title, summary, body, settings)
+            # same terms in the same order (the order sums the vector's norm), weights to the bit
+            assert list(got.items()) == list(expected.items()), (title, summary, body)
+
+
+def test_nfkc_keeps_whitespace_a_boundary_and_words_words():
+    """What story_terms relies on to normalise only the first words of a long body, checked over every code
+    point of this Python's Unicode database: whitespace normalises to whitespace and is in no canonical
+    composition, and no other character normalises to nothing but whitespace."""
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        character = chr(code)
+        normalised = unicodedata.normalize("NFKC", character)
+        if character.isspace():
+            assert normalised.isspace(), hex(code)
+        else:
+            assert normalised.strip(), hex(code)
+        decomposition = unicodedata.decomposition(character)
+        if decomposition and not decomposition.startswith("<"):  # canonical: pairs are what composes
+            parts = [chr(int(part, 16)) for part in decomposition.split()]
+            assert len(parts) == 1 or not any(part.isspace() for part in parts), hex(code)
+
+
+def _reference_scan(texts):
+    """neardup._scan as it was: every word of a batch hashed, with its text and whether it is a fact."""
+    word_byte = np.zeros(256, dtype=bool)
+    word_byte[np.frombuffer(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", np.uint8)] = (
+        True
+    )
+    word_byte[128:] = True
+    lower = np.arange(256, dtype=np.uint8)
+    lower[65:91] += 32
+    latin1_capital = np.zeros(256, dtype=bool)
+    latin1_capital[0x80:0x9F] = True
+    latin1_capital[0x97] = False
+    digit = np.zeros(256, dtype=bool)
+    digit[48:58] = True
+    sentence_end = np.zeros(256, dtype=bool)
+    sentence_end[np.frombuffer(b'.!?:;"(\n', np.uint8)] = True
+    u64 = np.uint64
+
+    def word_mask(data):
+        mask = word_byte[data]
+        if data.size > 2 and (data >= 0xC2).any():
+            lead = np.flatnonzero(data[:-2] == 0xE2)
+            lead = lead[(data[lead + 1] == 0x80) | (data[lead + 1] == 0x81)]
+            for offset in (0, 1, 2):
+                mask[lead + offset] = False
+            lead = np.flatnonzero(data[:-1] == 0xC2)
+            lead = lead[np.isin(data[lead + 1], (0xA0, 0xA1, 0xAB, 0xBB, 0xBF))]
+            mask[lead] = False
+            mask[lead + 1] = False
+        return mask
+
+    encoded = [neardup._utf8(t) for t in texts]
+    data = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)
+    nothing = np.empty(0, np.intp)
+    if data.size == 0:
+        return np.empty(0, u64), nothing, np.empty(0, bool), nothing, nothing, data
+    folded = lower[data]
+    if data.size > 1:
+        lead = np.flatnonzero(data[:-1] == 0xC3)
+        lead = lead[latin1_capital[data[lead + 1]]]
+        folded[lead + 1] += 32
+    else:
+        lead = nothing
+    positions = np.flatnonzero(word_mask(data))
+    if positions.size == 0:
+        return np.empty(0, u64), nothing, np.empty(0, bool), nothing, nothing, data
+    first = np.empty(positions.size, dtype=bool)
+    first[0] = True
+    first[1:] = np.diff(positions) != 1
+    starts_at = np.flatnonzero(first)
+    lengths = np.diff(np.append(starts_at, positions.size))
+    within = np.arange(positions.size) - np.repeat(starts_at, lengths)
+    weighted = (folded[positions].astype(u64) + u64(1)) * neardup._BYTE_POSITION[within & 63]
+    hashes = neardup._mix(np.add.reduceat(weighted, starts_at))
+    starts = positions[starts_at]
+    ends = positions[starts_at + lengths - 1] + 1
+    text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
+    document = np.searchsorted(text_starts, starts, side="right") - 1
+    figure = np.add.reduceat(digit[data[positions]].astype(np.int32), starts_at) > 0
+    capital = (data[starts] >= 65) & (data[starts] <= 90)
+    if lead.size:
+        latin = np.zeros(data.size, dtype=bool)
+        latin[lead] = True
+        capital |= latin[starts]
+    previous = starts - 1
+    for _ in range(2):
+        previous = np.where((previous >= 0) & (data[np.maximum(previous, 0)] == 32), previous - 1, previous)
+    before = data[np.maximum(previous, 0)]
+    opening = sentence_end[before] | (previous < 0) | (before == 32)
+    curly = ((before == 0x9C) | (before == 0x9D)) & (data[np.maximum(previous - 2, 0)] == 0xE2)
+    guillemet = ((before == 0xAB) | (before == 0xBB)) & (data[np.maximum(previous - 1, 0)] == 0xC2)
+    opening |= (curly | guillemet) & (previous >= 2)
+    fact = figure | (capital & ~opening)
+    return hashes, document, fact, starts, ends, data
+
+
+def test_word_scan_of_sketches_is_that_of_the_reference_implementation():
+    """Signatures and fact hashes are computed from the scan alone: the same scan, the same sketches."""
+    # sketches take encodable text (sketch_entries_or_none logs the rest)
+    texts = [t.replace("\ud800", "").replace("\udfff", "") for t in _conformance_texts()]
+    batches = [texts[i : i + 23] for i in range(0, len(texts), 23)] + [[t] for t in texts[:40]] + [[]]
+    for batch in batches:
+        got, expected = neardup._scan(batch), _reference_scan(batch)
+        for name, got_field, expected_field in zip(got._fields, got, expected, strict=True):
+            assert got_field.dtype == expected_field.dtype, name
+            assert np.array_equal(got_field, expected_field), (name, batch)
+
+
+def _reference_vector(terms, idf, unseen):
+    import math
+
+    weighted = {t: (1.0 + math.log(w) if w > 1.0 else w) * idf.get(t, unseen) for t, w in terms.items()}
+    norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
+    return {t: v / norm for t, v in weighted.items()}
+
+
+def _reference_strongest(vec, k):
+    return [t for t, _ in sorted(vec.items(), key=lambda tv: (-tv[1], tv[0]))[:k]]
+
+
+class _ReferenceClusterer(StoryClusterer):
+    """StoryClusterer with its vectors, candidate terms and best story computed as they were."""
+
+    def join(self, doc, story_id):
+        from newsbeam.transforms.stories import _Story
+
+        vec = _reference_vector(doc.terms, self._idf, self._unseen)
+        story = self._stories.get(story_id)
+        if story is None:
+            story = self._stories[story_id] = _Story(story_id, doc.at)
+        story.add(vec, doc)
+        self._story_of[doc.article_id] = story_id
+        self._index(story, _reference_strongest(vec, self._settings.candidate_terms))
+        return story_id
+
+    def assign(self, doc):
+        from newsbeam.transforms.stories import _Story
+
+        if doc.duplicate_of is not None and doc.duplicate_of in self._story_of:
+            return self.join(doc, self._story_of[doc.duplicate_of])
+        vec = _reference_vector(doc.terms, self._idf, self._unseen)
+        strongest = _reference_strongest(vec, self._settings.candidate_terms)
+        story = self._best(doc, vec, strongest)
+        if story is None:
+            story = self._stories[doc.article_id] = _Story(doc.article_id, doc.at)
+        story.add(vec, doc)
+        self._story_of[doc.article_id] = story.story_id
+        self._index(story, strongest)
+        return story.story_id
+
+    def _best(self, doc, vec, strongest):
+        settings = self._settings
+        candidates = set()
+        for term in strongest:
+            recent = self._by_term.get(term)
+            if recent:
+                candidates.update(recent)
+        best, best_key = None, None
+        countries = set(doc.countries[:3])
+        for story_id in candidates:
+            story = self._stories[story_id]
+            if abs(doc.at - story.last_at) > self._window:
+                continue
+            if (
+                settings.require_country_overlap
+                and countries
+                and story.countries
+                and not (countries & story.countries.keys())
+            ):
+                continue
+            if (
+                settings.require_place_overlap
+                and doc.places
+                and story.places
+                and doc.places[0] not in story.places
+            ):
+                continue
+            score = (
+                sum(v * story.centroid.get(t, 0.0) for t, v in vec.items()) / story.norm
+                if story.norm
+                else 0.0
+            )
+            if score < settings.threshold:
+                continue
+            key = (-score, story_id)
+            if best_key is None or key < best_key:
+                best, best_key = story, key
+        return best
+
+
+def test_story_clustering_is_that_of_the_reference_implementation():
+    import random
+
+    from newsbeam.transforms.stories import idf_table
+
+    rng = random.Random(3)
+    texts = [t for t in _conformance_texts() if t.strip()]
+    countries = ["TR", "GR", "CL", "FR", ""]
+    places = ["Izmir", "Athens", "Santiago", "Lyon", ""]
+    docs = []
+    for i in range(600):
+        title, body = rng.choice(texts[:200]), rng.choice(texts)  # repeated texts: stories form
+        docs.append(
+            StoryDoc(
+                f"a{i:04d}",
+                rng.uniform(0, 10 * 86400.0),
+                story_terms(title, None, body),
+                tuple(c for c in rng.sample(countries, 2) if c),
+                tuple(p for p in rng.sample(places, 1) if p),
+                f"a{rng.randrange(i):04d}" if i and rng.random() < 0.1 else None,
+            )
+        )
+    earlier, new = docs[:100], sorted(docs[100:], key=lambda d: (d.at, d.article_id))
+    for settings in (
+        StorySettings(),
+        StorySettings(threshold=0.1, require_place_overlap=False, window_hours=24),
+    ):
+        idf, unseen = idf_table(d.terms for d in docs)
+        got, expected = StoryClusterer(settings, idf, unseen), _ReferenceClusterer(settings, idf, unseen)
+        for doc in earlier:
+            got.remember(doc)
+            expected.remember(doc)
+        assert [got.assign(d) for d in new] == [expected.assign(d) for d in new]
+        assert len(set(got._story_of.values())) < len(new)  # articles did join stories
+        for story_id, story in got._stories.items():  # the centroids, to the bit
+            assert list(story.centroid.items()) == list(expected._stories[story_id].centroid.items())
+            assert story.norm == expected._stories[story_id].norm

@@ -36,6 +36,7 @@ from lxml import etree
 
 from newsbeam.transforms.deadletters import DEAD_LETTERS, MAIN, ParDoWithOutputs, StageFn, StageOutput
 from newsbeam.transforms.dedup import canonical_url, make_article_id, registered_domain
+from newsbeam.transforms.neardup import folded_words
 from newsbeam.transforms.records import Article, RawEntry, RelatedItem, RuleSpec, SiteRules
 
 # --------------------------------------------------------------------------------------------------------
@@ -1674,11 +1675,8 @@ def _starts_with(paragraphs: tuple[str, ...], start: list[str]) -> bool:
 
 def paragraph_key(paragraph: str) -> bytes:
     """What two copies of one paragraph share: its words, case-folded ("Share this!" ~ "share this")."""
-    words = " ".join(_WORDS.findall(paragraph.casefold()))
+    words = folded_words([paragraph])[0]
     return hashlib.blake2b(words.encode("utf-8"), digest_size=8).digest()
-
-
-_WORDS = re.compile(r"\w+")
 
 
 def _source_of(article: Article) -> str:
@@ -1686,7 +1684,9 @@ def _source_of(article: Article) -> str:
 
 
 def _paragraph_keys(article: Article) -> tuple[str, tuple[str, frozenset[bytes]]]:
-    keys = frozenset(paragraph_key(p) for p in article.body.split("\n\n") if p)
+    # paragraph_key of each paragraph, their words found in one pass over the body
+    paragraphs = folded_words([p for p in article.body.split("\n\n") if p])
+    keys = frozenset(hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest() for w in paragraphs)
     return _source_of(article), (article.article_id, keys)
 
 

@@ -83,7 +83,6 @@ TRACKING_PARAMETERS = (
 )
 _MOBILE_HOST = re.compile(r"^(?:www\d?|m|mobile|amp)\.")
 _AMP_PATH = re.compile(r"(?:/amp/?|\.amp|/amp\.html)$")
-_WORD = re.compile(r"\w+")
 
 INDEX_SCHEMA = pa.schema(
     [
@@ -137,8 +136,7 @@ def _digest(*parts: str) -> str:
 
 def normalised_text(title: str, body: str) -> str:
     """Case, accents' composition, punctuation and spacing removed: what 'the same text' compares."""
-    text = unicodedata.normalize("NFKC", f"{title}\n{body}").casefold()
-    return " ".join(_WORD.findall(text))
+    return neardup.folded_words([unicodedata.normalize("NFKC", f"{title}\n{body}")])[0]
 
 
 def text_fingerprint(title: str, body: str) -> str:

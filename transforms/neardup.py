@@ -23,7 +23,9 @@ in two signatures estimates the Jaccard similarity of the two shingle sets, as c
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -66,6 +68,60 @@ def shingle_source(title: str, summary: str | None, body: str) -> str:
     return body or summary or title
 
 
+# ASCII bytes as `\w` sees them: word characters (letters, digits, "_") lower-cased, every other byte a space
+_ASCII_FOLDED = bytes(
+    c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 or c == 95 else 32 for c in range(256)
+)
+_WORD_CHARACTER = re.compile(r"\w")
+
+
+@functools.cache
+def _bmp_word_table() -> np.ndarray:
+    r"""bool per character of the Basic Multilingual Plane: does `\w` match it (asked of the regex itself,
+    once per process: a few milliseconds)."""
+    table = np.zeros(0x10000, dtype=bool)
+    every = "".join(map(chr, range(0x10000)))
+    table[np.fromiter(map(ord, _WORD_CHARACTER.findall(every)), dtype=np.intp)] = True
+    return table
+
+
+def folded_words(texts: Sequence[str]) -> list[str]:
+    r"""For each text, `" ".join(re.findall(r"\w+", text.casefold()))`: its words, case-folded, one space
+    apart, which exact comparisons hash. One numpy mask over the whole batch instead of a str per word.
+
+    >>> folded_words(["Storm HITS the coast!", "", "  Straße: 4,000 homes…  "])
+    ['storm hits the coast', '', 'strasse 4 000 homes']
+    """
+    if not texts:
+        return []
+    joined = "\n".join(texts)  # "\n" is no word character: no word spans two texts
+    if joined.isascii():  # most news: one byte per character, case folded by the byte table
+        width, encoding, lengths = 1, "ascii", [len(t) for t in texts]
+        codes = np.frombuffer(joined.encode("ascii").translate(_ASCII_FOLDED), np.uint8)
+        word = codes != 32
+    else:
+        folded = [t.casefold() for t in texts]  # before measuring: folding can lengthen a text (ß: ss)
+        width, encoding, lengths = 4, "utf-32-le", [len(t) for t in folded]
+        codes = np.frombuffer("\n".join(folded).encode(encoding, "surrogatepass"), np.uint32).copy()
+        word = _bmp_word_table().take(np.minimum(codes, 0xFFFF))
+        for i in np.flatnonzero(codes > 0xFFFF).tolist():
+            word[i] = _WORD_CHARACTER.match(chr(codes[i])) is not None
+        codes[~word] = 32
+    # keep the word characters and the first character after each word (a space): one space between words
+    keep = word.copy()
+    keep[1:] |= word[:-1]
+    kept = codes[keep].tobytes()
+    if len(texts) == 1:
+        return [kept.decode(encoding).strip(" ")]
+    out, start, kept_start = [], 0, 0
+    for length in lengths:
+        # a text's piece of `kept` runs up to and with its closing line break (a space if kept: stripped)
+        kept_end = kept_start + int(np.count_nonzero(keep[start : start + length + 1]))
+        out.append(kept[kept_start * width : kept_end * width].decode(encoding).strip(" "))
+        start, kept_start = start + length + 1, kept_end
+    return out
+
+
 class Sketch(NamedTuple):
     """What near-duplicate detection keeps of a text (and what the look-back index stores)."""
 
@@ -103,11 +159,16 @@ _DIGIT[48:58] = True
 # break; the closing byte of the curly quotes and guillemets is checked with its lead bytes
 _SENTENCE_END = np.zeros(256, dtype=bool)
 _SENTENCE_END[np.frombuffer(b'.!?:;"(\n', np.uint8)] = True
+# The byte tables as `bytes.translate` tables: a translate costs a fraction of numpy's table[data]
+_LOWER_TABLE = _LOWER.tobytes()
+_WORD_TABLE = _WORD_BYTE.astype(np.uint8).tobytes()
+_DIGIT_TABLE = _DIGIT.astype(np.uint8).tobytes()
 
 
-def _word_mask(data: np.ndarray) -> np.ndarray:
-    mask = _WORD_BYTE[data]
-    if data.size > 2 and (data >= 0xC2).any():
+def _word_mask(joined: bytes, data: np.ndarray) -> np.ndarray:
+    mask = np.frombuffer(joined.translate(_WORD_TABLE), dtype=bool)
+    if data.size > 2 and not joined.isascii():
+        mask = mask.copy()
         # General punctuation (U+2000-U+206F: quotes, dashes, ellipsis, thin spaces) is E2 80 xx / E2 81 xx;
         # no-break space, inverted marks and guillemets are C2 A0 / A1 / AB / BB / BF.
         lead = np.flatnonzero(data[:-2] == 0xE2)
@@ -133,34 +194,48 @@ class _Scan(NamedTuple):
 def _scan(texts: Sequence[str]) -> _Scan:
     """Every word of a batch of texts, hashed, with its text and whether it is a fact: one numpy pass."""
     encoded = [_utf8(t) for t in texts]
-    data = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)  # "\n" is no word byte: no word spans texts
+    joined = b"\n".join(encoded)  # "\n" is no word byte: no word spans texts
+    data = np.frombuffer(joined, dtype=np.uint8)
     nothing = np.empty(0, np.intp)
     if data.size == 0:
         return _Scan(np.empty(0, _U64), nothing, np.empty(0, bool), nothing, nothing, data)
-    folded = _LOWER[data]
-    if data.size > 1:
+    folded = np.frombuffer(joined.translate(_LOWER_TABLE), dtype=np.uint8)
+    lead = nothing
+    if data.size > 1 and not joined.isascii():
         lead = np.flatnonzero(data[:-1] == 0xC3)
         lead = lead[_LATIN1_CAPITAL[data[lead + 1]]]
+        folded = folded.copy()
         folded[lead + 1] += 32
-    else:
-        lead = nothing
-    positions = np.flatnonzero(_word_mask(data))
-    if positions.size == 0:
+    mask = _word_mask(joined, data)
+    # the words: runs of word bytes, from the edges of the mask
+    edges = np.flatnonzero(np.diff(mask, prepend=False, append=False))
+    if edges.size == 0:
         return _Scan(np.empty(0, _U64), nothing, np.empty(0, bool), nothing, nothing, data)
-    first = np.empty(positions.size, dtype=bool)
-    first[0] = True
-    first[1:] = np.diff(positions) != 1
-    starts_at = np.flatnonzero(first)
-    lengths = np.diff(np.append(starts_at, positions.size))
-    within = np.arange(positions.size) - np.repeat(starts_at, lengths)
-    weighted = (folded[positions].astype(_U64) + _U64(1)) * _BYTE_POSITION[within & 63]
-    hashes = _mix(np.add.reduceat(weighted, starts_at))
-    starts = positions[starts_at]
-    ends = positions[starts_at + lengths - 1] + 1
+    starts, ends = edges[0::2], edges[1::2]
+    lengths = ends - starts
+    starts_at = np.zeros(starts.size, dtype=np.intp)  # where each word starts among the word bytes
+    np.cumsum(lengths[:-1], out=starts_at[1:])
+    # each word byte's place in its word: a running count of ones that each word start sets back to 0
+    within = np.ones(starts_at[-1] + lengths[-1], dtype=np.intp)
+    within[0] = 0
+    within[starts_at[1:]] = 1 - lengths[:-1]
+    np.cumsum(within, out=within)
+    np.bitwise_and(within, 63, out=within)
+    weighted = folded[mask].astype(_U64)
+    weighted += _U64(1)
+    weighted *= _BYTE_POSITION.take(within)
+    # each word's sum of `weighted` from a running sum (uint64 wraps as the hash's sums do): cheaper than
+    # np.add.reduceat
+    running = np.cumsum(weighted, out=weighted)
+    sums = running[starts_at + lengths - 1]
+    sums[1:] -= running[starts_at[1:] - 1]
+    hashes = _mix(sums)
     text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
     document = np.searchsorted(text_starts, starts, side="right") - 1
     # facts: a digit anywhere in the word, or a capital first letter not at a sentence start
-    figure = np.add.reduceat(_DIGIT[data[positions]].astype(np.int32), starts_at) > 0
+    figure = np.zeros(starts.size, dtype=bool)
+    digits = np.flatnonzero(np.frombuffer(joined.translate(_DIGIT_TABLE), dtype=bool))  # few: word bytes
+    figure[np.searchsorted(starts, digits, side="right") - 1] = True
     capital = (data[starts] >= 65) & (data[starts] <= 90)
     if lead.size:
         latin = np.zeros(data.size, dtype=bool)
@@ -221,9 +296,15 @@ def sketches(
 
 
 def _per_document(hashes: np.ndarray, document: np.ndarray, n: int) -> list[np.ndarray]:
-    """The sorted distinct hashes of each document (document indexes ascending, as _scan gives them)."""
-    bounds = np.searchsorted(document, np.arange(n + 1))
-    return [np.unique(hashes[bounds[i] : bounds[i + 1]]) for i in range(n)]
+    """The sorted distinct hashes of each document (document indexes ascending, as _scan gives them): what
+    np.unique gives per document, from one sort of the whole batch."""
+    order = np.lexsort((hashes, document))
+    hashes, document = hashes[order], document[order]
+    distinct = np.ones(hashes.size, dtype=bool)
+    distinct[1:] = (hashes[1:] != hashes[:-1]) | (document[1:] != document[:-1])
+    hashes, document = hashes[distinct], document[distinct]
+    bounds = np.searchsorted(document, np.arange(n + 1)).tolist()
+    return [hashes[bounds[i] : bounds[i + 1]].copy() for i in range(n)]
 
 
 def _signatures(

@@ -27,6 +27,8 @@ import unicodedata
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import mul, neg
 
 # Function words of the languages newsbeam ships name lists for (en, fr, de, es): they say nothing
 # about which event an article reports.
@@ -52,7 +54,9 @@ STOP_WORDS = frozenset(
     """.split()  # noqa: SIM905 (a word list reads better as text than as 300 quoted literals)
 )
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+# A word, and the last character before it that is no space (empty when only spaces, or nothing, come
+# between it and the word before): one regex pass finds both, no slicing of the text between words.
+_TOKEN = re.compile(r"([^\w\s]?)\s*(\w+)")
 _SENTENCE_END = frozenset('.!?:;"“”«»(')
 
 
@@ -85,21 +89,22 @@ class StorySettings:
 
 
 def _terms_of(text: str, weight: float, settings: StorySettings, into: dict[str, float]) -> None:
-    previous_end = 0
-    for match in _TOKEN.finditer(text):
-        raw = match.group()
+    number_weight, name_weight = weight * settings.number_weight, weight * settings.name_weight
+    words = _TOKEN.findall(text)
+    if words:
+        words[0] = (".", words[0][1])  # the text's first word opens a sentence
+    get = into.get
+    for before, raw in words:
         token = raw.casefold()
-        between = text[previous_end : match.start()].strip()
-        sentence_start = previous_end == 0 or (between[-1:] in _SENTENCE_END if between else False)
-        previous_end = match.end()
         if token in STOP_WORDS or (len(token) < 2 and not token.isdigit()):
             continue
-        w = weight
-        if any(c.isdigit() for c in token):
-            w *= settings.number_weight
-        elif raw[0].isupper() and not sentence_start:
-            w *= settings.name_weight
-        into[token] = into.get(token, 0.0) + w
+        if not token.isalpha() and any(c.isdigit() for c in token):  # letters only: no digit, no loop
+            w = number_weight
+        elif raw[0].isupper() and before not in _SENTENCE_END:
+            w = name_weight
+        else:
+            w = weight
+        into[token] = get(token, 0.0) + w
 
 
 def story_terms(
@@ -112,13 +117,20 @@ def story_terms(
     True
     """
     title = unicodedata.normalize("NFKC", title or "")
-    lead_source = " ".join(part for part in (summary, body) if part)
-    words = unicodedata.normalize("NFKC", lead_source).split()
-    lead = " ".join(words[: settings.lead_words])
     terms: dict[str, float] = {}
     _terms_of(title, settings.title_weight, settings, terms)
-    _terms_of(lead, 1.0, settings, terms)
+    _terms_of(_lead(summary, body, settings.lead_words), 1.0, settings, terms)
     return terms
+
+
+def _lead(summary: str | None, body: str, words: int) -> str:
+    """The first `words` words of the NFKC-normalised summary + body, one space apart, normalising only
+    the head of the text: whitespace is a normalisation boundary (no whitespace character composes with
+    its neighbours), and NFKC never turns a word into nothing but spaces, so the first words of the
+    normalised head are those of the normalised whole text."""
+    source = " ".join(part for part in (summary, body) if part)
+    head = " ".join(source.split(None, words)[:words])
+    return " ".join(unicodedata.normalize("NFKC", head).split()[:words])
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +225,10 @@ class RollingIdf(Mapping[str, float]):
 
 def vector(terms: Mapping[str, float], idf: Mapping[str, float], unseen: float) -> dict[str, float]:
     """Unit-length TF-IDF vector: sublinear term weight x IDF."""
-    weighted = {t: (1.0 + math.log(w) if w > 1.0 else w) * idf.get(t, unseen) for t, w in terms.items()}
-    norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
+    log, get = math.log, idf.get
+    weighted = {t: (1.0 + log(w) if w > 1.0 else w) * get(t, unseen) for t, w in terms.items()}
+    values = weighted.values()
+    norm = math.sqrt(sum(map(mul, values, values))) or 1.0
     return {t: v / norm for t, v in weighted.items()}
 
 
@@ -233,8 +247,9 @@ class _Story:
         # |c + v|^2 = |c|^2 + sum over v's terms of (2 c_t + v_t) v_t: the cost of an article is its own
         # terms, not the story's whole vocabulary (summing the centroid made big stories quadratic)
         centroid, grown = self.centroid, 0.0
+        get = centroid.get
         for t, v in vec.items():
-            before = centroid.get(t, 0.0)
+            before = get(t, 0.0)
             centroid[t] = before + v
             grown += (2.0 * before + v) * v
         self.norm_squared = max(0.0, self.norm_squared + grown)
@@ -248,8 +263,8 @@ class _Story:
     def similarity(self, vec: Mapping[str, float]) -> float:
         if not self.norm:
             return 0.0
-        centroid = self.centroid
-        return sum(v * centroid.get(t, 0.0) for t, v in vec.items()) / self.norm
+        # the products in the order of vec's terms, summed by sum() as always: the same float to the bit
+        return sum(map(mul, vec.values(), map(self.centroid.get, vec.keys(), repeat(0.0)))) / self.norm
 
 
 class StoryClusterer:
@@ -350,29 +365,21 @@ class StoryClusterer:
             if recent:
                 candidates.update(recent)
         best, best_key = None, None
-        countries = set(doc.countries[:3])
+        stories, at, window, threshold = self._stories, doc.at, self._window, settings.threshold
+        countries = set(doc.countries[:3]) if settings.require_country_overlap else None
+        # the article's main place must be one the story names: a witness from the other event's town does
+        # not merge two events
+        place = doc.places[0] if settings.require_place_overlap and doc.places else None
         for story_id in candidates:
-            story = self._stories[story_id]
-            if abs(doc.at - story.last_at) > self._window:
+            story = stories[story_id]
+            if abs(at - story.last_at) > window:
                 continue
-            if (
-                settings.require_country_overlap
-                and countries
-                and story.countries
-                and not (countries & story.countries.keys())
-            ):
+            if countries and story.countries and countries.isdisjoint(story.countries):
                 continue
-            # the article's main place must be one the story names: a witness from the other event's
-            # town does not merge two events
-            if (
-                settings.require_place_overlap
-                and doc.places
-                and story.places
-                and doc.places[0] not in story.places
-            ):
+            if place is not None and story.places and place not in story.places:
                 continue
             score = story.similarity(vec)
-            if score < settings.threshold:
+            if score < threshold:
                 continue
             key = (-score, story_id)  # ties: the smaller id, whatever order the candidates came in
             if best_key is None or key < best_key:
@@ -381,7 +388,8 @@ class StoryClusterer:
 
 
 def _strongest(vec: Mapping[str, float], k: int) -> list[str]:
-    return [t for t, _ in sorted(vec.items(), key=lambda tv: (-tv[1], tv[0]))[:k]]
+    # sorted by (-weight, term) as tuples: no key function called per term
+    return [t for _, t in sorted(zip(map(neg, vec.values()), vec.keys(), strict=True))[:k]]
 
 
 def cluster_stories(
