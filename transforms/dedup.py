@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import hashlib
 import logging
+import pickle
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -325,38 +326,97 @@ def story_group(language: str | None) -> str:
 
 def sketch_entries(articles: list[Article], settings: DedupSettings) -> list[SketchEntry]:
     """The SketchEntry of each article (one vectorised pass over the batch)."""
-    texts = [neardup.shingle_source(a.title, a.summary, a.body) for a in articles]
+    return _entries_of_sources([sketch_source(a) for a in articles], settings)
+
+
+# What sketching needs of an article, as a plain tuple (Beam's coder encodes tuples, strings and ints
+# itself; a record it pickles): (article_id, title, summary, body, language, countries, place names,
+# published_at, fetched_at), the two times as `_instant`s.
+SketchSource = tuple
+
+
+def _instant(moment: dt.datetime | None) -> int | dt.datetime | None:
+    """A UTC datetime as integer microseconds since the epoch (pickling an aware datetime, as the coder
+    does, costs ~20 us); any other as it is."""
+    if type(moment) is dt.datetime and moment.tzinfo is dt.UTC and not moment.fold:
+        return (moment - _EPOCH) // _MICROSECOND
+    return moment
+
+
+def _moment(instant: int | dt.datetime | None) -> dt.datetime | None:
+    return _EPOCH + instant * _MICROSECOND if type(instant) is int else instant
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def sketch_source(article: Article) -> SketchSource:
+    """Only attribute reads: whatever can fail happens in `_entries_of_sources`, where a failure costs
+    the article its sketch, not the run."""
+    return (
+        article.article_id,
+        article.title,
+        article.summary,
+        article.body,
+        article.language,
+        article.countries,
+        tuple(p.name for p in article.places),
+        _instant(article.published_at),
+        _instant(article.fetched_at),
+    )
+
+
+def _entries_of_sources(sources: list[SketchSource], settings: DedupSettings) -> list[SketchEntry]:
+    texts = [neardup.shingle_source(title, summary, body) for _, title, summary, body, *_ in sources]
     found = neardup.sketches(texts, shingle_words=settings.shingle_words, min_words=settings.min_words)
+    countries = country_names()
     return [
         SketchEntry(
-            article_id=a.article_id,
-            event_at=a.event_time,
-            story_group=story_group(a.language),
+            article_id=article_id,
+            event_at=_moment(published if published is not None else fetched),
+            story_group=story_group(language),
             signature=sketch.signature.astype("<u4").tobytes(),
             shingles=sketch.size,
             facts=sketch.facts.astype("<u8").tobytes(),
-            terms=tuple(sorted(story_terms(a.title, a.summary, a.body, settings.stories).items())),
-            countries=a.countries,
-            places=local_places(a.places),
-            undated=a.published_at is None,
+            terms=tuple(sorted(story_terms(title, summary, body, settings.stories).items())),
+            countries=article_countries,
+            places=tuple(name for name in places if name not in countries),  # as `local_places`
+            undated=published is None,
         )
-        for a, sketch in zip(articles, found, strict=True)
+        for (
+            article_id,
+            title,
+            summary,
+            body,
+            language,
+            article_countries,
+            places,
+            published,
+            fetched,
+        ), sketch in zip(sources, found, strict=True)
     ]
 
 
 def sketch_entries_or_none(articles: list[Article], settings: DedupSettings) -> tuple[list[SketchEntry], int]:
     """`sketch_entries` of a batch, without the articles whose sketch cannot be computed (logged), and how
     many those were: such an article is still written, as its own story and never a near-duplicate."""
+    return _source_entries_or_none([sketch_source(a) for a in articles], settings)
+
+
+def _source_entries_or_none(
+    sources: list[SketchSource], settings: DedupSettings
+) -> tuple[list[SketchEntry], int]:
     try:
-        return sketch_entries(articles, settings), 0
+        return _entries_of_sources(sources, settings), 0
     except Exception:  # one odd text must not cost the batch its sketches: retry one by one
         entries, failed = [], 0
-        for article in articles:
+        for source in sources:
             try:
-                entries += sketch_entries([article], settings)
+                entries += _entries_of_sources([source], settings)
             except Exception as exc:
                 failed += 1
-                log.warning("dedup: no sketch for %s: %s", article.url or article.article_id, exc)
+                log.warning("dedup: no sketch for %s: %s", source[0], exc)
         return entries, failed
 
 
@@ -380,8 +440,29 @@ class _KeyArticlesFn(StageFn):
         return article.feed_url, article.url or article.article_id
 
 
-def _first(articles: Iterable[Article]) -> Article:
-    return min(articles, key=precedence)
+# One copy of an article on its way through the exact-dedup join: (precedence, has a URL, has a GUID,
+# sketch source, the pickled article).
+Copy = tuple
+
+
+def _copy_of(article: Article) -> tuple[str, Copy]:
+    """The article keyed by id, as what the joins need of it and, apart, the whole of it pickled once.
+
+    Beam's local runner decodes and re-encodes every element it groups, and a CoGroupByKey whose inputs
+    come from several stages copies them through one more buffer: an Article as a value was pickled and
+    unpickled 8 times between here and the writer, ~10 % of a run. As bytes it costs one pickle here and
+    one unpickle where it is written (_FinishFn); the bytes cross the joins at the cost of a copy."""
+    return article.article_id, (
+        precedence(article),
+        bool(article.url),
+        bool(article.guid),
+        sketch_source(article),
+        pickle.dumps(article, pickle.HIGHEST_PROTOCOL),
+    )
+
+
+def _first(copies: Iterable[Copy]) -> Copy:
+    return min(copies, key=lambda copy: copy[0])  # by precedence
 
 
 class _JudgeKeyFn(beam.DoFn):
@@ -430,9 +511,9 @@ class _KeepSurvivorsFn(beam.DoFn):
         if kinds:
             self._by_kind[kinds[-1] if "url" not in kinds else "url"].inc(copies)
 
-    def process(self, element: tuple[str, dict]) -> Iterable[Article]:
+    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, Copy]]:
         article_id, groups = element
-        copies = list(groups["article"])
+        copies = list(groups["copy"])
         verdicts = list(groups["verdict"])
         if not copies:
             return
@@ -442,12 +523,11 @@ class _KeepSurvivorsFn(beam.DoFn):
             return
         if len(copies) > 1:  # the same item twice in this run (a feed repeating it, or two feeds)
             self._duplicates.inc(len(copies) - 1)
-            self._by_kind["url" if copies[0].url else "guid" if copies[0].guid else "text"].inc(
-                len(copies) - 1
-            )
+            _, has_url, has_guid, _, _ = copies[0]
+            self._by_kind["url" if has_url else "guid" if has_guid else "text"].inc(len(copies) - 1)
         if all(survivor == article_id for survivor, _, _ in verdicts):
             self._kept.inc()
-            yield _first(copies)
+            yield article_id, _first(copies)
         else:
             self._duplicates.inc()
             self._count_reason(article_id, verdicts, 1)
@@ -456,15 +536,15 @@ class _KeepSurvivorsFn(beam.DoFn):
 SKETCH_BATCH = 64  # articles per vectorised sketch pass
 
 
-def _shard_of(article: Article, shards: int) -> tuple[int, Article]:
-    return int(article.article_id[:8], 16) % shards, article
+def _shard_of(element: tuple, shards: int) -> tuple[int, tuple]:
+    return int(element[0][:8], 16) % shards, element
 
 
-def _chunks(element: tuple[int, Iterable[Article]], size: int) -> Iterable[list[Article]]:
-    _, articles = element
-    batch: list[Article] = []
-    for article in articles:
-        batch.append(article)
+def _chunks(element: tuple[int, Iterable[tuple]], size: int) -> Iterable[list[tuple]]:
+    _, elements = element
+    batch: list[tuple] = []
+    for item in elements:
+        batch.append(item)
         if len(batch) == size:
             yield batch
             batch = []
@@ -473,16 +553,17 @@ def _chunks(element: tuple[int, Iterable[Article]], size: int) -> Iterable[list[
 
 
 class BatchByKey(beam.PTransform):
-    """Articles -> lists of at most `size`, through a GroupByKey on a shard of the id. Not BatchElements:
-    it emits its last batch in finish_bundle, which Beam 2.77's Dask runner drops."""
+    """Tuples whose first item is an article id -> lists of at most `size`, through a GroupByKey on a
+    shard of the id. Not BatchElements: it emits its last batch in finish_bundle, which Beam 2.77's Dask
+    runner drops."""
 
     def __init__(self, size: int, shards: int = 256) -> None:
         super().__init__()
         self._size, self._shards = size, shards
 
-    def expand(self, articles: beam.PCollection) -> beam.PCollection:
+    def expand(self, elements: beam.PCollection) -> beam.PCollection:
         return (
-            articles
+            elements
             | "Shard" >> beam.Map(_shard_of, self._shards)
             | "GroupByShard" >> beam.GroupByKey()
             | "Chunks" >> beam.FlatMap(_chunks, self._size)
@@ -490,8 +571,8 @@ class BatchByKey(beam.PTransform):
 
 
 class _SketchBatchFn(beam.DoFn):
-    """A batch of articles -> the list of their SketchEntry: one vectorised pass per batch, kept as one
-    element so that the band keys too are computed for the whole batch at once.
+    """A batch of sketch sources -> the list of their SketchEntry: one vectorised pass per batch, kept as
+    one element so that the band keys too are computed for the whole batch at once.
 
     An article whose sketch cannot be computed is still written (as its own story, never a
     near-duplicate): the failure is counted and logged, not turned into a lost article.
@@ -501,8 +582,8 @@ class _SketchBatchFn(beam.DoFn):
         self._settings = settings
         self._failed = Metrics.counter("dedup", "sketch_failures")
 
-    def process(self, batch: list[Article]) -> Iterable[list[SketchEntry]]:
-        entries, failed = sketch_entries_or_none(batch, self._settings)
+    def process(self, batch: list[SketchSource]) -> Iterable[list[SketchEntry]]:
+        entries, failed = _source_entries_or_none(batch, self._settings)
         self._failed.inc(failed)
         yield entries
 
@@ -713,7 +794,7 @@ class _FinishFn(beam.DoFn):
         articles = list(groups["article"])
         if not articles:
             return
-        article = articles[0]
+        article = pickle.loads(articles[0])  # pickled by _copy_of
         verdicts = list(groups["verdict"])
         stories = list(groups["story"])
         if verdicts:
@@ -790,9 +871,10 @@ class Deduplicate(beam.PTransform):
             | "GroupByIdentityKey" >> beam.CoGroupByKey()
             | "JudgeEachKey" >> ParDoWithOutputs(_JudgeKeyFn(self._seen_at), _JudgeKeyFn.INDEX)
         )
-        by_id = articles | "KeyById" >> beam.Map(lambda a: (a.article_id, a))
+        # The article itself crosses pickled (`_copy_of`); the exact-dedup join and the batching for
+        # sketches see plain tuples.
         kept = (
-            {"article": by_id, "verdict": judged[MAIN]}
+            {"copy": articles | "CopyById" >> beam.Map(_copy_of), "verdict": judged[MAIN]}
             | "GroupById" >> beam.CoGroupByKey()
             | "KeepSurvivors" >> beam.ParDo(_KeepSurvivorsFn())
         )
@@ -800,6 +882,7 @@ class Deduplicate(beam.PTransform):
         # -- near-duplicates
         batches = (
             kept
+            | "SketchSources" >> beam.Map(lambda kv: kv[1][3])
             | "BatchForSketches" >> BatchByKey(SKETCH_BATCH)
             | "Sketch" >> beam.ParDo(_SketchBatchFn(settings))
         )
@@ -872,7 +955,7 @@ class Deduplicate(beam.PTransform):
         )
 
         final = {
-            "article": kept | "KeptById" >> beam.Map(lambda a: (a.article_id, a)),
+            "article": kept | "KeptById" >> beam.Map(lambda kv: (kv[0], kv[1][4])),
             "entry": entries,
             "verdict": verdicts,
             "story": stories,
