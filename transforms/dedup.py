@@ -33,7 +33,7 @@ from w3lib.url import canonicalize_url, url_query_cleaner
 from newsbeam.transforms import neardup
 from newsbeam.transforms.deadletters import DEAD_LETTERS, MAIN, ParDoWithOutputs, StageFn
 from newsbeam.transforms.enrich import country_names
-from newsbeam.transforms.records import Article, Place
+from newsbeam.transforms.records import Article, Place, Record
 from newsbeam.transforms.stories import StoryDoc, StorySettings, cluster_stories, story_terms
 
 log = logging.getLogger(__name__)
@@ -244,10 +244,10 @@ SKETCH_SCHEMA = pa.schema(
 
 
 @dataclass(frozen=True, slots=True)
-class SketchEntry:
+class SketchEntry(Record):
     """What near-duplicate detection and story clustering know of one article: in flight for the
     articles of this run, and as a row of the look-back index (OUTPUT/_state/sketches) for those of
-    earlier runs (then `story_id` is set)."""
+    earlier runs (then `story_id` is set). A Record: it crosses the final join, pickled the fast way."""
 
     article_id: str
     event_at: dt.datetime
