@@ -277,10 +277,15 @@ class SketchEntry(Record):
         return bool(self.story_id)
 
     def story_doc(self, duplicate_of: str | None = None) -> StoryDoc:
-        return StoryDoc(
+        return story_doc_of(self.story_fields(duplicate_of))
+
+    def story_fields(self, duplicate_of: str | None = None) -> StoryFields:
+        """`story_doc` as a plain tuple, the terms as pairs: what crosses the joins to the clustering
+        (Beam's coder encodes a tuple itself, and pickles a StoryDoc)."""
+        return (
             self.article_id,
             self.event_at.timestamp(),
-            dict(self.terms),
+            self.terms,
             self.countries,
             self.places,
             duplicate_of,
@@ -317,6 +322,15 @@ class SketchEntry(Record):
             story_id=row["story_id"],
             seen_at=row["seen_at"],
         )
+
+
+# StoryDoc's fields in order, the terms as (term, weight) pairs: see SketchEntry.story_fields
+StoryFields = tuple
+
+
+def story_doc_of(fields: StoryFields) -> StoryDoc:
+    article_id, at, terms, countries, places, duplicate_of, story_id = fields
+    return StoryDoc(article_id, at, dict(terms), countries, places, duplicate_of, story_id)
 
 
 def story_group(language: str | None) -> str:
@@ -753,13 +767,13 @@ class _VerifyFn(beam.DoFn):
             yield article_id, chosen
 
 
-def _story_input(element: tuple[str, dict]) -> Iterable[tuple[str, StoryDoc]]:
+def _story_input(element: tuple[str, dict]) -> Iterable[tuple[str, StoryFields]]:
     _, groups = element
     docs = list(groups["doc"])
     verdicts = list(groups["verdict"])
     if docs:
-        group, doc = docs[0]
-        yield group, dataclasses.replace(doc, duplicate_of=verdicts[0][0]) if verdicts else doc
+        group, fields = docs[0]
+        yield group, (*fields[:5], verdicts[0][0], *fields[6:]) if verdicts else fields
 
 
 class _ClusterStoriesFn(beam.DoFn):
@@ -772,10 +786,11 @@ class _ClusterStoriesFn(beam.DoFn):
 
     def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, str]]:
         _, groups = element
-        new = list(groups["new"])
+        new = [story_doc_of(fields) for fields in groups["new"]]
         if not new:
             return
-        for article_id, story_id in cluster_stories(new, groups["earlier"], self._settings.stories).items():
+        earlier = (story_doc_of(fields) for fields in groups["earlier"])
+        for article_id, story_id in cluster_stories(new, earlier, self._settings.stories).items():
             if story_id == article_id:
                 self._stories.inc()
             yield article_id, story_id
@@ -937,18 +952,19 @@ class Deduplicate(beam.PTransform):
             | "VerifyNearDuplicates" >> beam.ParDo(_VerifyFn(settings))
         )
 
-        # -- stories: story docs only (terms, countries, places), not signatures, cross the shuffle
+        # -- stories: story fields only (terms, countries, places), not signatures, cross the shuffle
         stories = (
             {
                 "new": {
                     "doc": entries
-                    | "NewStoryDocs" >> beam.Map(lambda kv: (kv[0], (kv[1].story_group, kv[1].story_doc()))),
+                    | "NewStoryDocs"
+                    >> beam.Map(lambda kv: (kv[0], (kv[1].story_group, kv[1].story_fields()))),
                     "verdict": verdicts,
                 }
                 | "JoinVerdicts" >> beam.CoGroupByKey()
                 | "ByStoryGroup" >> beam.FlatMap(_story_input),
                 "earlier": earlier
-                | "EarlierByStoryGroup" >> beam.Map(lambda e: (e.story_group, e.story_doc())),
+                | "EarlierByStoryGroup" >> beam.Map(lambda e: (e.story_group, e.story_fields())),
             }
             | "GroupByStoryGroup" >> beam.CoGroupByKey()
             | "ClusterStories" >> beam.ParDo(_ClusterStoriesFn(settings))
