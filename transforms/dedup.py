@@ -635,11 +635,8 @@ def _by_shard(rows: Iterable[tuple[int, tuple[str, tuple]]]) -> Iterable[tuple[i
 
 def _new_band_rows(batch: list[SketchEntry], bands: int) -> Iterable[tuple[int, list]]:
     keyed, keys = _band_key_rows(batch, bands)
-    return _by_shard(
-        (key, (entry.article_id, entry.rank()))
-        for entry, row in zip(keyed, keys.tolist(), strict=True)
-        for key in row
-    )
+    members = [(entry.article_id, entry.rank()) for entry in keyed]  # once per entry, not per band
+    return _by_shard((key, member) for member, row in zip(members, keys.tolist(), strict=True) for key in row)
 
 
 class _SortedKeysFn(beam.CombineFn):
