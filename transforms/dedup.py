@@ -475,6 +475,12 @@ def _copy_of(article: Article) -> tuple[str, Copy]:
     )
 
 
+def _pickled_value(element: tuple[str, SketchEntry]) -> tuple[str, bytes]:
+    """The entry pickled once for the final join (see `_copy_of`), not once per copy it goes through."""
+    key, value = element
+    return key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+
+
 def _first(copies: Iterable[Copy]) -> Copy:
     return min(copies, key=lambda copy: copy[0])  # by precedence
 
@@ -838,7 +844,7 @@ class _SketchRowFn(beam.DoFn):
             return
         stories = list(groups["story"])
         yield dataclasses.replace(
-            entries[0], story_id=stories[0] if stories else article_id, seen_at=self._seen_at
+            pickle.loads(entries[0]), story_id=stories[0] if stories else article_id, seen_at=self._seen_at
         )
 
 
@@ -969,7 +975,7 @@ class Deduplicate(beam.PTransform):
 
         final = {
             "article": kept | "KeptById" >> beam.Map(lambda kv: (kv[0], kv[1][4])),
-            "entry": entries,
+            "entry": entries | "PickleEntries" >> beam.Map(_pickled_value),
             "verdict": verdicts,
             "story": stories,
         } | "JoinDecisions" >> beam.CoGroupByKey()
