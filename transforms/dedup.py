@@ -167,8 +167,12 @@ def identity_keys(article: Article) -> list[str]:
 
 def local_places(places: Iterable[Place]) -> tuple[str, ...]:
     """The sub-national places among an article's tags (towns, cities, provinces), most salient first."""
+    return local_place_names(p.name for p in places)
+
+
+def local_place_names(names: Iterable[str]) -> tuple[str, ...]:
     countries = country_names()
-    return tuple(p.name for p in places if p.name not in countries)
+    return tuple(name for name in names if name not in countries)
 
 
 def precedence(article: Article) -> tuple:
@@ -384,7 +388,6 @@ def sketch_source(article: Article) -> SketchSource:
 def _entries_of_sources(sources: list[SketchSource], settings: DedupSettings) -> list[SketchEntry]:
     texts = [neardup.shingle_source(title, summary, body) for _, title, summary, body, *_ in sources]
     found = neardup.sketches(texts, shingle_words=settings.shingle_words, min_words=settings.min_words)
-    countries = country_names()
     return [
         SketchEntry(
             article_id=article_id,
@@ -395,7 +398,7 @@ def _entries_of_sources(sources: list[SketchSource], settings: DedupSettings) ->
             facts=sketch.facts.astype("<u8").tobytes(),
             terms=tuple(sorted(story_terms(title, summary, body, settings.stories).items())),
             countries=article_countries,
-            places=tuple(name for name in places if name not in countries),  # as `local_places`
+            places=local_place_names(places),
             undated=published is None,
         )
         for (
