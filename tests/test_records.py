@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import apache_beam as beam
@@ -107,3 +109,32 @@ def test_a_new_field_needs_no_pickling_code():
 
     assert rebuild(*arguments) == record
     assert rebuild(*arguments).new == ("n",)
+
+
+def test_a_record_unpickles_in_a_process_that_never_pickled_its_class():
+    # Records name their class by a string (not a pickled global): a fresh process must find it by name.
+    pickled = pickle.dumps(RECORDS[5], pickle.HIGHEST_PROTOCOL)
+    script = (
+        "import pickle, sys; article = pickle.loads(sys.stdin.buffer.read()); "
+        "print(type(article).__module__, article.places[0].name, article.published_at.isoformat())"
+    )
+
+    shown = subprocess.run(
+        [sys.executable, "-c", script], input=pickled, capture_output=True, check=True
+    ).stdout.decode()
+
+    assert shown.split() == ["newsbeam.transforms.records", "Paris", "1969-12-31T23:59:59.000001+00:00"]
+
+
+def test_a_datetime_in_a_field_not_annotated_as_one_still_round_trips():
+    @dataclass(frozen=True, slots=True)
+    class Loose(Record):
+        anything: object
+        when: dt.datetime | None = None
+
+    record = Loose(FETCHED_AT, when=None)
+    rebuild, arguments = record.__reduce__()
+
+    copy = rebuild(*arguments)
+    assert copy == record
+    assert copy.anything.tzinfo is FETCHED_AT.tzinfo

@@ -95,6 +95,24 @@ def test_articles_are_staged_invisibly_then_committed_by_date(tmp_path):
     assert meta == [("ZSTD",)]
 
 
+def test_timestamps_are_written_to_the_microsecond_whatever_their_time_zone(tmp_path):
+    # rows cross the writer's GroupByKey with UTC datetimes as integer microseconds: the same instants
+    published = {
+        1: dt.datetime(2024, 5, 20, 8, 1, 2, 345678, tzinfo=dt.UTC),
+        2: dt.datetime(2024, 5, 20, 10, 1, 2, 345678, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        3: dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),  # before the epoch
+        4: None,
+    }
+    _write(tmp_path, [_article(n, when) for n, when in published.items()])
+    commit_run(str(tmp_path), RUN)
+
+    table = ds.dataset(tmp_path / "articles", partitioning="hive").to_table()
+    rows = {r["article_id"]: r for r in table.to_pylist()}
+    for n, when in published.items():
+        assert rows[f"{n:032x}"]["published_at"] == when
+        assert rows[f"{n:032x}"]["fetched_at"] == FETCHED_AT
+
+
 def test_files_per_partition_shards_a_partition(tmp_path):
     day = dt.datetime(2024, 5, 20, 8, tzinfo=dt.UTC)
     _write(tmp_path, [_article(n, day) for n in range(40)], SinkSettings(files_per_partition=3))

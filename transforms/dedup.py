@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import hashlib
 import logging
+import pickle
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -32,7 +33,7 @@ from w3lib.url import canonicalize_url, url_query_cleaner
 from newsbeam.transforms import neardup
 from newsbeam.transforms.deadletters import DEAD_LETTERS, MAIN, ParDoWithOutputs, StageFn
 from newsbeam.transforms.enrich import country_names
-from newsbeam.transforms.records import Article, Place
+from newsbeam.transforms.records import Article, Place, Record
 from newsbeam.transforms.stories import StoryDoc, StorySettings, cluster_stories, story_terms
 
 log = logging.getLogger(__name__)
@@ -164,8 +165,12 @@ def identity_keys(article: Article) -> list[str]:
 
 def local_places(places: Iterable[Place]) -> tuple[str, ...]:
     """The sub-national places among an article's tags (towns, cities, provinces), most salient first."""
+    return local_place_names(p.name for p in places)
+
+
+def local_place_names(names: Iterable[str]) -> tuple[str, ...]:
     countries = country_names()
-    return tuple(p.name for p in places if p.name not in countries)
+    return tuple(name for name in names if name not in countries)
 
 
 def precedence(article: Article) -> tuple:
@@ -241,10 +246,10 @@ SKETCH_SCHEMA = pa.schema(
 
 
 @dataclass(frozen=True, slots=True)
-class SketchEntry:
+class SketchEntry(Record):
     """What near-duplicate detection and story clustering know of one article: in flight for the
     articles of this run, and as a row of the look-back index (OUTPUT/_state/sketches) for those of
-    earlier runs (then `story_id` is set)."""
+    earlier runs (then `story_id` is set). A Record: it crosses the final join, pickled the fast way."""
 
     article_id: str
     event_at: dt.datetime
@@ -274,10 +279,15 @@ class SketchEntry:
         return bool(self.story_id)
 
     def story_doc(self, duplicate_of: str | None = None) -> StoryDoc:
-        return StoryDoc(
+        return story_doc_of(self.story_fields(duplicate_of))
+
+    def story_fields(self, duplicate_of: str | None = None) -> StoryFields:
+        """`story_doc` as a plain tuple, the terms as pairs: what crosses the joins to the clustering
+        (Beam's coder encodes a tuple itself, and pickles a StoryDoc)."""
+        return (
             self.article_id,
             self.event_at.timestamp(),
-            dict(self.terms),
+            self.terms,
             self.countries,
             self.places,
             duplicate_of,
@@ -316,6 +326,15 @@ class SketchEntry:
         )
 
 
+# StoryDoc's fields in order, the terms as (term, weight) pairs: see SketchEntry.story_fields
+StoryFields = tuple
+
+
+def story_doc_of(fields: StoryFields) -> StoryDoc:
+    article_id, at, terms, countries, places, duplicate_of, story_id = fields
+    return StoryDoc(article_id, at, dict(terms), countries, places, duplicate_of, story_id)
+
+
 def story_group(language: str | None) -> str:
     """Stories are clustered per language ('en-GB' -> 'en'): words of different languages never match."""
     return (language or "und").split("-", 1)[0].lower() or "und"
@@ -323,38 +342,96 @@ def story_group(language: str | None) -> str:
 
 def sketch_entries(articles: list[Article], settings: DedupSettings) -> list[SketchEntry]:
     """The SketchEntry of each article (one vectorised pass over the batch)."""
-    texts = [neardup.shingle_source(a.title, a.summary, a.body) for a in articles]
+    return _entries_of_sources([sketch_source(a) for a in articles], settings)
+
+
+# What sketching needs of an article, as a plain tuple (Beam's coder encodes tuples, strings and ints
+# itself; a record it pickles): (article_id, title, summary, body, language, countries, place names,
+# published_at, fetched_at), the two times as `_instant`s.
+SketchSource = tuple
+
+
+def _instant(moment: dt.datetime | None) -> int | dt.datetime | None:
+    """A UTC datetime as integer microseconds since the epoch (pickling an aware datetime, as the coder
+    does, costs ~20 us); any other as it is."""
+    if type(moment) is dt.datetime and moment.tzinfo is dt.UTC and not moment.fold:
+        return (moment - _EPOCH) // _MICROSECOND
+    return moment
+
+
+def _moment(instant: int | dt.datetime | None) -> dt.datetime | None:
+    return _EPOCH + instant * _MICROSECOND if type(instant) is int else instant
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def sketch_source(article: Article) -> SketchSource:
+    """Only attribute reads: whatever can fail happens in `_entries_of_sources`, where a failure costs
+    the article its sketch, not the run."""
+    return (
+        article.article_id,
+        article.title,
+        article.summary,
+        article.body,
+        article.language,
+        article.countries,
+        tuple(p.name for p in article.places),
+        _instant(article.published_at),
+        _instant(article.fetched_at),
+    )
+
+
+def _entries_of_sources(sources: list[SketchSource], settings: DedupSettings) -> list[SketchEntry]:
+    texts = [neardup.shingle_source(title, summary, body) for _, title, summary, body, *_ in sources]
     found = neardup.sketches(texts, shingle_words=settings.shingle_words, min_words=settings.min_words)
     return [
         SketchEntry(
-            article_id=a.article_id,
-            event_at=a.event_time,
-            story_group=story_group(a.language),
+            article_id=article_id,
+            event_at=_moment(published if published is not None else fetched),
+            story_group=story_group(language),
             signature=sketch.signature.astype("<u4").tobytes(),
             shingles=sketch.size,
             facts=sketch.facts.astype("<u8").tobytes(),
-            terms=tuple(sorted(story_terms(a.title, a.summary, a.body, settings.stories).items())),
-            countries=a.countries,
-            places=local_places(a.places),
-            undated=a.published_at is None,
+            terms=tuple(sorted(story_terms(title, summary, body, settings.stories).items())),
+            countries=article_countries,
+            places=local_place_names(places),
+            undated=published is None,
         )
-        for a, sketch in zip(articles, found, strict=True)
+        for (
+            article_id,
+            title,
+            summary,
+            body,
+            language,
+            article_countries,
+            places,
+            published,
+            fetched,
+        ), sketch in zip(sources, found, strict=True)
     ]
 
 
 def sketch_entries_or_none(articles: list[Article], settings: DedupSettings) -> tuple[list[SketchEntry], int]:
     """`sketch_entries` of a batch, without the articles whose sketch cannot be computed (logged), and how
     many those were: such an article is still written, as its own story and never a near-duplicate."""
+    return _source_entries_or_none([sketch_source(a) for a in articles], settings)
+
+
+def _source_entries_or_none(
+    sources: list[SketchSource], settings: DedupSettings
+) -> tuple[list[SketchEntry], int]:
     try:
-        return sketch_entries(articles, settings), 0
+        return _entries_of_sources(sources, settings), 0
     except Exception:  # one odd text must not cost the batch its sketches: retry one by one
         entries, failed = [], 0
-        for article in articles:
+        for source in sources:
             try:
-                entries += sketch_entries([article], settings)
+                entries += _entries_of_sources([source], settings)
             except Exception as exc:
                 failed += 1
-                log.warning("dedup: no sketch for %s: %s", article.url or article.article_id, exc)
+                log.warning("dedup: no sketch for %s: %s", source[0], exc)
         return entries, failed
 
 
@@ -378,8 +455,35 @@ class _KeyArticlesFn(StageFn):
         return article.feed_url, article.url or article.article_id
 
 
-def _first(articles: Iterable[Article]) -> Article:
-    return min(articles, key=precedence)
+# One copy of an article on its way through the exact-dedup join: (precedence, has a URL, has a GUID,
+# sketch source, the pickled article).
+Copy = tuple
+
+
+def _copy_of(article: Article) -> tuple[str, Copy]:
+    """The article keyed by id, as what the joins need of it and, apart, the whole of it pickled once.
+
+    Beam's local runner decodes and re-encodes every element it groups, and a CoGroupByKey whose inputs
+    come from several stages copies them through one more buffer: an Article as a value was pickled and
+    unpickled 8 times between here and the writer, ~10 % of a run. As bytes it costs one pickle here and
+    one unpickle where it is written (_FinishFn); the bytes cross the joins at the cost of a copy."""
+    return article.article_id, (
+        precedence(article),
+        bool(article.url),
+        bool(article.guid),
+        sketch_source(article),
+        pickle.dumps(article, pickle.HIGHEST_PROTOCOL),
+    )
+
+
+def _pickled_value(element: tuple[str, SketchEntry]) -> tuple[str, bytes]:
+    """The entry pickled once for the final join (see `_copy_of`), not once per copy it goes through."""
+    key, value = element
+    return key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+
+
+def _first(copies: Iterable[Copy]) -> Copy:
+    return min(copies, key=lambda copy: copy[0])  # by precedence
 
 
 class _JudgeKeyFn(beam.DoFn):
@@ -428,9 +532,9 @@ class _KeepSurvivorsFn(beam.DoFn):
         if kinds:
             self._by_kind[kinds[-1] if "url" not in kinds else "url"].inc(copies)
 
-    def process(self, element: tuple[str, dict]) -> Iterable[Article]:
+    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, Copy]]:
         article_id, groups = element
-        copies = list(groups["article"])
+        copies = list(groups["copy"])
         verdicts = list(groups["verdict"])
         if not copies:
             return
@@ -440,12 +544,11 @@ class _KeepSurvivorsFn(beam.DoFn):
             return
         if len(copies) > 1:  # the same item twice in this run (a feed repeating it, or two feeds)
             self._duplicates.inc(len(copies) - 1)
-            self._by_kind["url" if copies[0].url else "guid" if copies[0].guid else "text"].inc(
-                len(copies) - 1
-            )
+            _, has_url, has_guid, _, _ = copies[0]
+            self._by_kind["url" if has_url else "guid" if has_guid else "text"].inc(len(copies) - 1)
         if all(survivor == article_id for survivor, _, _ in verdicts):
             self._kept.inc()
-            yield _first(copies)
+            yield article_id, _first(copies)
         else:
             self._duplicates.inc()
             self._count_reason(article_id, verdicts, 1)
@@ -454,15 +557,15 @@ class _KeepSurvivorsFn(beam.DoFn):
 SKETCH_BATCH = 64  # articles per vectorised sketch pass
 
 
-def _shard_of(article: Article, shards: int) -> tuple[int, Article]:
-    return int(article.article_id[:8], 16) % shards, article
+def _shard_of(element: tuple, shards: int) -> tuple[int, tuple]:
+    return int(element[0][:8], 16) % shards, element
 
 
-def _chunks(element: tuple[int, Iterable[Article]], size: int) -> Iterable[list[Article]]:
-    _, articles = element
-    batch: list[Article] = []
-    for article in articles:
-        batch.append(article)
+def _chunks(element: tuple[int, Iterable[tuple]], size: int) -> Iterable[list[tuple]]:
+    _, elements = element
+    batch: list[tuple] = []
+    for item in elements:
+        batch.append(item)
         if len(batch) == size:
             yield batch
             batch = []
@@ -471,16 +574,17 @@ def _chunks(element: tuple[int, Iterable[Article]], size: int) -> Iterable[list[
 
 
 class BatchByKey(beam.PTransform):
-    """Articles -> lists of at most `size`, through a GroupByKey on a shard of the id. Not BatchElements:
-    it emits its last batch in finish_bundle, which Beam 2.77's Dask runner drops."""
+    """Tuples whose first item is an article id -> lists of at most `size`, through a GroupByKey on a
+    shard of the id. Not BatchElements: it emits its last batch in finish_bundle, which Beam 2.77's Dask
+    runner drops."""
 
     def __init__(self, size: int, shards: int = 256) -> None:
         super().__init__()
         self._size, self._shards = size, shards
 
-    def expand(self, articles: beam.PCollection) -> beam.PCollection:
+    def expand(self, elements: beam.PCollection) -> beam.PCollection:
         return (
-            articles
+            elements
             | "Shard" >> beam.Map(_shard_of, self._shards)
             | "GroupByShard" >> beam.GroupByKey()
             | "Chunks" >> beam.FlatMap(_chunks, self._size)
@@ -488,8 +592,8 @@ class BatchByKey(beam.PTransform):
 
 
 class _SketchBatchFn(beam.DoFn):
-    """A batch of articles -> the list of their SketchEntry: one vectorised pass per batch, kept as one
-    element so that the band keys too are computed for the whole batch at once.
+    """A batch of sketch sources -> the list of their SketchEntry: one vectorised pass per batch, kept as
+    one element so that the band keys too are computed for the whole batch at once.
 
     An article whose sketch cannot be computed is still written (as its own story, never a
     near-duplicate): the failure is counted and logged, not turned into a lost article.
@@ -499,8 +603,8 @@ class _SketchBatchFn(beam.DoFn):
         self._settings = settings
         self._failed = Metrics.counter("dedup", "sketch_failures")
 
-    def process(self, batch: list[Article]) -> Iterable[list[SketchEntry]]:
-        entries, failed = sketch_entries_or_none(batch, self._settings)
+    def process(self, batch: list[SketchSource]) -> Iterable[list[SketchEntry]]:
+        entries, failed = _source_entries_or_none(batch, self._settings)
         self._failed.inc(failed)
         yield entries
 
@@ -538,11 +642,8 @@ def _by_shard(rows: Iterable[tuple[int, tuple[str, tuple]]]) -> Iterable[tuple[i
 
 def _new_band_rows(batch: list[SketchEntry], bands: int) -> Iterable[tuple[int, list]]:
     keyed, keys = _band_key_rows(batch, bands)
-    return _by_shard(
-        (key, (entry.article_id, entry.rank()))
-        for entry, row in zip(keyed, keys.tolist(), strict=True)
-        for key in row
-    )
+    members = [(entry.article_id, entry.rank()) for entry in keyed]  # once per entry, not per band
+    return _by_shard((key, member) for member, row in zip(members, keys.tolist(), strict=True) for key in row)
 
 
 class _SortedKeysFn(beam.CombineFn):
@@ -670,13 +771,13 @@ class _VerifyFn(beam.DoFn):
             yield article_id, chosen
 
 
-def _story_input(element: tuple[str, dict]) -> Iterable[tuple[str, StoryDoc]]:
+def _story_input(element: tuple[str, dict]) -> Iterable[tuple[str, StoryFields]]:
     _, groups = element
     docs = list(groups["doc"])
     verdicts = list(groups["verdict"])
     if docs:
-        group, doc = docs[0]
-        yield group, dataclasses.replace(doc, duplicate_of=verdicts[0][0]) if verdicts else doc
+        group, fields = docs[0]
+        yield group, (*fields[:5], verdicts[0][0], *fields[6:]) if verdicts else fields
 
 
 class _ClusterStoriesFn(beam.DoFn):
@@ -689,10 +790,11 @@ class _ClusterStoriesFn(beam.DoFn):
 
     def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, str]]:
         _, groups = element
-        new = list(groups["new"])
+        new = [story_doc_of(fields) for fields in groups["new"]]
         if not new:
             return
-        for article_id, story_id in cluster_stories(new, groups["earlier"], self._settings.stories).items():
+        earlier = (story_doc_of(fields) for fields in groups["earlier"])
+        for article_id, story_id in cluster_stories(new, earlier, self._settings.stories).items():
             if story_id == article_id:
                 self._stories.inc()
             yield article_id, story_id
@@ -711,7 +813,7 @@ class _FinishFn(beam.DoFn):
         articles = list(groups["article"])
         if not articles:
             return
-        article = articles[0]
+        article = pickle.loads(articles[0])  # pickled by _copy_of
         verdicts = list(groups["verdict"])
         stories = list(groups["story"])
         if verdicts:
@@ -743,7 +845,7 @@ class _SketchRowFn(beam.DoFn):
             return
         stories = list(groups["story"])
         yield dataclasses.replace(
-            entries[0], story_id=stories[0] if stories else article_id, seen_at=self._seen_at
+            pickle.loads(entries[0]), story_id=stories[0] if stories else article_id, seen_at=self._seen_at
         )
 
 
@@ -788,9 +890,10 @@ class Deduplicate(beam.PTransform):
             | "GroupByIdentityKey" >> beam.CoGroupByKey()
             | "JudgeEachKey" >> ParDoWithOutputs(_JudgeKeyFn(self._seen_at), _JudgeKeyFn.INDEX)
         )
-        by_id = articles | "KeyById" >> beam.Map(lambda a: (a.article_id, a))
+        # The article itself crosses pickled (`_copy_of`); the exact-dedup join and the batching for
+        # sketches see plain tuples.
         kept = (
-            {"article": by_id, "verdict": judged[MAIN]}
+            {"copy": articles | "CopyById" >> beam.Map(_copy_of), "verdict": judged[MAIN]}
             | "GroupById" >> beam.CoGroupByKey()
             | "KeepSurvivors" >> beam.ParDo(_KeepSurvivorsFn())
         )
@@ -798,6 +901,7 @@ class Deduplicate(beam.PTransform):
         # -- near-duplicates
         batches = (
             kept
+            | "SketchSources" >> beam.Map(lambda kv: kv[1][3])
             | "BatchForSketches" >> BatchByKey(SKETCH_BATCH)
             | "Sketch" >> beam.ParDo(_SketchBatchFn(settings))
         )
@@ -852,26 +956,27 @@ class Deduplicate(beam.PTransform):
             | "VerifyNearDuplicates" >> beam.ParDo(_VerifyFn(settings))
         )
 
-        # -- stories: story docs only (terms, countries, places), not signatures, cross the shuffle
+        # -- stories: story fields only (terms, countries, places), not signatures, cross the shuffle
         stories = (
             {
                 "new": {
                     "doc": entries
-                    | "NewStoryDocs" >> beam.Map(lambda kv: (kv[0], (kv[1].story_group, kv[1].story_doc()))),
+                    | "NewStoryDocs"
+                    >> beam.Map(lambda kv: (kv[0], (kv[1].story_group, kv[1].story_fields()))),
                     "verdict": verdicts,
                 }
                 | "JoinVerdicts" >> beam.CoGroupByKey()
                 | "ByStoryGroup" >> beam.FlatMap(_story_input),
                 "earlier": earlier
-                | "EarlierByStoryGroup" >> beam.Map(lambda e: (e.story_group, e.story_doc())),
+                | "EarlierByStoryGroup" >> beam.Map(lambda e: (e.story_group, e.story_fields())),
             }
             | "GroupByStoryGroup" >> beam.CoGroupByKey()
             | "ClusterStories" >> beam.ParDo(_ClusterStoriesFn(settings))
         )
 
         final = {
-            "article": kept | "KeptById" >> beam.Map(lambda a: (a.article_id, a)),
-            "entry": entries,
+            "article": kept | "KeptById" >> beam.Map(lambda kv: (kv[0], kv[1][4])),
+            "entry": entries | "PickleEntries" >> beam.Map(_pickled_value),
             "verdict": verdicts,
             "story": stories,
         } | "JoinDecisions" >> beam.CoGroupByKey()

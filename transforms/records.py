@@ -11,8 +11,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import importlib
+import operator
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pyarrow as pa
 
@@ -35,25 +39,70 @@ class Record:
 
     def __reduce__(self) -> tuple:
         cls = type(self)
-        values = [getattr(self, name) for name in _field_names(cls)]
+        plan = _plan(cls)
+        values = plan.values(self)
         stamps = 0  # bit i set: field i is a UTC datetime sent as microseconds since the epoch
-        for i, value in enumerate(values):
-            if type(value) is dt.datetime and value.tzinfo is dt.UTC and not value.fold:
-                values[i] = (value - _EPOCH) // _MICROSECOND
-                stamps |= 1 << i
-        return _rebuild, (cls, tuple(values), stamps)
+        if plan.datetimes:
+            values = list(values)
+            for i in plan.datetimes:
+                value = values[i]
+                if type(value) is dt.datetime and value.tzinfo is dt.UTC and not value.fold:
+                    values[i] = (value - _EPOCH) // _MICROSECOND
+                    stamps |= 1 << i
+        return _rebuild, (plan.name, tuple(values), stamps)
+
+
+class _Plan(NamedTuple):
+    name: str  # "module:qualname": what a pickle names the class by (see _rebuild)
+    values: Callable[[Record], tuple]  # the field values, in field order, in one call
+    datetimes: tuple[int, ...]  # fields annotated as datetimes: the only ones worth converting
+    build: Callable[[tuple, int], Record]  # (values, stamps) -> the record
 
 
 @functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
+def _plan(cls: type) -> _Plan:
+    """How one record class pickles, worked out once: a shuffle pickles every Article up to 3 times, so
+    the per-record work is one attrgetter call, and one straight-line setter call per field to rebuild.
+
+    A field annotated otherwise that holds a datetime still round-trips (pickle's own way, slower)."""
+    fields = dataclasses.fields(cls)
+    names = tuple(f.name for f in fields)
+    getter = operator.attrgetter(*names)
+    values = getter if len(names) > 1 else lambda record: (getter(record),)
+    datetimes = tuple(i for i, f in enumerate(fields) if "datetime" in str(f.type))
+    # Slot descriptors' setters, called directly: a frozen dataclass refuses setattr, and
+    # object.__setattr__ looks the name up again for every field of every record.
+    scope = {"new": object.__new__, "cls": cls, "epoch": _EPOCH, "us": _MICROSECOND}
+    lines = []
+    for i, name in enumerate(names):
+        scope[f"set_{i}"] = getattr(cls, name).__set__
+        value = f"values[{i}]"
+        if i in datetimes:
+            value = f"epoch + {value} * us if stamps >> {i} & 1 else {value}"
+        lines.append(f"    set_{i}(record, {value})\n")
+    source = "def build(values, stamps):\n    record = new(cls)\n" + "".join(lines) + "    return record\n"
+    exec(source, scope)  # generated from the class's own field names, as dataclasses does
+    name = f"{cls.__module__}:{cls.__qualname__}"
+    _BUILDERS[name] = scope["build"]
+    return _Plan(name, values, datetimes, scope["build"])
 
 
-def _rebuild(cls: type, values: tuple, stamps: int) -> Record:
-    record = object.__new__(cls)  # not __init__: the values are already a record's
-    for i, (name, value) in enumerate(zip(_field_names(cls), values, strict=True)):
-        object.__setattr__(record, name, _EPOCH + value * _MICROSECOND if stamps >> i & 1 else value)
-    return record
+_BUILDERS: dict[str, Callable[[tuple, int], Record]] = {}  # by _Plan.name, filled by _plan
+
+
+def _rebuild(name: str, values: tuple, stamps: int) -> Record:
+    """The record pickled by Record.__reduce__ (not through __init__: the values are already a record's).
+
+    The class travels as a string, not as a global: pickle saves a global by importing its module again to
+    check it, once per class and pickle, which cost more than the Article it was part of."""
+    build = _BUILDERS.get(name)
+    if build is None:  # a process that has not pickled this class yet
+        module, qualname = name.split(":", 1)
+        cls = importlib.import_module(module)
+        for part in qualname.split("."):
+            cls = getattr(cls, part)
+        build = _plan(cls).build
+    return build(values, stamps)
 
 
 @dataclass(frozen=True, slots=True)
