@@ -1335,6 +1335,8 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
     related: list[RelatedItem] = []
     section: str | None = None
     title_key = _compare_key(title) if title else ""
+    subheads: set[str] = set()  # body blocks that came from <h1>-<h6>
+    kept: set[str] = set()  # body blocks a `keep` rule matched: narrative, whatever their shape
     first_body = True
     i, n = 0, len(blocks)
     while i < n:
@@ -1351,7 +1353,10 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             if credit:
                 credits.append(credit)
             continue
-        found = _classify(block.text, rules)
+        found = rules.blocks.match(block.text)
+        if found is not None and found[0].kind == "keep":
+            kept.add(block.text)
+            found = None
         if found is None:
             if first_body and title_key and _compare_key(block.text) == title_key:
                 first_body = False
@@ -1364,6 +1369,8 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
                 related.append(RelatedItem(headline, block.link))
             else:
                 body.append(block.text)
+                if block.heading:
+                    subheads.add(block.text)
             continue
         rule, groups = found
         if rule.kind == "credit":
@@ -1390,11 +1397,68 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             break
         body.pop()
         section = section or label
+    _drop_non_narrative(body, subheads, kept, keep_header=not title_key)
     return Extract(tuple(body), _unique(credits), _unique(related), section)
 
 
 def _ends_sentence(text: str) -> bool:
     return text.endswith(_SENTENCE_END)
+
+
+def _drop_non_narrative(body: list[str], subheads: set[str], kept: set[str], *, keep_header: bool) -> None:
+    """Drop what the shape of a block, not its wording, shows to be no narrative paragraph: subheads (an
+    HTML heading; a short line that does not end like a sentence: kickers, labels, buttons, stamps, live-blog
+    entry headlines; two or more short one-question lines, an explainer's subheads), table lines (mostly
+    figures, no sentence end) and pull quotes (a block whose words all recur in a longer block). On the
+    labelled set no narrative paragraph has any of these shapes (the only one that ends without sentence
+    punctuation has 17 words), while most of the chrome that wordings missed has. Lines after one ending
+    with ":" are its list and stay, as do a lone block (the article itself, whatever it says) and blocks a
+    `keep` rule matched. Without a title (`keep_header`) the lines before the first sentence stay, as
+    _drop_header leaves them: the headline is among them."""
+    if len(body) < 2:
+        return
+    start = next((i for i, p in enumerate(body) if _ends_sentence(p)), len(body)) if keep_header else 0
+    questions = [i for i in range(start, len(body)) if _QUESTION_SUBHEAD.fullmatch(body[i])]
+    drop = set(questions) if len(questions) >= 2 else set()
+    in_list = False
+    keys: list[str] | None = None
+    for i in range(start, len(body)):
+        text = body[i]
+        if text in kept:
+            continue
+        if _ends_sentence(text):
+            in_list = text.endswith(":")
+            if in_list:  # (a list's lead-in stays, so that its list stays on a second pass too)
+                continue
+            if text in subheads and text.count(" ") < _SUBHEAD_MAX_WORDS:
+                drop.add(i)
+            elif len(text) <= _PULL_QUOTE_MAX_LEN and text.count(" ") >= 3:
+                keys = keys or [_repeat_key(p) for p in body]
+                key = keys[i]
+                if any(len(other) > len(key) and key in other for other in keys):
+                    drop.add(i)
+        elif not in_list and (text.count(" ") < _SUBHEAD_MAX_WORDS or _is_table_line(text)):
+            drop.add(i)
+    if drop and len(drop) < len(body):
+        body[:] = [p for i, p in enumerate(body) if i not in drop]
+
+
+_SUBHEAD_MAX_WORDS = 12  # a line of up to 12 words (fewer than 12 spaces): subheads, labels, stamps
+_PULL_QUOTE_MAX_LEN = 300
+# "¿Por qué hay apagones?", "What happens next?": one short question alone on its line
+_QUESTION_SUBHEAD = re.compile(r"¿?[^\s?.!;:]+(?: [^\s?.!;:]+){0,9}\?")
+_NON_WORD = re.compile(r"\W+")
+
+
+def _repeat_key(text: str) -> str:
+    return _NON_WORD.sub(" ", text.casefold()).strip()
+
+
+def _is_table_line(text: str) -> bool:
+    """A market or results table flattened to one line: "ZMW/USD 27.45 -1.8% ..." (a third of its
+    characters figures or signs)."""
+    figures = sum(map(text.count, "0123456789%+-"))
+    return figures * 3 >= len(text)
 
 
 def _tail_credit(text: str, rules: RuleSet) -> str | None:
