@@ -127,10 +127,18 @@ _JOURNALIST = (
     r"(?:writers?|reporters?|correspondents?|journalists?|staff|producers?|AP|Reuters|AFP|Associated Press"
     r"|Agence France-Presse|Bloomberg|agencies)"
 )
-_CREDIT_ROLE = r"(?:(?:Additional )?[Rr]eporting|[Ww]riting|[Ee]diting|[Cc]ompiled|[Pp]roduced|[Gg]raphics)"
+_CREDIT_ROLE = (
+    r"(?:(?:Additional )?[Rr]eporting|[Ww]riting|[Ee]dit(?:ing|ed)|(?:[Ss]ub|[Cc]opy)-edit(?:ing|ed)"
+    r"|[Cc]ompiled"
+    r"|[Pp]roduced|[Gg]raphics|[Tt]ranslat(?:ed|ion)|[Ff]act-check(?:ed|ing)|[Vv]erifi(?:ed|cation)"
+    r"|[Ii]llustrat(?:ed|ions)|[Pp]hotographed|[Ff]ilmed)"
+)
 _PHOTO_WORD = (
     r"(?:Photograph|Photographs|Photo|Photos|Picture|Pictures|Image|Images|Illustration|Photo illustration"
-    r"|Photo credit|Image credit|Credit|Credits|File|File photo|Foto|Fotos|Fotografía|Bild|Photographie)"
+    r"|Photo credit|Image credit|Credit|Credits|File|File photo|Foto|Fotos|Fotografía|Bild|Photographie"
+    # in capitals ("PHOTO: Screengrab from TikTok"), and the other pictures a caption credits
+    r"|PHOTO|PHOTOS|FOTO|FOTOS|IMAGE|Visualisierung|Visualization|Rendering|Grafik|Graphic|Infografik"
+    r"|Infographic|Infografía|Ilustración|Illustrazione|Ilustração)"
 )
 _CREDIT_PART = rf"(?:{_UPPER_NAME}|{_NAME})"
 # "Read also" and its kin, in the languages of the bundled samples and name lists
@@ -174,6 +182,12 @@ RULES: tuple[Rule, ...] = (
     _rule("credit_bracketed_photo", "credit", 100,
           r"[(\[](?i:photo|foto|ph|pic|picture|image|bild)\.? (?!(?i:by|credit|courtesy|of)\b)"
           r"(?P<credit>[^()\[\]\s:][^()\[\]:]{1,80}?)[)\]]\.?"),
+    # "Photo courtesy of the Greaves family", "(Image courtesy Acme Corp)"
+    _rule("credit_courtesy", "credit", 140,
+          r"[(\[]?(?:Photo|Photos|Image|Images|Picture|Pictures|Foto|Fotos)"
+          r" (?P<credit>(?:courtesy|cortesía|cortesia|avec l'aimable autorisation)(?: of| de"
+          r"| di)? [^()\[\]]{2,100}?)"
+          r"\.?[)\]]?\.?"),
     _rule("credit_image_source", "credit", 140, r"Image source, (?P<credit>\S.{0,118}?)\.?"),
     _rule("credit_photo_by", "credit", 140,
           r"\(?(?:Photo|Photograph|Picture|Image|Photos|Pictures)(?: and video)? by"
@@ -205,6 +219,16 @@ RULES: tuple[Rule, ...] = (
     _rule("tag_heading", "tag_heading", 40,
           r"(?i:related topics|topics|tags|explore more on these topics|more on these topics|keywords"
           r"|themen|sujets|temas|etiquetas|tópicos|argomenti) ?:?"),
+    # a news aggregator's teaser line: "Headline Outlet Name · 2 days ago" (the outlet: up to four capitalised
+    # words before the stamp), in the languages of the gold set
+    _rule("aggregator_teaser", "related_link", 500,
+          r"(?P<title>[^\s·•|]++(?: [^\s·•|]++){3,30}?) (?:(?:[A-Z][\w'’&.\-]*+|of|the|de|du|des|la|el"
+          r"|di) ){0,3}"
+          r"[A-Z][\w'’&.\-]*+ ?[·•|] ?"
+          r"(?:\d{1,2} ?(?:min|mins|minutes?|h|hours?|hrs?|days?|d|weeks?) ago"
+          r"|il y a \d{1,2} (?:min|minutes?|h|heures?|jours?)|hace \d{1,2} (?:min|minutos?|h|horas?|días?)"
+          r"|vor \d{1,2} (?:Min\.?|Minuten|Std\.?|Stunden?|Tagen?)|há \d{1,2} (?:min|minutos?|h|horas?|dias?)"
+          r"|\d{1,2} (?:minuti|ore|giorni) fa)\b.{0,400}"),
     _rule("related_link", "related_link", 240,
           rf"(?i:{_READ_ALSO}) ?: ?(?P<title>\S.{{2,200}})"),
     # -- boilerplate ------------------------------------------------------------------------------------
@@ -251,6 +275,19 @@ RULES: tuple[Rule, ...] = (
           r"|Manage (?:your )?(?:preferences|subscriptions?|email settings)|Update (?:your )?preferences)"
           r"(?: ?[·|•] ?(?:View in browser|Unsubscribe|Manage (?:your )?(?:preferences|subscriptions?)"
           r"|Update (?:your )?preferences))*"),
+    # "... delivered straight to your inbox": one sentence that promises mail is a newsletter pitch
+    _rule("inbox_prompt", "boilerplate", 260,
+          r"(?=(?s:.*)(?:inbox|e-?mail|bandeja|correo|boîte|Postfach|Posteingang|casella|caixa))"
+          r"[^.!?]{0,180}\b(?:delivered|sent|straight|direct(?:ly)?|right)(?: straight| directly)?"
+          r" (?:to|into|in) your (?:inbox|e-?mail)\b[^.!?]{0,80}[.!]?"
+          r"|[^.!?]{0,180}\b(?:directamente )?en tu (?:bandeja de entrada|correo)\b[^.!?]{0,80}[.!]?"
+          r"|[^.!?]{0,180}\bdans votre boîte (?:mail|e-mail|de réception|aux lettres)\b[^.!?]{0,80}[.!]?"
+          r"|[^.!?]{0,180}\b(?:direkt )?in Ihr(?:en)? (?:Postfach|Posteingang)\b[^.!?]{0,80}[.!]?"
+          r"|[^.!?]{0,180}\b(?:direttamente )?nella tua (?:casella(?: di posta)?|email"
+          r"|inbox)\b[^.!?]{0,80}[.!]?"
+          r"|[^.!?]{0,180}\b(?:direto|diretamente) (?:no|na) (?:seu|sua) (?:e-mail"
+          r"|caixa de entrada)\b[^.!?]{0,80}"
+          r"[.!]?"),
     _rule("stay_updated", "boilerplate", 90,
           r"Stay (?:updated|informed|up[ -]to[ -]date|in the (?:loop|know)|connected|tuned)"
           r"(?: (?:with|on|about|for) [^.!?]{1,60})?[.!]?"),
@@ -262,12 +299,49 @@ RULES: tuple[Rule, ...] = (
           r"|(?=(?s:.*)reader-supported)"
           r"[^.!?]{1,80} is a reader-supported (?:publication|newsletter|site|blog)\b.{0,250}"
           r"|(?:Subscribe|Sign up)(?: for free| now)? to (?:receive|get) new posts\b.{0,200}"),
+    # donation pitches: "KTVR is listener-supported. If you value local news, make a gift today."
+    _rule("donation_prompt", "boilerplate", 320,
+          r"(?:[^.!?]{1,80} is (?:listener|reader|viewer|member|community|audience)[- ](?:supported|funded"
+          r"|powered)"
+          r"\b[^.!?]{0,120}[.!] ?)?"
+          r"(?:If you (?:value|like|enjoy|appreciate|rely on|believe in)[^.!?]{1,100}, )?(?:please )?"
+          r"(?:[Mm]ake a (?:gift|donation|contribution)|[Dd]onate(?: now| today| here| to)|[Cc]hip in"
+          r"|[Ss]upport (?:us|our (?:work|journalism|reporting|newsroom)"
+          r"|(?:local|independent|public|nonprofit|non-profit) (?:news|journalism|media|radio|reporting))"
+          r"|[Bb]ecome a (?:member|supporter|patron|sustaining member)"
+          r"|Haz una donación|Dona (?:ahora|hoy)|Apoya (?:el|nuestro) periodismo|Faites un don|Soutenez-nous"
+          r"|Soutenez (?:notre|le) journalisme|Jetzt spenden|Unterstützen Sie (?:uns|unseren|unabhängigen)"
+          r"|Fai una donazione|Sostieni (?:il nostro|l'informazione|il giornalismo)|Faça uma doação"
+          r"|Apoie (?:o|o nosso) jornalismo)\b[^.!?]{0,120}[.!]?"
+          r"|[^.!?]{1,80} is (?:listener|reader|viewer|member|community|audience)[- ](?:supported|funded"
+          r"|powered)"
+          r"\b[^.!?]{0,120}[.!]"),
+    # tiplines: "Seen a claim you want us to check? Send it to ...", "Got a story? Email ..."
+    _rule("tip_prompt", "boilerplate", 300,
+          r"(?:Seen|Got|Have you (?:seen|got)|Have|Do you have|Spotted|Know of) (?:a|an|any)\b[^.!?]{1,80}\?"
+          r" (?:Send|Email|E-mail|Contact|Write to|Tell|Message|Call|Text|WhatsApp|Get in touch|Let us know"
+          r"|Reach|Drop)\b.{1,200}"
+          r"|¿(?:Tienes|Tenés|Viste|Has visto|Sabes)[^?]{1,80}\? (?:Envíanos|Envíalo|Escríbenos|Contáctanos"
+          r"|Cuéntanos|Mándanos)\b.{1,200}"
+          r"|(?:Vous avez|Avez-vous)[^?]{1,80} ?\? (?:Envoyez|Écrivez|Contactez|Signalez)\b.{1,200}"
+          r"|(?:Haben Sie|Sie haben)[^?]{1,80}\? (?:Schreiben|Senden|Schicken|Kontaktieren)\b.{1,200}"
+          r"|(?:Hai|Avete)[^?]{1,80}\? (?:Scrivici|Inviaci|Segnalaci|Contattaci)\b.{1,200}"
+          r"|(?:Tem|Viu)[^?]{1,80}\? (?:Envie|Escreva|Mande|Fale)\b.{1,200}"),
+    # "Share your memories of X in the comments below.", "Let us know what you think in the comments"
+    _rule("comment_prompt", "boilerplate", 200,
+          r"(?:[^.!?]{0,100}\? )?(?:Share|Tell us|Let us know|Leave|Post|Add|Join|Have your say|Give us)\b"
+          r"[^.!?]{0,100}?\b(?:in|below in|to|on) (?:the )?comments?(?: section)?(?: below)?[.!]?"
+          r"|(?:Déjanos|Deja|Dinos|Cuéntanos)\b[^.!?]{0,80}\bcomentarios?\b[^.!?]{0,30}[.!]?"
+          r"|(?:Laissez|Dites-nous|Partagez)\b[^.!?]{0,80}\bcommentaires?\b[^.!?]{0,30}[.!]?"
+          r"|(?:Schreiben Sie|Teilen Sie)\b[^.!?]{0,80}\bKommentar\w*\b[^.!?]{0,30}[.!]?"
+          r"|(?:Lascia|Dicci|Scrivi)\b[^.!?]{0,80}\bcommenti?\b[^.!?]{0,30}[.!]?"
+          r"|(?:Deixe|Diga-nos|Conte-nos)\b[^.!?]{0,80}\bcomentários?\b[^.!?]{0,30}[.!]?"),
     _rule("app_prompt", "boilerplate", 200,
           r"(?:Download|Get|Install)(?: the| our)?(?: free)?(?: [\w&'’\-]++){0,3} (?i:apps?)\b.{0,120}"
           r"|(?i:open in app)"),
     _rule("follow_prompt", "boilerplate", 200,
-          rf"(?:For (?:more|the latest)[^,.]{{0,60}}, |You can also |Also )?(?:(?:Click|Tap) here to )?"
-          rf"(?:[Ff]ollow|[Jj]oin)"
+          rf"(?:[^.!?]{{1,150}}[.!] )?(?:For (?:more|the latest)[^,.]{{0,60}}, |You can also |Also )?"
+          rf"(?:(?:Click|Tap) here to )?(?:[Ff]ollow|[Jj]oin)"
           rf" (?:us|our [\w \-]{{1,40}}|{_TITLE_WORD}(?: {_TITLE_WORD}){{0,3}})"
           rf" on {_PLATFORM}(?:(?:,| and| or| &) {_PLATFORM})*(?: (?:for|to get) [^.]{{0,80}})?[.!]?"),
     _rule("channel_prompt", "boilerplate", 200,
@@ -275,7 +349,9 @@ RULES: tuple[Rule, ...] = (
           rf" (?:our|the|{_TITLE_WORD}(?: {_TITLE_WORD}){{0,3}})(?: [\w\-]++){{0,4}}"
           r" (?:WhatsApp|Telegram|Viber|Signal) (?:channel|group|community)\b.{0,120}"),
     _rule("follow_prompt_i18n", "boilerplate", 120,
-          r"(?i:s[ií]guenos|seguinos|siga-nos|sigam-nos|suivez-nous|folgen sie uns|seguici)"
+          r"(?i:s[ií]guenos|seguinos|siga-nos|sigam-nos|suivez-nous|folgen sie uns|seguici"
+          r"|(?:siga|sigue|segue|suivez|folgen sie|seguite) (?:o |a |al |la |le |l'|il |lo |dem |der )?"
+          r"[A-ZÀ-Þ][\w'’\-]*+(?: [\w'’\-]++){0,3})"
           r" (?:en|no|na|sur|auf|su)"
           r" .{1,60}"),
     _rule("click_here", "boilerplate", 170, r"(?:Click|Tap) here\b.{0,150}"),
@@ -310,8 +386,41 @@ RULES: tuple[Rule, ...] = (
     _rule("listen_prompt", "boilerplate", 60,
           r"(?i:listen to (?:this )?(?:article|story)|\d+ min(?:ute)?s? read|reading time:? \d+ min(?:ute)?s?"
           r"|continue reading|read the full (?:story|article)(?: (?:on|at|in) .{1,60})?"
-          r"|watch(?: the)? video|play video|watch live)(?: ?[:\-–]? ?\d{1,2}:\d{2})?"
+          r"|watch(?: the)? video|play video|watch live|(?:artikel|beitrag) anhören|vorlesen lassen"
+          r"|écouter (?:l'|cet )article|escuchar (?:esta |la |este )?(?:nota|noticia|artículo)"
+          r"|ouvir (?:a |o |esta |este )?(?:notícia|artigo|matéria)|ascolta (?:l'|questo )articolo)"
+          r"(?: ?[:\-–]? ?\d{1,2}:\d{2})?"
+          # a duration: "(2 min)", "• 4 Min."
+          r"(?: ?[(•·|:\-–]? ?\d{1,3} ?(?i:min|mins|minutes?|minuten|minutos|minuti)\.?\)?)?"
           r"(?: ?[.…»›→]+| \.\.\.)?"),
+    # "This story has been updated.", "Cet article a été mis à jour", "Mis à jour à 11h30"
+    _rule("update_notice", "boilerplate", 200,
+          r"(?:This (?:story|article|post|report|page|piece) (?:has been|was|is being"
+          r"|will be) updated\b[^.!?]{0,120}"
+          r"|Cet article a été (?:mis à jour|actualisé)\b[^.!?]{0,120}"
+          r"|Est[ae] (?:artículo|nota|noticia|información) (?:ha sido|fue|será) actualizad[ao]\b[^.!?]{0,120}"
+          r"|Dieser (?:Artikel|Beitrag|Text) wurde (?:aktualisiert|zuletzt aktualisiert)\b[^.!?]{0,120}"
+          r"|Questo articolo è stato aggiornato\b[^.!?]{0,120}"
+          r"|Esta (?:notícia|reportagem|matéria) foi atualizada\b[^.!?]{0,120}"
+          r"|(?:Updated|Last updated|Mis à jour|Actualizado|Actualizada|Atualizado|Atualizada|Aktualisiert"
+          r"|Aggiornato|Aggiornata)(?: (?:on|at|le|à|el|a las|em|às|am|um|il|alle))?:? [^.!?]{0,40}?\d"
+          r"[^.!?]{0,40})[.!]?"),
+    # what paid for the piece: "This article was produced with the support of a foundation that ..."
+    _rule("funding_note", "boilerplate", 500,
+          r"(?:This (?:article|story|piece|coverage|series|reporting|investigation|project|podcast|episode"
+          r"|newsletter|feature) (?:was|is|has been) (?:produced|made possible|supported|funded|published"
+          r"|written|reported|created|undertaken|co-published)\b"
+          r"(?=[^.!?]{0,200}?\b(?:support|funding|funded|grant|fund|foundation|sponsor\w*|partnership"
+          r"|fellowship)\b)"
+          r"|Este (?:artículo|reportaje|contenido|trabajo) (?:fue|ha sido|es) (?:producido|realizado"
+          r"|elaborado"
+          r"|financiado|posible) (?:con|gracias)\b"
+          r"|Cet (?:article|reportage) a été (?:réalisé|produit|financé) (?:avec|grâce)\b"
+          r"|Dieser (?:Artikel|Beitrag|Text) (?:wurde|entstand) (?:mit|durch|dank)\b"
+          r"(?=[^.!?]{0,200}?(?:Unterstützung|gefördert|Förderung))"
+          r"|Questo (?:articolo|reportage) è stato (?:realizzato|prodotto|finanziato) (?:con|grazie)\b"
+          r"|Esta (?:reportagem|matéria|notícia) foi (?:produzida|realizada|financiada) (?:com|graças)\b)"
+          r"[^.!?]{0,200}[.!](?: [^.!?]{0,200}[.!]){0,2}"),
     _rule("caption_label", "boilerplate", 420, r"(?:Image|Media|Video) caption, .{0,400}"),
     _rule("byline", "boilerplate", 200,
           rf"(?:By|BY|Written by|Text by:?|Words by:?|Por|POR|Von|VON|Par|PAR|Di|di) {_NAMES}"
@@ -321,6 +430,10 @@ RULES: tuple[Rule, ...] = (
     _rule("signoff_reporting", "boilerplate", 300,
           rf"\(?{_CREDIT_ROLE} by {_PLACED_NAMES}"
           rf"(?: ?[;,] (?:and )?{_CREDIT_ROLE} by {_PLACED_NAMES})*\.?\)?\.?"),
+    _rule("signoff_role_i18n", "boilerplate", 200,
+          rf"\(?(?:Edición|Editado por|Edición de|Traducción|Traducido por|Édité par|Édition|Traduit par"
+          rf"|Traduction|Redigiert von|Redaktion|Übersetzt von|Übersetzung|A cura di|Traduzione|Tradotto da"
+          rf"|Edição|Tradução|Traduzido por|Revisão)(?: de| di)?:? {_PLACED_NAMES}\.?\)?\.?"),
     _rule("signoff_source", "boilerplate", 100, r"Sources?: [A-Z][^.!?:]{0,80}\.?"),
     _rule("signoff_with_agency", "boilerplate", 100,
           rf"\([A-Z0-9][\w&'’ .\-]{{0,40}} (?:with|avec|mit|con) {_AGENCY}(?:(?:,| and| et) {_AGENCY})*\)\.?"
@@ -329,8 +442,10 @@ RULES: tuple[Rule, ...] = (
     # a press release's wire footer: "SOURCE Acme Corp", "Media contact: Jane Doe, +1 555 0100"
     _rule("press_release_source", "boilerplate", 80, rf"SOURCE:? {_NAME}"),
     _rule("press_contact", "boilerplate", 300,
-          r"(?i:media|press|news|investor|public)(?: relations)? (?:contacts?|enquiries|inquiries)"
-          r" ?: ?.{1,250}"),
+          r"(?:(?i:media|press|news|investor|public)(?: relations)? (?:contacts?|enquiries|inquiries)"
+          r"|(?:Contactos?|Contacto) (?:de|para) (?:prensa|medios)|Contacts? (?:presse|médias)|Pressekontakt"
+          r"|Medienkontakt|Contatt[oi] stampa|Contato (?:para|de) imprensa|Assessoria de imprensa)"
+          r"(?: ?: ?.{1,250}| ?:)"),
     # (?=...): what both branches need, found from the end in a C loop before any costly scan
     _rule("signoff_contributed", "boilerplate", 260,
           r"(?=(?s:.*) contributed)(?:"
@@ -380,7 +495,8 @@ RULES: tuple[Rule, ...] = (
           r"|author[-_]?(?:box|bio|info|card|details|profile)[\w-]*|about[-_]the[-_]author|pin-?it[\w-]*"
           r"|subscri(?:be|ption)(?:[-_][\w-]*)?"
           r"|instagram-media|tiktok-embed|read-?more[\w-]*|more-link|continue-?reading[\w-]*"
-          r"|screen-?reader-?text"
+          r"|screen-?reader-?text|pull-?quotes?|pullout|claim-(?:card|box|label|text|review)[\w-]*"
+          r"|rating(?:-label|-box|-card)?|tip-?line[\w-]*"
           r"|sr-only|visually-?hidden)"),
     _rule("credit_class", "credit_class", 100, r"[\w-]*(?:credit|copyright)[\w-]*"),
     # a caption outside any <figure>: "wp-caption-text", Spanish "pie (de foto)", "légende", "didascalia"
@@ -425,7 +541,8 @@ _DEFAULT_MAX_LEN |= dict.fromkeys(_CLASS_KINDS, 100)
 # tests (C-speed) rather than one regex alternation, which sre tries at every position.
 _CREDIT_HINTS = (
     "/", "©", "(", "[", "Photo", "Foto", "PHOTO", "FOTO", "ILLUSTRATION", "Picture", "Image", "Illustration",
-    "File", "Credit", "Bild",
+    "File", "Credit", "Bild", "IMAGE", "Visuali", "Render", "Grafik", "Graphic", "Infogra", "Ilustra",
+    "Illustra",
 )  # fmt: skip
 # one scan in C of a block's last 145 characters (a hint must start there; it always ends in the block)
 _CREDIT_HINT = re.compile("|".join(map(re.escape, _CREDIT_HINTS)))
@@ -1509,15 +1626,17 @@ def _in_a_list(body: list[str]) -> bool:
 
 # "About Acme Corp" (a press release's boilerplate heading), "About the author"
 _ABOUT = re.compile(
-    rf"(?:About|ABOUT|À propos de|Acerca de|Sobre|Über) (?P<subject>{_NAME}|{_UPPER_NAME})"
+    rf"(?:About|ABOUT|À propos de|Acerca de|Sobre|Über) (?:the |The |la |el |le |l'|die |der |das |o |a )?"
+    rf"(?P<subject>{_NAME}|{_UPPER_NAME}|{_OUTLET})"
     r"|(?P<author>About the authors?|ABOUT THE AUTHORS?)"
 )
-_ABOUT_MAX_BLOCKS = 3  # the heading and at most two paragraphs after it
+_ABOUT_MAX_BLOCKS = 6  # the heading, its paragraph and a few contact lines
 
 
 def _about_section(body: list[str]) -> int | None:
     """Where a closing "About X" section starts: a heading "About X" among the last blocks, followed by a
-    paragraph in which X describes itself ("X is ...", "X, founded in ...", "X (NYSE: X) makes ..."), or,
+    paragraph in which X describes itself ("X is ...", "X, founded in ...", "X (NYSE: X) makes ...",
+    "Founded in 1972, X is ..."), or,
     for "About the author", by anything. None when there is none: an "About" heading followed by
     narrative stays."""
     for j in range(max(len(body) - _ABOUT_MAX_BLOCKS, 1), len(body) - 1):
@@ -1531,7 +1650,17 @@ def _about_section(body: list[str]) -> int | None:
         rest = text[len(subject) :] if text.casefold().startswith(subject.casefold()) else ""
         if rest[:2] in (", ", " (") or (rest[:1] == " " and rest[1:2].islower()):
             return j
+        if _describes(text, subject):
+            return j
     return None
+
+
+def _describes(text: str, subject: str) -> bool:
+    """Whether the first sentence of `text` says what `subject` is ("Founded in 1972, the X is a ...")."""
+    at = text.find(f"{subject} is ", 0, 200)
+    if at < 0:
+        at = text.find(f"{subject} was ", 0, 200)
+    return at >= 0 and not any(mark in text[:at] for mark in (". ", "! ", "? "))
 
 
 def _labelled_link(block: _Block, rules: RuleSet) -> str | None:
