@@ -1500,10 +1500,9 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
         elif rule.kind == "tag_heading":
             i = _consume_tags(blocks, i, rules)
         # boilerplate: dropped
-    if title_key:
-        _drop_header(body)
+    header = _drop_header(body) if title_key else []
     footer_label = _drop_trailer(body, rules)
-    section = section or footer_label
+    section = section or footer_label or _leading_section(blocks, header, title_key, rules)
     # "... repairs… Read more"; the link follows an ellipsis, and the regex is slow to find none
     last = body[-1] if body else ""
     if ("…" in last or "..." in last) and (teaser_link := _TEASER_LINK.search(last)):
@@ -1592,12 +1591,82 @@ def _tail_credit(text: str, rules: RuleSet) -> str | None:
     return None
 
 
-def _drop_header(body: list[str]) -> None:
+def _drop_header(body: list[str]) -> list[str]:
     """Drop the page header left before the first sentence: kicker, standfirst, byline and date lines
-    (none of which ends like a sentence). The headline itself is known, so this runs only with a title."""
+    (none of which ends like a sentence), and return it. The headline itself is known, so this runs only
+    with a title."""
     first = next((i for i, p in enumerate(body) if _ends_sentence(p)), 0)
-    if first and all(len(p) <= _HEADER_MAX_LEN for p in body[:first]):
+    header = body[:first]
+    if first and all(len(p) <= _HEADER_MAX_LEN for p in header):
         del body[:first]
+        return header
+    return []
+
+
+def _leading_section(blocks: list[_Block], header: list[str], title_key: str, rules: RuleSet) -> str | None:
+    """The section a page header names: a breadcrumb trail in it ("Home > Business > Full coverage": its
+    first specific crumb), else a kicker next to the headline (the line after it, the line before it, or
+    the item's first line when the headline is not repeated): a label on its own line ("Courts", "AROUSA",
+    "Aid and Policy", "Local News") or before the date ("Ticino · 06.06.2024 – 15:45"). Not a kicker: a
+    line the narrative follows at once (a dateline: "ISTANBUL"), a person's name (two capitalised words),
+    a newsroom byline ("Redação"), a status badge ("LIVE", "FOR IMMEDIATE RELEASE") or a label that ends
+    with a preposition ("NEWS PROVIDED BY")."""
+    if not header:
+        return None
+    for text in header:
+        if _CRUMB_SEPARATOR.search(text):
+            crumbs = [c.strip() for c in _CRUMB_SEPARATOR.split(text)]
+            if all(_CRUMB.fullmatch(c) for c in crumbs):
+                specific = [c for c in crumbs if c.casefold() not in _GENERIC_CRUMBS]
+                return specific[0] if specific else crumbs[-1]
+    near = blocks[:_KICKER_REACH]
+    at = next((i for i, b in enumerate(near) if _compare_key(b.text) == title_key), None)
+    places = [0] if at is None else [at + 1, at - 1]
+    in_header = set(header)
+    for i in places:
+        if not 0 <= i < len(near) - 1 or near[i].text not in in_header or _is_narrative(near[i + 1].text):
+            continue
+        text = near[i].text
+        label, _, rest = text.partition(" · ") if " · " in text else text.partition(" | ")
+        if rest and not _STAMP_LINE.fullmatch(rest):
+            continue
+        words = label.casefold().split(" ")
+        if label.casefold() in _NOT_SECTIONS or words[-1] in _TRAILING_WORDS:
+            continue
+        if _KICKER.fullmatch(label) or _section_label(label, rules):
+            return label
+    return None
+
+
+def _is_narrative(text: str) -> bool:
+    return _ends_sentence(text) and text.count(" ") >= _SUBHEAD_MAX_WORDS
+
+
+_KICKER_REACH = 8  # the headline is among an item's first blocks, or not repeated at all
+_CRUMB_SEPARATOR = re.compile(r" [>›»→] ")
+_KICKER = re.compile(
+    r"[A-ZÀ-ÞĀ-Ž][\w'’\-]{2,}"  # one word
+    r"|[A-ZÀ-ÞĀ-Ž][A-ZÀ-ÞĀ-Ž'’\-]{2,}(?: (?:&|[A-ZÀ-ÞĀ-Ž][A-ZÀ-ÞĀ-Ž'’\-]*)){0,3}"  # in capitals
+    r"|[A-ZÀ-ÞĀ-Ž][\w'’\-]*(?: [A-ZÀ-ÞĀ-Ž][\w'’\-]*)? (?:and|&|y|et|und|e) [A-ZÀ-ÞĀ-Ž][\w'’\-]*"
+    r"(?: [A-ZÀ-ÞĀ-Ž][\w'’\-]*)?"  # "Aid and Policy", "Arts & Culture"
+)
+_CRUMB = re.compile(r"[A-ZÀ-ÞĀ-Ž][\w'’\-]*(?: [\w'’&\-]+){0,3}")  # "Business", "Full coverage"
+_STAMP_LINE = re.compile(rf"{_STAMP}(?: ?[|·•,;–—-] ?{_STAMP})*")
+# crumbs that name no section: a trail's start and an aggregator's story page
+_GENERIC_CRUMBS = frozenset(
+    {"home", "homepage", "home page", "start", "startseite", "accueil", "inicio", "início", "portada",
+     "news", "nachrichten", "actualités", "actualité", "noticias", "notícias", "notizie", "full coverage",
+     "couverture complète", "cobertura completa", "berichterstattung"}
+)  # fmt: skip
+# lines that sit where a kicker does but name no section: newsroom bylines and status badges
+_NOT_SECTIONS = frozenset(
+    {"redação", "redacción", "rédaction", "redaktion", "redazione", "staff", "newsroom", "editorial",
+     "live", "en vivo", "en direct", "live-ticker", "liveticker", "ao vivo", "in diretta", "breaking",
+     "breaking news", "exclusive", "exclusivo", "exclusif", "developing", "just in", "updated", "premium",
+     "for immediate release", "press release", "comunicado de prensa", "communiqué de presse",
+     "pressemitteilung", "comunicato stampa", "comunicado de imprensa", "sponsored", "advertorial"}
+)  # fmt: skip
+_TRAILING_WORDS = frozenset({"by", "of", "from", "for", "with", "por", "de", "par", "von", "di", "da"})
 
 
 def _drop_trailer(body: list[str], rules: RuleSet) -> str | None:
