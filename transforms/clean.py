@@ -403,8 +403,9 @@ RULES: tuple[Rule, ...] = (
           r"|Questo articolo è stato aggiornato\b[^.!?]{0,120}"
           r"|Esta (?:notícia|reportagem|matéria) foi atualizada\b[^.!?]{0,120}"
           r"|(?:Updated|Last updated|Mis à jour|Actualizado|Actualizada|Atualizado|Atualizada|Aktualisiert"
-          r"|Aggiornato|Aggiornata)(?: (?:on|at|le|à|el|a las|em|às|am|um|il|alle))?:? [^.!?]{0,40}?\d"
-          r"[^.!?]{0,40})[.!]?"),
+          r"|Aggiornato|Aggiornata)(?: (?:on|at|le|à|el|a las|em|às|am|um|il|alle))?:?"
+          # a clock time must follow ("11h30", "10:05"): "Updated figures show 40% growth" is news
+          r" [^.!?]{0,30}?\b\d{1,2}[:h]\d{2}\b[^.!?]{0,30})[.!]?"),
     # what paid for the piece: "This article was produced with the support of a foundation that ..."
     _rule("funding_note", "boilerplate", 500,
           r"(?:This (?:article|story|piece|coverage|series|reporting|investigation|project|podcast|episode"
@@ -1535,27 +1536,32 @@ def _drop_non_narrative(body: list[str], subheads: set[str], kept: set[str], *, 
         return
     start = next((i for i, p in enumerate(body) if _ends_sentence(p)), len(body)) if keep_header else 0
     questions = [i for i in range(start, len(body)) if _QUESTION_SUBHEAD.fullmatch(body[i])]
-    drop = set(questions) if len(questions) >= 2 else set()
+    shaped = set(questions) if len(questions) >= 2 else set()  # what plain text shows
+    headings: set[int] = set()  # what only the markup shows
     in_list = False
     keys: list[str] | None = None
     for i in range(start, len(body)):
         text = body[i]
         if text in kept:
+            shaped.discard(i)
             continue
+        if text in subheads and text.count(" ") < _SUBHEAD_MAX_WORDS and not text.endswith(":"):
+            headings.add(i)
         if _ends_sentence(text):
             in_list = text.endswith(":")
-            if in_list:  # (a list's lead-in stays, so that its list stays on a second pass too)
-                continue
-            if text in subheads and text.count(" ") < _SUBHEAD_MAX_WORDS:
-                drop.add(i)
-            elif len(text) <= _PULL_QUOTE_MAX_LEN and text.count(" ") >= 3:
+            if not in_list and len(text) <= _PULL_QUOTE_MAX_LEN and text.count(" ") >= 3:
                 keys = keys or [_repeat_key(p) for p in body]
                 key = keys[i]
                 if any(len(other) > len(key) and key in other for other in keys):
-                    drop.add(i)
+                    shaped.add(i)
         elif not in_list and (text.count(" ") < _SUBHEAD_MAX_WORDS or _is_table_line(text)):
-            drop.add(i)
-    if drop and len(drop) < len(body):
+            shaped.add(i)
+    # Never all of it. Headings are given up first: a second pass over the text no longer sees them, and
+    # must drop nothing more (extract is idempotent).
+    drop = shaped | headings
+    if len(drop) >= len(body):
+        drop = shaped if len(shaped) < len(body) else set()
+    if drop:
         body[:] = [p for i, p in enumerate(body) if i not in drop]
 
 
