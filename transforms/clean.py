@@ -222,6 +222,7 @@ RULES: tuple[Rule, ...] = (
     # a news aggregator's teaser line: "Headline Outlet Name · 2 days ago" (the outlet: up to four capitalised
     # words before the stamp), in the languages of the gold set
     _rule("aggregator_teaser", "related_link", 500,
+          r"(?=(?s:.*)[·•|] ?(?:\d|il y a|hace|vor|há))"
           r"(?P<title>[^\s·•|]++(?: [^\s·•|]++){3,30}?) (?:(?:[A-Z][\w'’&.\-]*+|of|the|de|du|des|la|el"
           r"|di) ){0,3}"
           r"[A-Z][\w'’&.\-]*+ ?[·•|] ?"
@@ -277,7 +278,7 @@ RULES: tuple[Rule, ...] = (
           r"|Update (?:your )?preferences))*"),
     # "... delivered straight to your inbox": one sentence that promises mail is a newsletter pitch
     _rule("inbox_prompt", "boilerplate", 260,
-          r"(?=(?s:.*)(?:inbox|e-?mail|bandeja|correo|boîte|Postfach|Posteingang|casella|caixa))"
+          r"(?=(?s:.*)(?:inbox|e-?mail|bandeja|correo|boîte|Postfach|Posteingang|casella|caixa))(?:"
           r"[^.!?]{0,180}\b(?:delivered|sent|straight|direct(?:ly)?|right)(?: straight| directly)?"
           r" (?:to|into|in) your (?:inbox|e-?mail)\b[^.!?]{0,80}[.!]?"
           r"|[^.!?]{0,180}\b(?:directamente )?en tu (?:bandeja de entrada|correo)\b[^.!?]{0,80}[.!]?"
@@ -287,7 +288,7 @@ RULES: tuple[Rule, ...] = (
           r"|inbox)\b[^.!?]{0,80}[.!]?"
           r"|[^.!?]{0,180}\b(?:direto|diretamente) (?:no|na) (?:seu|sua) (?:e-mail"
           r"|caixa de entrada)\b[^.!?]{0,80}"
-          r"[.!]?"),
+          r"[.!]?)"),
     _rule("stay_updated", "boilerplate", 90,
           r"Stay (?:updated|informed|up[ -]to[ -]date|in the (?:loop|know)|connected|tuned)"
           r"(?: (?:with|on|about|for) [^.!?]{1,60})?[.!]?"),
@@ -301,6 +302,8 @@ RULES: tuple[Rule, ...] = (
           r"|(?:Subscribe|Sign up)(?: for free| now)? to (?:receive|get) new posts\b.{0,200}"),
     # donation pitches: "KTVR is listener-supported. If you value local news, make a gift today."
     _rule("donation_prompt", "boilerplate", 320,
+          r"(?=(?s:.*)(?:supported|funded|powered|gift|donat|[Ss]upport|member|patron|hip in|spenden"
+          r"|Unterstützen|Sostieni|Apoi|Apoya|Soutenez|doação|don ))(?:"
           r"(?:[^.!?]{1,80} is (?:listener|reader|viewer|member|community|audience)[- ](?:supported|funded"
           r"|powered)"
           r"\b[^.!?]{0,120}[.!] ?)?"
@@ -315,7 +318,7 @@ RULES: tuple[Rule, ...] = (
           r"|Apoie (?:o|o nosso) jornalismo)\b[^.!?]{0,120}[.!]?"
           r"|[^.!?]{1,80} is (?:listener|reader|viewer|member|community|audience)[- ](?:supported|funded"
           r"|powered)"
-          r"\b[^.!?]{0,120}[.!]"),
+          r"\b[^.!?]{0,120}[.!])"),
     # tiplines: "Seen a claim you want us to check? Send it to ...", "Got a story? Email ..."
     _rule("tip_prompt", "boilerplate", 300,
           r"(?:Seen|Got|Have you (?:seen|got)|Have|Do you have|Spotted|Know of) (?:a|an|any)\b[^.!?]{1,80}\?"
@@ -329,17 +332,19 @@ RULES: tuple[Rule, ...] = (
           r"|(?:Tem|Viu)[^?]{1,80}\? (?:Envie|Escreva|Mande|Fale)\b.{1,200}"),
     # "Share your memories of X in the comments below.", "Let us know what you think in the comments"
     _rule("comment_prompt", "boilerplate", 200,
-          r"(?:[^.!?]{0,100}\? )?(?:Share|Tell us|Let us know|Leave|Post|Add|Join|Have your say|Give us)\b"
+          r"(?=(?s:.*)(?:omment|omentári|ommentair))"
+          r"(?:(?:[^.!?]{0,100}\? )?(?:Share|Tell us|Let us know|Leave|Post|Add|Join|Have your say|Give us)\b"
           r"[^.!?]{0,100}?\b(?:in|below in|to|on) (?:the )?comments?(?: section)?(?: below)?[.!]?"
           r"|(?:Déjanos|Deja|Dinos|Cuéntanos)\b[^.!?]{0,80}\bcomentarios?\b[^.!?]{0,30}[.!]?"
           r"|(?:Laissez|Dites-nous|Partagez)\b[^.!?]{0,80}\bcommentaires?\b[^.!?]{0,30}[.!]?"
           r"|(?:Schreiben Sie|Teilen Sie)\b[^.!?]{0,80}\bKommentar\w*\b[^.!?]{0,30}[.!]?"
           r"|(?:Lascia|Dicci|Scrivi)\b[^.!?]{0,80}\bcommenti?\b[^.!?]{0,30}[.!]?"
-          r"|(?:Deixe|Diga-nos|Conte-nos)\b[^.!?]{0,80}\bcomentários?\b[^.!?]{0,30}[.!]?"),
+          r"|(?:Deixe|Diga-nos|Conte-nos)\b[^.!?]{0,80}\bcomentários?\b[^.!?]{0,30}[.!]?)"),
     _rule("app_prompt", "boilerplate", 200,
           r"(?:Download|Get|Install)(?: the| our)?(?: free)?(?: [\w&'’\-]++){0,3} (?i:apps?)\b.{0,120}"
           r"|(?i:open in app)"),
     _rule("follow_prompt", "boilerplate", 200,
+          rf"(?=(?s:.*)(?:[Ff]ollow|[Jj]oin) )"
           rf"(?:[^.!?]{{1,150}}[.!] )?(?:For (?:more|the latest)[^,.]{{0,60}}, |You can also |Also )?"
           rf"(?:(?:Click|Tap) here to )?(?:[Ff]ollow|[Jj]oin)"
           rf" (?:us|our [\w \-]{{1,40}}|{_TITLE_WORD}(?: {_TITLE_WORD}){{0,3}})"
@@ -1540,6 +1545,7 @@ def _drop_non_narrative(body: list[str], subheads: set[str], kept: set[str], *, 
     headings: set[int] = set()  # what only the markup shows
     in_list = False
     keys: list[str] | None = None
+    folded = ""
     for i in range(start, len(body)):
         text = body[i]
         if text in kept:
@@ -1550,10 +1556,23 @@ def _drop_non_narrative(body: list[str], subheads: set[str], kept: set[str], *, 
         if _ends_sentence(text):
             in_list = text.endswith(":")
             if not in_list and len(text) <= _PULL_QUOTE_MAX_LEN and text.count(" ") >= 3:
-                keys = keys or [_repeat_key(p) for p in body]
-                key = keys[i]
-                if any(len(other) > len(key) and key in other for other in keys):
-                    shaped.add(i)
+                # first a C-speed look for its middle elsewhere (most blocks repeat nothing), then the
+                # comparison on words only
+                folded = folded or "\n".join(body).casefold()
+                core = text.casefold().strip(_QUOTE_MARKS)
+                middle = len(core) // 2
+                probe = core[max(middle - 10, 0) : middle + 10]
+                if folded.count(probe) < 2:
+                    continue
+                if keys is None:
+                    keys = [""] * len(body)
+                key = keys[i] = keys[i] or _repeat_key(text)
+                for j, other in enumerate(body):
+                    if len(other) > len(text) and probe in other.casefold():
+                        keys[j] = keys[j] or _repeat_key(other)
+                        if key in keys[j]:
+                            shaped.add(i)
+                            break
         elif not in_list and (text.count(" ") < _SUBHEAD_MAX_WORDS or _is_table_line(text)):
             shaped.add(i)
     # Never all of it. Headings are given up first: a second pass over the text no longer sees them, and
@@ -1570,6 +1589,7 @@ _PULL_QUOTE_MAX_LEN = 300
 # "¿Por qué hay apagones?", "What happens next?": one short question alone on its line
 _QUESTION_SUBHEAD = re.compile(r"¿?[^\s?.!;:]+(?: [^\s?.!;:]+){0,9}\?")
 _NON_WORD = re.compile(r"\W+")
+_QUOTE_MARKS = "\"'“”‘’«»„‹› .,;:!?…"
 
 
 def _repeat_key(text: str) -> str:
