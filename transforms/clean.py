@@ -151,6 +151,18 @@ _READ_ALSO = (
 _JOB = r"(?:reporter|correspondent|writer|contributor|editor|journalist|staff writer|staff reporter)"
 # a publication's name, as an author's note ends with it: "for The Daily Ledger", "at the Irish Times"
 _OUTLET = rf"{_TITLE_WORD}(?: (?:{_TITLE_WORD}|of|the|and|&)){{0,5}}"
+# a donation ask: "If you value local news, make a gift today.", "Faites un don", "Jetzt spenden"
+_DONATION_ASK = (
+    r"(?:If you (?:value|like|enjoy|appreciate|rely on|believe in)[^.!?]{1,100}, )?(?:please )?"
+    r"(?:[Mm]ake a (?:gift|donation|contribution)|[Dd]onate(?: now| today| here| to)|[Cc]hip in"
+    r"|[Ss]upport (?:us|our (?:work|journalism|reporting|newsroom)"
+    r"|(?:local|independent|public|nonprofit|non-profit) (?:news|journalism|media|radio|reporting))"
+    r"|[Bb]ecome a (?:member|supporter|patron|sustaining member)"
+    r"|Haz una donación|Dona (?:ahora|hoy)|Apoya (?:el|nuestro) periodismo|Faites un don|Soutenez-nous"
+    r"|Soutenez (?:notre|le) journalisme|Jetzt spenden|Unterstützen Sie (?:uns|unseren|unabhängigen)"
+    r"|Fai una donazione|Sostieni (?:il nostro|l'informazione|il giornalismo)|Faça uma doação"
+    r"|Apoie (?:o|o nosso) jornalismo)\b[^.!?]{0,120}[.!]?"
+)
 # "All rights reserved" as the languages of the bundled samples say it
 _RESERVED = (
     r"(?:all rights reserved|riproduzione riservata|tous droits réservés|todos los derechos reservados"
@@ -221,15 +233,15 @@ RULES: tuple[Rule, ...] = (
           r"|themen|sujets|temas|etiquetas|tópicos|argomenti) ?:?"),
     # a news aggregator's teaser line: "Headline Outlet Name · 2 days ago" (the outlet: up to four capitalised
     # words before the stamp), in the languages of the gold set
-    _rule("aggregator_teaser", "related_link", 500,
-          r"(?=(?s:.*)[·•|] ?(?:\d|il y a|hace|vor|há))"
+    _rule("aggregator_teaser", "related_link", 360,
+          r"(?=[^·•|]{10,200}+[·•|])"
           r"(?P<title>[^\s·•|]++(?: [^\s·•|]++){3,30}?) (?:(?:[A-Z][\w'’&.\-]*+|of|the|de|du|des|la|el"
           r"|di) ){0,3}"
           r"[A-Z][\w'’&.\-]*+ ?[·•|] ?"
           r"(?:\d{1,2} ?(?:min|mins|minutes?|h|hours?|hrs?|days?|d|weeks?) ago"
           r"|il y a \d{1,2} (?:min|minutes?|h|heures?|jours?)|hace \d{1,2} (?:min|minutos?|h|horas?|días?)"
           r"|vor \d{1,2} (?:Min\.?|Minuten|Std\.?|Stunden?|Tagen?)|há \d{1,2} (?:min|minutos?|h|horas?|dias?)"
-          r"|\d{1,2} (?:minuti|ore|giorni) fa)\b.{0,400}"),
+          r"|\d{1,2} (?:minuti|ore|giorni) fa)\b.{0,240}"),
     _rule("related_link", "related_link", 240,
           rf"(?i:{_READ_ALSO}) ?: ?(?P<title>\S.{{2,200}})"),
     # -- boilerplate ------------------------------------------------------------------------------------
@@ -278,7 +290,8 @@ RULES: tuple[Rule, ...] = (
           r"|Update (?:your )?preferences))*"),
     # "... delivered straight to your inbox": one sentence that promises mail is a newsletter pitch
     _rule("inbox_prompt", "boilerplate", 260,
-          r"(?=(?s:.*)(?:inbox|e-?mail|bandeja|correo|boîte|Postfach|Posteingang|casella|caixa))(?:"
+          r"(?=[^.!?]*+[.!]?\Z)(?=(?s:.*)(?:inbox|e-?mail|bandeja|correo|boîte|Postfach|Posteingang|casella"
+          r"|caixa))(?:"
           r"[^.!?]{0,180}\b(?:delivered|sent|straight|direct(?:ly)?|right)(?: straight| directly)?"
           r" (?:to|into|in) your (?:inbox|e-?mail)\b[^.!?]{0,80}[.!]?"
           r"|[^.!?]{0,180}\b(?:directamente )?en tu (?:bandeja de entrada|correo)\b[^.!?]{0,80}[.!]?"
@@ -302,23 +315,9 @@ RULES: tuple[Rule, ...] = (
           r"|(?:Subscribe|Sign up)(?: for free| now)? to (?:receive|get) new posts\b.{0,200}"),
     # donation pitches: "KTVR is listener-supported. If you value local news, make a gift today."
     _rule("donation_prompt", "boilerplate", 320,
-          r"(?=(?s:.*)(?:supported|funded|powered|gift|donat|[Ss]upport|member|patron|hip in|spenden"
-          r"|Unterstützen|Sostieni|Apoi|Apoya|Soutenez|doação|don ))(?:"
-          r"(?:[^.!?]{1,80} is (?:listener|reader|viewer|member|community|audience)[- ](?:supported|funded"
-          r"|powered)"
-          r"\b[^.!?]{0,120}[.!] ?)?"
-          r"(?:If you (?:value|like|enjoy|appreciate|rely on|believe in)[^.!?]{1,100}, )?(?:please )?"
-          r"(?:[Mm]ake a (?:gift|donation|contribution)|[Dd]onate(?: now| today| here| to)|[Cc]hip in"
-          r"|[Ss]upport (?:us|our (?:work|journalism|reporting|newsroom)"
-          r"|(?:local|independent|public|nonprofit|non-profit) (?:news|journalism|media|radio|reporting))"
-          r"|[Bb]ecome a (?:member|supporter|patron|sustaining member)"
-          r"|Haz una donación|Dona (?:ahora|hoy)|Apoya (?:el|nuestro) periodismo|Faites un don|Soutenez-nous"
-          r"|Soutenez (?:notre|le) journalisme|Jetzt spenden|Unterstützen Sie (?:uns|unseren|unabhängigen)"
-          r"|Fai una donazione|Sostieni (?:il nostro|l'informazione|il giornalismo)|Faça uma doação"
-          r"|Apoie (?:o|o nosso) jornalismo)\b[^.!?]{0,120}[.!]?"
-          r"|[^.!?]{1,80} is (?:listener|reader|viewer|member|community|audience)[- ](?:supported|funded"
-          r"|powered)"
-          r"\b[^.!?]{0,120}[.!])"),
+          # (the self-description first, once: "KTVR is listener-supported.", maybe followed by the ask)
+          r"[^.!?]{1,80} is (?:listener|reader|viewer|member|community|audience)[- ]"
+          rf"(?:supported|funded|powered)\b[^.!?]{{0,120}}[.!](?: {_DONATION_ASK})?|{_DONATION_ASK}"),
     # tiplines: "Seen a claim you want us to check? Send it to ...", "Got a story? Email ..."
     _rule("tip_prompt", "boilerplate", 300,
           r"(?:Seen|Got|Have you (?:seen|got)|Have|Do you have|Spotted|Know of) (?:a|an|any)\b[^.!?]{1,80}\?"
@@ -344,8 +343,7 @@ RULES: tuple[Rule, ...] = (
           r"(?:Download|Get|Install)(?: the| our)?(?: free)?(?: [\w&'’\-]++){0,3} (?i:apps?)\b.{0,120}"
           r"|(?i:open in app)"),
     _rule("follow_prompt", "boilerplate", 200,
-          rf"(?=(?s:.*)(?:[Ff]ollow|[Jj]oin) )"
-          rf"(?:[^.!?]{{1,150}}[.!] )?(?:For (?:more|the latest)[^,.]{{0,60}}, |You can also |Also )?"
+          rf"(?:[^.!?]{{1,150}}+[.!] )?(?:For (?:more|the latest)[^,.]{{0,60}}, |You can also |Also )?"
           rf"(?:(?:Click|Tap) here to )?(?:[Ff]ollow|[Jj]oin)"
           rf" (?:us|our [\w \-]{{1,40}}|{_TITLE_WORD}(?: {_TITLE_WORD}){{0,3}})"
           rf" on {_PLATFORM}(?:(?:,| and| or| &) {_PLATFORM})*(?: (?:for|to get) [^.]{{0,80}})?[.!]?"),
@@ -1540,11 +1538,12 @@ def _drop_non_narrative(body: list[str], subheads: set[str], kept: set[str], *, 
     if len(body) < 2:
         return
     start = next((i for i, p in enumerate(body) if _ends_sentence(p)), len(body)) if keep_header else 0
-    questions = [i for i in range(start, len(body)) if _QUESTION_SUBHEAD.fullmatch(body[i])]
+    questions = [
+        i for i in range(start, len(body)) if body[i][-1] == "?" and _QUESTION_SUBHEAD.fullmatch(body[i])
+    ]
     shaped = set(questions) if len(questions) >= 2 else set()  # what plain text shows
     headings: set[int] = set()  # what only the markup shows
     in_list = False
-    keys: list[str] | None = None
     folded = ""
     for i in range(start, len(body)):
         text = body[i]
@@ -1556,23 +1555,14 @@ def _drop_non_narrative(body: list[str], subheads: set[str], kept: set[str], *, 
         if _ends_sentence(text):
             in_list = text.endswith(":")
             if not in_list and len(text) <= _PULL_QUOTE_MAX_LEN and text.count(" ") >= 3:
-                # first a C-speed look for its middle elsewhere (most blocks repeat nothing), then the
-                # comparison on words only
+                # its words, without the quote marks and final stop a pull quote adds, inside a longer
+                # block (a C-speed count first: most blocks repeat nowhere)
                 folded = folded or "\n".join(body).casefold()
                 core = text.casefold().strip(_QUOTE_MARKS)
-                middle = len(core) // 2
-                probe = core[max(middle - 10, 0) : middle + 10]
-                if folded.count(probe) < 2:
-                    continue
-                if keys is None:
-                    keys = [""] * len(body)
-                key = keys[i] = keys[i] or _repeat_key(text)
-                for j, other in enumerate(body):
-                    if len(other) > len(text) and probe in other.casefold():
-                        keys[j] = keys[j] or _repeat_key(other)
-                        if key in keys[j]:
-                            shaped.add(i)
-                            break
+                if folded.count(core) >= 2 and any(
+                    len(other) > len(text) and core in other.casefold() for other in body
+                ):
+                    shaped.add(i)
         elif not in_list and (text.count(" ") < _SUBHEAD_MAX_WORDS or _is_table_line(text)):
             shaped.add(i)
     # Never all of it. Headings are given up first: a second pass over the text no longer sees them, and
@@ -1588,12 +1578,7 @@ _SUBHEAD_MAX_WORDS = 12  # a line of up to 12 words (fewer than 12 spaces): subh
 _PULL_QUOTE_MAX_LEN = 300
 # "¿Por qué hay apagones?", "What happens next?": one short question alone on its line
 _QUESTION_SUBHEAD = re.compile(r"¿?[^\s?.!;:]+(?: [^\s?.!;:]+){0,9}\?")
-_NON_WORD = re.compile(r"\W+")
 _QUOTE_MARKS = "\"'“”‘’«»„‹› .,;:!?…"
-
-
-def _repeat_key(text: str) -> str:
-    return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
 def _is_table_line(text: str) -> bool:
