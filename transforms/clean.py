@@ -233,7 +233,7 @@ RULES: tuple[Rule, ...] = (
           r"|themen|sujets|temas|etiquetas|tópicos|argomenti) ?:?"),
     # a news aggregator's teaser line: "Headline Outlet Name · 2 days ago" (the outlet: up to four capitalised
     # words before the stamp), in the languages of the gold set
-    _rule("aggregator_teaser", "related_link", 360,
+    _rule("aggregator_teaser", "related_link", 300,
           r"(?=[^·•|]{10,200}+[·•|])"
           r"(?P<title>[^\s·•|]++(?: [^\s·•|]++){3,30}?) (?:(?:[A-Z][\w'’&.\-]*+|of|the|de|du|des|la|el"
           r"|di) ){0,3}"
@@ -241,7 +241,7 @@ RULES: tuple[Rule, ...] = (
           r"(?:\d{1,2} ?(?:min|mins|minutes?|h|hours?|hrs?|days?|d|weeks?) ago"
           r"|il y a \d{1,2} (?:min|minutes?|h|heures?|jours?)|hace \d{1,2} (?:min|minutos?|h|horas?|días?)"
           r"|vor \d{1,2} (?:Min\.?|Minuten|Std\.?|Stunden?|Tagen?)|há \d{1,2} (?:min|minutos?|h|horas?|dias?)"
-          r"|\d{1,2} (?:minuti|ore|giorni) fa)\b.{0,240}"),
+          r"|\d{1,2} (?:minuti|ore|giorni) fa)\b.{0,200}"),
     _rule("related_link", "related_link", 240,
           rf"(?i:{_READ_ALSO}) ?: ?(?P<title>\S.{{2,200}})"),
     # -- boilerplate ------------------------------------------------------------------------------------
@@ -314,7 +314,7 @@ RULES: tuple[Rule, ...] = (
           r"[^.!?]{1,80} is a reader-supported (?:publication|newsletter|site|blog)\b.{0,250}"
           r"|(?:Subscribe|Sign up)(?: for free| now)? to (?:receive|get) new posts\b.{0,200}"),
     # donation pitches: "KTVR is listener-supported. If you value local news, make a gift today."
-    _rule("donation_prompt", "boilerplate", 320,
+    _rule("donation_prompt", "boilerplate", 300,
           # (the self-description first, once: "KTVR is listener-supported.", maybe followed by the ask)
           r"[^.!?]{1,80} is (?:listener|reader|viewer|member|community|audience)[- ]"
           rf"(?:supported|funded|powered)\b[^.!?]{{0,120}}[.!](?: {_DONATION_ASK})?|{_DONATION_ASK}"),
@@ -1547,12 +1547,12 @@ def _drop_non_narrative(body: list[str], subheads: set[str], kept: set[str], *, 
     folded = ""
     for i in range(start, len(body)):
         text = body[i]
-        if text in kept:
+        if kept and text in kept:
             shaped.discard(i)
             continue
-        if text in subheads and text.count(" ") < _SUBHEAD_MAX_WORDS and not text.endswith(":"):
+        if subheads and text in subheads and text.count(" ") < _SUBHEAD_MAX_WORDS and not text.endswith(":"):
             headings.add(i)
-        if _ends_sentence(text):
+        if text.endswith(_SENTENCE_END):
             in_list = text.endswith(":")
             if not in_list and len(text) <= _PULL_QUOTE_MAX_LEN and text.count(" ") >= 3:
                 # its words, without the quote marks and final stop a pull quote adds, inside a longer
@@ -1575,7 +1575,7 @@ def _drop_non_narrative(body: list[str], subheads: set[str], kept: set[str], *, 
 
 
 _SUBHEAD_MAX_WORDS = 12  # a line of up to 12 words (fewer than 12 spaces): subheads, labels, stamps
-_PULL_QUOTE_MAX_LEN = 300
+_PULL_QUOTE_MAX_LEN = 200
 # "¿Por qué hay apagones?", "What happens next?": one short question alone on its line
 _QUESTION_SUBHEAD = re.compile(r"¿?[^\s?.!;:]+(?: [^\s?.!;:]+){0,9}\?")
 _QUOTE_MARKS = "\"'“”‘’«»„‹› .,;:!?…"
