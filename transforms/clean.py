@@ -1529,12 +1529,12 @@ def _drop_non_narrative(body: list[str], subheads: set[str], kept: set[str], *, 
     """Drop what the shape of a block, not its wording, shows to be no narrative paragraph: subheads (an
     HTML heading; a short line that does not end like a sentence: kickers, labels, buttons, stamps, live-blog
     entry headlines; two or more short one-question lines, an explainer's subheads), table lines (mostly
-    figures, no sentence end) and pull quotes (a block whose words all recur in a longer block). On the
-    labelled set no narrative paragraph has any of these shapes (the only one that ends without sentence
-    punctuation has 17 words), while most of the chrome that wordings missed has. Lines after one ending
-    with ":" are its list and stay, as do a lone block (the article itself, whatever it says) and blocks a
-    `keep` rule matched. Without a title (`keep_header`) the lines before the first sentence stay, as
-    _drop_header leaves them: the headline is among them."""
+    figures, no sentence end) and pull quotes (a block whose text, without its quote marks, recurs inside a
+    longer block). On the labelled set no narrative paragraph has any of these shapes (the only one that
+    ends without sentence punctuation has 17 words), while most of the chrome that wordings missed has.
+    Lines after one ending with ":" are its list and stay, as do a lone block (the article itself,
+    whatever it says) and blocks a `keep` rule matched. Without a title (`keep_header`) the lines before
+    the first sentence stay, as _drop_header leaves them: the headline is among them."""
     if len(body) < 2:
         return
     start = next((i for i, p in enumerate(body) if _ends_sentence(p)), len(body)) if keep_header else 0
