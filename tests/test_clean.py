@@ -430,8 +430,9 @@ def test_trailing_label_does_not_override_a_known_section() -> None:
 
 
 def test_section_label_in_the_middle_is_not_a_trailing_label() -> None:
+    # (the label itself goes, as any short line that does not end like a sentence)
     result = extract(f"{P1}\n\nWorld\n\n{P2}")
-    assert result.paragraphs == (P1, "World", P2)
+    assert result.paragraphs == (P1, P2)
     assert result.section is None
 
 
@@ -576,8 +577,7 @@ def test_block_elements_make_paragraphs() -> None:
     )
     assert extract(markup).paragraphs == (
         "First block.",
-        "A subheading",
-        "A quoted passage.",
+        "A quoted passage.",  # (the <h2> between them is a subhead: dropped)
         "Line one.",
         "Line two.",
         "Line three.",
@@ -654,8 +654,9 @@ def test_title_is_dropped_after_normalisation() -> None:
 
 def test_only_the_first_block_is_compared_with_the_title() -> None:
     # In the middle: a headline-like line after the last sentence is page footer (see the footer tests).
-    result = extract(f"{P1}\n\n{SEED_TITLE}\n\n{P2}", title=SEED_TITLE)
-    assert result.paragraphs == (P1, SEED_TITLE, P2)
+    title = "Can the Cairo talks still bring a ceasefire before the end of the month?"
+    result = extract(f"{P1}\n\n{title}\n\n{P2}", title=title)
+    assert result.paragraphs == (P1, title, P2)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -888,7 +889,7 @@ def test_property_clean_inline_is_idempotent(text: str) -> None:
 # Rules as data: rules files, per-site and per-feed rules
 # --------------------------------------------------------------------------------------------------------
 
-PODCAST = "Listen to the Harbour Gazette podcast on every platform"
+PODCAST = "Listen to the Harbour Gazette podcast on every platform."
 
 
 def _rules_file(tmp_path: Path, text: str) -> str:
@@ -918,14 +919,14 @@ def test_a_site_rule_applies_to_its_source_only(tmp_path: Path) -> None:
 def test_general_rules_credit_kind_and_disable(tmp_path: Path) -> None:
     path = _rules_file(
         tmp_path,
-        "rules:\n  credit:\n    - 'Bild: (?P<credit>.+)'\n  disable: [supported_by]\n",
+        "rules:\n  credit:\n    - 'Bild: (?P<credit>.+)'\n  disable: [stay_updated]\n",
     )
     rules = load_rules(path)
     result = extract(_between("Bild: Anna Weber/Kurier"), rules=rules)
     assert result.paragraphs == (P1, P2)
     assert result.credits == ("Anna Weber/Kurier",)
-    assert extract(_between("Supported by"), rules=rules).paragraphs == (P1, "Supported by", P2)
-    assert extract(_between("Supported by")).paragraphs == (P1, P2)
+    assert extract(_between("Stay tuned."), rules=rules).paragraphs == (P1, "Stay tuned.", P2)
+    assert extract(_between("Stay tuned.")).paragraphs == (P1, P2)
 
 
 def test_a_keep_rule_protects_a_site_sentence_from_a_general_rule() -> None:
@@ -1260,7 +1261,9 @@ def test_third_round_narrative_sentences_stay(sentence: str) -> None:
 def test_an_author_note_that_closes_the_item_is_dropped(note: str) -> None:
     assert extract(f"{P1}\n\n{P2}\n\n{note}").paragraphs == (P1, P2)
     assert extract(f"<p>{P1}</p><p>{P2}</p><p><em>{note}</em></p>").paragraphs == (P1, P2)
-    # elsewhere it is not an end note (a rule of that kind only ever sees the last blocks)
+    # elsewhere it is not an end note (a rule of that kind only ever sees the last blocks); there a note
+    # without sentence punctuation ("– Jonas") still goes, as any short line that does not end like a sentence
+    note = note if note.endswith(".") else f"{note}."
     assert extract(f"{P1}\n\n{note}\n\n{P2}").paragraphs == (P1, note, P2)
 
 
@@ -1280,11 +1283,11 @@ def test_a_press_release_about_section_is_dropped() -> None:
     assert extract(f"{P1}\n\n{P2}\n\n{bio}").paragraphs == (P1, P2)
 
 
-def test_an_about_heading_followed_by_narrative_stays() -> None:
+def test_an_about_heading_followed_by_narrative_keeps_the_narrative() -> None:
+    # (the heading itself goes, as a subhead)
     text = f"{P1}\n\nAbout Rafah\n\nRafah's hospitals were full by Tuesday, doctors said.\n\n{P2}"
     assert extract(text).paragraphs == (
         P1,
-        "About Rafah",
         "Rafah's hospitals were full by Tuesday, doctors said.",
         P2,
     )
@@ -1367,9 +1370,11 @@ def test_a_label_and_one_link_is_a_teaser(label: str) -> None:
 @pytest.mark.parametrize(
     "paragraph",
     [
-        "<p>More than 200 people signed <a href='https://h.test/p'>the petition</a></p>",
+        "<p>More than 200 people from across the district signed the petition started by"
+        " <a href='https://h.test/p'>the residents' association</a></p>",
         "<p>Read <a href='https://h.test/s'>the ministry's statement</a> in full.</p>",
-        "<p>\"Read more,\" she said, pointing at <a href='https://h.test/l'>the library</a></p>",
+        '<p>"Read more," she said on Tuesday, pointing at the shelves of'
+        " <a href='https://h.test/l'>the new district library</a></p>",
     ],
 )
 def test_a_paragraph_ending_with_a_link_stays(paragraph: str) -> None:
@@ -1424,3 +1429,215 @@ def test_remembered_answers_stay_with_their_rule_table() -> None:
     for _ in range(2):
         assert extract(markup).paragraphs == (P1, PODCAST, "Episode 12 is out now.")
         assert extract(markup, rules=site).paragraphs == (P1,)
+
+
+# -- fourth round: structure before wording ---------------------------------------------------------------
+# Each case below is in wordings the labelled set does not use (other outlets, other languages), so that
+# the tests hold the shape of a block, not a phrase.
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "<h2>A harbour that never sleeps</h2>",
+        "<h3>«Nous n'avons plus le choix»</h3>",
+        "<h2>Warum die Preise steigen?</h2>",
+        "<h4>'We are the last ones here'</h4>",
+    ],
+)
+def test_a_subhead_inside_the_body_is_dropped(heading: str) -> None:
+    assert extract(f"<p>{P1}</p>{heading}<p>{P2}</p>", title="Talks end").paragraphs == (P1, P2)
+
+
+def test_a_heading_that_introduces_a_list_stays_with_its_list() -> None:
+    markup = f"<p>{P1}</p><h3>The measures are:</h3><ul><li>Curfew at ten</li><li>Schools shut</li></ul>"
+    assert extract(markup).paragraphs == (P1, "The measures are:", "Curfew at ten", "Schools shut")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "PUBLICITÉ",
+        "Werbung",
+        "Mehr anzeigen",
+        "Load more posts",
+        "VERDICT: MISLEADING",
+        "Aggiornato alle 10:05",
+        "Polls close in the capital as queues stretch past midnight",  # a live-blog entry's headline
+        "Catch up on all our election coverage",
+    ],
+)
+def test_a_short_line_that_does_not_end_like_a_sentence_is_dropped(line: str) -> None:
+    assert extract(_between(line)).paragraphs == (P1, P2)
+    assert extract(f"<p>{P1}</p><p><strong>{line}</strong></p><p>{P2}</p>").paragraphs == (P1, P2)
+
+
+def test_narrative_lines_that_end_like_sentences_stay_whatever_their_length() -> None:
+    for line in ("It rained.", "Why now?", "Nobody came…", '"Never," she said.', "Il a refusé."):
+        assert extract(_between(line)).paragraphs == (P1, line, P2)
+    # a long line without its full stop is still narrative (12 words or more)
+    long_line = "More than two hundred residents of the valley signed the petition against the quarry"
+    assert extract(_between(long_line)).paragraphs == (P1, long_line, P2)
+
+
+def test_lines_after_a_colon_are_its_list_and_stay() -> None:
+    text = f"{P1}\n\nThe candidates are:\n\nAna Lima\n\nJoão Souza\n\n{P2}"
+    assert extract(text).paragraphs == (P1, "The candidates are:", "Ana Lima", "João Souza", P2)
+
+
+def test_without_a_title_the_header_lines_stay() -> None:
+    text = f"Port strike enters third day\n\n{P1}\n\nShow more\n\n{P2}"
+    assert extract(text).paragraphs == ("Port strike enters third day", P1, P2)
+
+
+def test_a_lone_short_line_is_the_article() -> None:
+    assert extract("Port strike enters third day").paragraphs == ("Port strike enters third day",)
+
+
+def test_an_explainers_question_subheads_are_dropped_but_a_lone_question_stays() -> None:
+    q1, q2 = "What happens next?", "Quem paga a conta?"
+    p3 = "The city will pay for the repairs from its reserve fund, the mayor said on Friday."
+    text = f"{P1}\n\n{q1}\n\n{P2}\n\n{q2}\n\n{p3}"
+    assert extract(text).paragraphs == (P1, P2, p3)
+    assert extract(_between("So what went wrong?")).paragraphs == (P1, "So what went wrong?", P2)
+    opening = "Why did the talks fail? Officials blamed a late change to the map."
+    assert extract(f"{P1}\n\n{opening}\n\n{q1}\n\n{P2}").paragraphs == (P1, opening, q1, P2)
+
+
+def test_a_flattened_table_line_is_dropped_and_a_sentence_with_figures_stays() -> None:
+    table = "Index Close Change FTSE 100 8,212.4 +0.6% DAX 18,402.1 -0.2% CAC 40 7,998.0 +0.1% Nikkei 38,920"
+    assert extract(_between(table)).paragraphs == (P1, P2)
+    sentence = (
+        "The FTSE 100 rose 0.6% to 8,212.4, while the DAX fell 0.2% to 18,402.1 and the CAC 40 was flat."
+    )
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+def test_a_pull_quote_that_repeats_the_body_is_dropped_and_the_body_quote_stays() -> None:
+    body_quote = '"We built this pier with our own hands, and we will not let it fall," said Mere Tane, 71.'
+    markup = (
+        f"<p>{P1}</p><blockquote>“We built this pier with our own hands”</blockquote>"
+        f"<p>{body_quote}</p><p>{P2}</p>"
+    )
+    assert extract(markup).paragraphs == (P1, body_quote, P2)
+    # a short phrase that recurs is no pull quote
+    assert extract(_between("Talks ended.")).paragraphs == (P1, "Talks ended.", P2)
+
+
+def test_a_keep_rule_protects_a_short_line_from_the_structural_pass() -> None:
+    rules = BUILTIN_RULES.with_rules(parse_site_rules({"keep": ["Polls close at eight"]}, "rules"))
+    assert extract(_between("Polls close at eight"), rules=rules).paragraphs == (
+        P1,
+        "Polls close at eight",
+        P2,
+    )
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "This article has been updated with comment from the ministry.",
+        "Cet article a été mis à jour jeudi soir.",
+        "Este artículo fue actualizado a las 10:00.",
+        "Updated at 10:05 GMT.",
+        "WNCR is member-supported. Become a member today.",
+        "If you rely on our reporting, please support independent journalism with a gift.",
+        "Faites un don pour soutenir notre rédaction.",
+        "Got a story? Email our newsroom at tips@harbour.test.",
+        "¿Tienes una denuncia? Escríbenos por WhatsApp al 600 000 000.",
+        "Tell us what you think in the comments below.",
+        "Laissez-nous vos commentaires ci-dessous.",
+        "The day's top stories, delivered straight to your inbox every morning.",
+        "Las noticias más importantes, directamente en tu correo.",
+        "This story was produced with support from a journalism fund. The fund had no editorial input.",
+        "Este reportaje fue realizado con el apoyo de una fundación.",
+        "Fact-checked by Ana Ruiz.",
+        "Traducción: Marta Gómez.",
+        "Écouter l'article (3 min)",
+        "Escuchar esta noticia",
+        "Listen to this story 5 min",
+        "Pressekontakt:",
+        "Contacto de prensa: Ana Pérez, +34 600 000 000",
+        "Our reporters are at polling stations across the state. Follow our live coverage on Instagram.",
+    ],
+)
+def test_fourth_round_chrome_families_are_dropped(chrome: str) -> None:
+    assert extract(_between(chrome)).paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Updated figures from the ministry show 40% growth in exports.",
+        "Donations to the hospital fund rose 20% last year, the trust said.",
+        "Support for the plan has grown since May, a poll found.",
+        "The report was funded by the European Union and published on Monday.",
+        "Residents can leave comments on the council's website until Friday.",
+        "Got a minute? She laughed and said the queue had been there since dawn.",
+        "The ministry said scam emails delivered to inboxes rose sharply this year.",
+        "Edited highlights of the hearing were broadcast on Tuesday night.",
+        "Follow-up inspections are planned for June, the agency said.",
+    ],
+)
+def test_fourth_round_narrative_stays(sentence: str) -> None:
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+def test_an_aggregator_teaser_line_goes_to_related() -> None:
+    result = extract(_between("Wheat prices rise on export curbs Farm Wire · 3 hours ago"))
+    assert result.paragraphs == (P1, P2)
+    assert result.related == (RelatedItem("Wheat prices rise on export curbs", None),)
+
+
+def test_courtesy_and_capitalised_photo_credits_are_credits() -> None:
+    result = extract(_between("Photo courtesy of the Ortiz family"))
+    assert (result.paragraphs, result.credits) == ((P1, P2), ("courtesy of the Ortiz family",))
+    result = extract(_between("PHOTO: Handout via Telegram"))
+    assert (result.paragraphs, result.credits) == ((P1, P2), ("Handout via Telegram",))
+
+
+def test_an_about_box_whose_paragraph_says_what_it_is_is_dropped_with_its_contacts() -> None:
+    text = (
+        f"{P1}\n\n{P2}\n\nAbout the Institute of Marine Studies\n\nSince 1988, the Institute of Marine "
+        "Studies is the country's main centre for ocean research.\n\nContacto de prensa:\n\nAna Pérez"
+    )
+    assert extract(text).paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    ("header", "section"),
+    [
+        ("Inicio › Deportes › Fútbol", "Deportes"),
+        ("Accueil > Économie", "Économie"),
+        ("Sport", "Sport"),
+        ("MUNDO", "MUNDO"),
+        ("Arts & Culture", "Arts & Culture"),
+        ("Politik · 03.06.2024 – 08:15", "Politik"),
+    ],
+)
+def test_a_leading_section_label_is_the_section(header: str, section: str) -> None:
+    title = "Harbour strike enters its third day"
+    text = f"{title}\n\n{header}\n\nBy Ana Lima\n\n{P1}\n\n{P2}"
+    result = extract(text, title=title)
+    assert (result.paragraphs, result.section) == ((P1, P2), section)
+    # as the item's first line, when the headline is not repeated
+    result = extract(f"{header}\n\nBy Ana Lima\n\n{P1}\n\n{P2}", title=title)
+    assert (result.paragraphs, result.section) == ((P1, P2), section)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "BERLIN",  # a dateline: the narrative follows at once
+        "Ana Lima",
+        "Redacción",
+        "EN VIVO",
+        "PRESS RELEASE",
+        "DISTRIBUTED BY",
+    ],
+)
+def test_what_sits_where_a_kicker_does_but_names_no_section(header: str) -> None:
+    title = "Harbour strike enters its third day"
+    follow = f"{P1}" if header == "BERLIN" else f"Updated at 10:05 GMT.\n\n{P1}"
+    result = extract(f"{title}\n\n{header}\n\n{follow}\n\n{P2}", title=title)
+    assert (result.paragraphs, result.section) == ((P1, P2), None)

@@ -128,10 +128,18 @@ _JOURNALIST = (
     r"(?:writers?|reporters?|correspondents?|journalists?|staff|producers?|AP|Reuters|AFP|Associated Press"
     r"|Agence France-Presse|Bloomberg|agencies)"
 )
-_CREDIT_ROLE = r"(?:(?:Additional )?[Rr]eporting|[Ww]riting|[Ee]diting|[Cc]ompiled|[Pp]roduced|[Gg]raphics)"
+_CREDIT_ROLE = (
+    r"(?:(?:Additional )?[Rr]eporting|[Ww]riting|[Ee]dit(?:ing|ed)|(?:[Ss]ub|[Cc]opy)-edit(?:ing|ed)"
+    r"|[Cc]ompiled"
+    r"|[Pp]roduced|[Gg]raphics|[Tt]ranslat(?:ed|ion)|[Ff]act-check(?:ed|ing)|[Vv]erifi(?:ed|cation)"
+    r"|[Ii]llustrat(?:ed|ions)|[Pp]hotographed|[Ff]ilmed)"
+)
 _PHOTO_WORD = (
     r"(?:Photograph|Photographs|Photo|Photos|Picture|Pictures|Image|Images|Illustration|Photo illustration"
-    r"|Photo credit|Image credit|Credit|Credits|File|File photo|Foto|Fotos|Fotografía|Bild|Photographie)"
+    r"|Photo credit|Image credit|Credit|Credits|File|File photo|Foto|Fotos|Fotografía|Bild|Photographie"
+    # in capitals ("PHOTO: Screengrab from TikTok"), and the other pictures a caption credits
+    r"|PHOTO|PHOTOS|FOTO|FOTOS|IMAGE|Visualisierung|Visualization|Rendering|Grafik|Graphic|Infografik"
+    r"|Infographic|Infografía|Ilustración|Illustrazione|Ilustração)"
 )
 _CREDIT_PART = rf"(?:{_UPPER_NAME}|{_NAME})"
 # "Read also" and its kin, in the languages of the bundled samples and name lists
@@ -144,6 +152,18 @@ _READ_ALSO = (
 _JOB = r"(?:reporter|correspondent|writer|contributor|editor|journalist|staff writer|staff reporter)"
 # a publication's name, as an author's note ends with it: "for The Daily Ledger", "at the Irish Times"
 _OUTLET = rf"{_TITLE_WORD}(?: (?:{_TITLE_WORD}|of|the|and|&)){{0,5}}"
+# a donation ask: "If you value local news, make a gift today.", "Faites un don", "Jetzt spenden"
+_DONATION_ASK = (
+    r"(?:If you (?:value|like|enjoy|appreciate|rely on|believe in)[^.!?]{1,100}, )?(?:please )?"
+    r"(?:[Mm]ake a (?:gift|donation|contribution)|[Dd]onate(?: now| today| here| to)|[Cc]hip in"
+    r"|[Ss]upport (?:us|our (?:work|journalism|reporting|newsroom)"
+    r"|(?:local|independent|public|nonprofit|non-profit) (?:news|journalism|media|radio|reporting))"
+    r"|[Bb]ecome a (?:member|supporter|patron|sustaining member)"
+    r"|Haz una donación|Dona (?:ahora|hoy)|Apoya (?:el|nuestro) periodismo|Faites un don|Soutenez-nous"
+    r"|Soutenez (?:notre|le) journalisme|Jetzt spenden|Unterstützen Sie (?:uns|unseren|unabhängigen)"
+    r"|Fai una donazione|Sostieni (?:il nostro|l'informazione|il giornalismo)|Faça uma doação"
+    r"|Apoie (?:o|o nosso) jornalismo)\b[^.!?]{0,120}[.!]?"
+)
 # "All rights reserved" as the languages of the bundled samples say it
 _RESERVED = (
     r"(?:all rights reserved|riproduzione riservata|tous droits réservés|todos los derechos reservados"
@@ -175,6 +195,12 @@ RULES: tuple[Rule, ...] = (
     _rule("credit_bracketed_photo", "credit", 100,
           r"[(\[](?i:photo|foto|ph|pic|picture|image|bild)\.? (?!(?i:by|credit|courtesy|of)\b)"
           r"(?P<credit>[^()\[\]\s:][^()\[\]:]{1,80}?)[)\]]\.?"),
+    # "Photo courtesy of the Greaves family", "(Image courtesy Acme Corp)"
+    _rule("credit_courtesy", "credit", 140,
+          r"[(\[]?(?:Photo|Photos|Image|Images|Picture|Pictures|Foto|Fotos)"
+          r" (?P<credit>(?:courtesy|cortesía|cortesia|avec l'aimable autorisation)(?: of| de"
+          r"| di)? [^()\[\]]{2,100}?)"
+          r"\.?[)\]]?\.?"),
     _rule("credit_image_source", "credit", 140, r"Image source, (?P<credit>\S.{0,118}?)\.?"),
     _rule("credit_photo_by", "credit", 140,
           r"\(?(?:Photo|Photograph|Picture|Image|Photos|Pictures)(?: and video)? by"
@@ -206,6 +232,17 @@ RULES: tuple[Rule, ...] = (
     _rule("tag_heading", "tag_heading", 40,
           r"(?i:related topics|topics|tags|explore more on these topics|more on these topics|keywords"
           r"|themen|sujets|temas|etiquetas|tópicos|argomenti) ?:?"),
+    # a news aggregator's teaser line: "Headline Outlet Name · 2 days ago" (the outlet: up to four capitalised
+    # words before the stamp), in the languages of the gold set
+    _rule("aggregator_teaser", "related_link", 300,
+          r"(?=[^·•|]{10,200}+[·•|])"
+          r"(?P<title>[^\s·•|]++(?: [^\s·•|]++){3,30}?) (?:(?:[A-Z][\w'’&.\-]*+|of|the|de|du|des|la|el"
+          r"|di) ){0,3}"
+          r"[A-Z][\w'’&.\-]*+ ?[·•|] ?"
+          r"(?:\d{1,2} ?(?:min|mins|minutes?|h|hours?|hrs?|days?|d|weeks?) ago"
+          r"|il y a \d{1,2} (?:min|minutes?|h|heures?|jours?)|hace \d{1,2} (?:min|minutos?|h|horas?|días?)"
+          r"|vor \d{1,2} (?:Min\.?|Minuten|Std\.?|Stunden?|Tagen?)|há \d{1,2} (?:min|minutos?|h|horas?|dias?)"
+          r"|\d{1,2} (?:minuti|ore|giorni) fa)\b.{0,200}"),
     _rule("related_link", "related_link", 240,
           rf"(?i:{_READ_ALSO}) ?: ?(?P<title>\S.{{2,200}})"),
     # -- boilerplate ------------------------------------------------------------------------------------
@@ -252,6 +289,20 @@ RULES: tuple[Rule, ...] = (
           r"|Manage (?:your )?(?:preferences|subscriptions?|email settings)|Update (?:your )?preferences)"
           r"(?: ?[·|•] ?(?:View in browser|Unsubscribe|Manage (?:your )?(?:preferences|subscriptions?)"
           r"|Update (?:your )?preferences))*"),
+    # "... delivered straight to your inbox": one sentence that promises mail is a newsletter pitch
+    _rule("inbox_prompt", "boilerplate", 260,
+          r"(?=[^.!?]*+[.!]?\Z)(?=(?s:.*)(?:inbox|e-?mail|bandeja|correo|boîte|Postfach|Posteingang|casella"
+          r"|caixa))(?:"
+          r"[^.!?]{0,180}\b(?:delivered|sent|straight|direct(?:ly)?|right)(?: straight| directly)?"
+          r" (?:to|into|in) your (?:inbox|e-?mail)\b[^.!?]{0,80}[.!]?"
+          r"|[^.!?]{0,180}\b(?:directamente )?en tu (?:bandeja de entrada|correo)\b[^.!?]{0,80}[.!]?"
+          r"|[^.!?]{0,180}\bdans votre boîte (?:mail|e-mail|de réception|aux lettres)\b[^.!?]{0,80}[.!]?"
+          r"|[^.!?]{0,180}\b(?:direkt )?in Ihr(?:en)? (?:Postfach|Posteingang)\b[^.!?]{0,80}[.!]?"
+          r"|[^.!?]{0,180}\b(?:direttamente )?nella tua (?:casella(?: di posta)?|email"
+          r"|inbox)\b[^.!?]{0,80}[.!]?"
+          r"|[^.!?]{0,180}\b(?:direto|diretamente) (?:no|na) (?:seu|sua) (?:e-mail"
+          r"|caixa de entrada)\b[^.!?]{0,80}"
+          r"[.!]?)"),
     _rule("stay_updated", "boilerplate", 90,
           r"Stay (?:updated|informed|up[ -]to[ -]date|in the (?:loop|know)|connected|tuned)"
           r"(?: (?:with|on|about|for) [^.!?]{1,60})?[.!]?"),
@@ -263,12 +314,38 @@ RULES: tuple[Rule, ...] = (
           r"|(?=(?s:.*)reader-supported)"
           r"[^.!?]{1,80} is a reader-supported (?:publication|newsletter|site|blog)\b.{0,250}"
           r"|(?:Subscribe|Sign up)(?: for free| now)? to (?:receive|get) new posts\b.{0,200}"),
+    # donation pitches: "KTVR is listener-supported. If you value local news, make a gift today."
+    _rule("donation_prompt", "boilerplate", 300,
+          # (the self-description first, once: "KTVR is listener-supported.", maybe followed by the ask)
+          r"[^.!?]{1,80} is (?:listener|reader|viewer|member|community|audience)[- ]"
+          rf"(?:supported|funded|powered)\b[^.!?]{{0,120}}[.!](?: {_DONATION_ASK})?|{_DONATION_ASK}"),
+    # tiplines: "Seen a claim you want us to check? Send it to ...", "Got a story? Email ..."
+    _rule("tip_prompt", "boilerplate", 300,
+          r"(?:Seen|Got|Have you (?:seen|got)|Have|Do you have|Spotted|Know of) (?:a|an|any)\b[^.!?]{1,80}\?"
+          r" (?:Send|Email|E-mail|Contact|Write to|Tell|Message|Call|Text|WhatsApp|Get in touch|Let us know"
+          r"|Reach|Drop)\b.{1,200}"
+          r"|¿(?:Tienes|Tenés|Viste|Has visto|Sabes)[^?]{1,80}\? (?:Envíanos|Envíalo|Escríbenos|Contáctanos"
+          r"|Cuéntanos|Mándanos)\b.{1,200}"
+          r"|(?:Vous avez|Avez-vous)[^?]{1,80} ?\? (?:Envoyez|Écrivez|Contactez|Signalez)\b.{1,200}"
+          r"|(?:Haben Sie|Sie haben)[^?]{1,80}\? (?:Schreiben|Senden|Schicken|Kontaktieren)\b.{1,200}"
+          r"|(?:Hai|Avete)[^?]{1,80}\? (?:Scrivici|Inviaci|Segnalaci|Contattaci)\b.{1,200}"
+          r"|(?:Tem|Viu)[^?]{1,80}\? (?:Envie|Escreva|Mande|Fale)\b.{1,200}"),
+    # "Share your memories of X in the comments below.", "Let us know what you think in the comments"
+    _rule("comment_prompt", "boilerplate", 200,
+          r"(?=(?s:.*)(?:omment|omentári|ommentair))"
+          r"(?:(?:[^.!?]{0,100}\? )?(?:Share|Tell us|Let us know|Leave|Post|Add|Join|Have your say|Give us)\b"
+          r"[^.!?]{0,100}?\b(?:in|below in|to|on) (?:the )?comments?(?: section)?(?: below)?[.!]?"
+          r"|(?:Déjanos|Deja|Dinos|Cuéntanos)\b[^.!?]{0,80}\bcomentarios?\b[^.!?]{0,30}[.!]?"
+          r"|(?:Laissez|Dites-nous|Partagez)\b[^.!?]{0,80}\bcommentaires?\b[^.!?]{0,30}[.!]?"
+          r"|(?:Schreiben Sie|Teilen Sie)\b[^.!?]{0,80}\bKommentar\w*\b[^.!?]{0,30}[.!]?"
+          r"|(?:Lascia|Dicci|Scrivi)\b[^.!?]{0,80}\bcommenti?\b[^.!?]{0,30}[.!]?"
+          r"|(?:Deixe|Diga-nos|Conte-nos)\b[^.!?]{0,80}\bcomentários?\b[^.!?]{0,30}[.!]?)"),
     _rule("app_prompt", "boilerplate", 200,
           r"(?:Download|Get|Install)(?: the| our)?(?: free)?(?: [\w&'’\-]++){0,3} (?i:apps?)\b.{0,120}"
           r"|(?i:open in app)"),
     _rule("follow_prompt", "boilerplate", 200,
-          rf"(?:For (?:more|the latest)[^,.]{{0,60}}, |You can also |Also )?(?:(?:Click|Tap) here to )?"
-          rf"(?:[Ff]ollow|[Jj]oin)"
+          rf"(?:[^.!?]{{1,150}}+[.!] )?(?:For (?:more|the latest)[^,.]{{0,60}}, |You can also |Also )?"
+          rf"(?:(?:Click|Tap) here to )?(?:[Ff]ollow|[Jj]oin)"
           rf" (?:us|our [\w \-]{{1,40}}|{_TITLE_WORD}(?: {_TITLE_WORD}){{0,3}})"
           rf" on {_PLATFORM}(?:(?:,| and| or| &) {_PLATFORM})*(?: (?:for|to get) [^.]{{0,80}})?[.!]?"),
     _rule("channel_prompt", "boilerplate", 200,
@@ -276,7 +353,9 @@ RULES: tuple[Rule, ...] = (
           rf" (?:our|the|{_TITLE_WORD}(?: {_TITLE_WORD}){{0,3}})(?: [\w\-]++){{0,4}}"
           r" (?:WhatsApp|Telegram|Viber|Signal) (?:channel|group|community)\b.{0,120}"),
     _rule("follow_prompt_i18n", "boilerplate", 120,
-          r"(?i:s[ií]guenos|seguinos|siga-nos|sigam-nos|suivez-nous|folgen sie uns|seguici)"
+          r"(?i:s[ií]guenos|seguinos|siga-nos|sigam-nos|suivez-nous|folgen sie uns|seguici"
+          r"|(?:siga|sigue|segue|suivez|folgen sie|seguite) (?:o |a |al |la |le |l'|il |lo |dem |der )?"
+          r"[A-ZÀ-Þ][\w'’\-]*+(?: [\w'’\-]++){0,3})"
           r" (?:en|no|na|sur|auf|su)"
           r" .{1,60}"),
     _rule("click_here", "boilerplate", 170, r"(?:Click|Tap) here\b.{0,150}"),
@@ -311,8 +390,42 @@ RULES: tuple[Rule, ...] = (
     _rule("listen_prompt", "boilerplate", 60,
           r"(?i:listen to (?:this )?(?:article|story)|\d+ min(?:ute)?s? read|reading time:? \d+ min(?:ute)?s?"
           r"|continue reading|read the full (?:story|article)(?: (?:on|at|in) .{1,60})?"
-          r"|watch(?: the)? video|play video|watch live)(?: ?[:\-–]? ?\d{1,2}:\d{2})?"
+          r"|watch(?: the)? video|play video|watch live|(?:artikel|beitrag) anhören|vorlesen lassen"
+          r"|écouter (?:l'|cet )article|escuchar (?:esta |la |este )?(?:nota|noticia|artículo)"
+          r"|ouvir (?:a |o |esta |este )?(?:notícia|artigo|matéria)|ascolta (?:l'|questo )articolo)"
+          r"(?: ?[:\-–]? ?\d{1,2}:\d{2})?"
+          # a duration: "(2 min)", "• 4 Min."
+          r"(?: ?[(•·|:\-–]? ?\d{1,3} ?(?i:min|mins|minutes?|minuten|minutos|minuti)\.?\)?)?"
           r"(?: ?[.…»›→]+| \.\.\.)?"),
+    # "This story has been updated.", "Cet article a été mis à jour", "Mis à jour à 11h30"
+    _rule("update_notice", "boilerplate", 200,
+          r"(?:This (?:story|article|post|report|page|piece) (?:has been|was|is being"
+          r"|will be) updated\b[^.!?]{0,120}"
+          r"|Cet article a été (?:mis à jour|actualisé)\b[^.!?]{0,120}"
+          r"|Est[ae] (?:artículo|nota|noticia|información) (?:ha sido|fue|será) actualizad[ao]\b[^.!?]{0,120}"
+          r"|Dieser (?:Artikel|Beitrag|Text) wurde (?:aktualisiert|zuletzt aktualisiert)\b[^.!?]{0,120}"
+          r"|Questo articolo è stato aggiornato\b[^.!?]{0,120}"
+          r"|Esta (?:notícia|reportagem|matéria) foi atualizada\b[^.!?]{0,120}"
+          r"|(?:Updated|Last updated|Mis à jour|Actualizado|Actualizada|Atualizado|Atualizada|Aktualisiert"
+          r"|Aggiornato|Aggiornata)(?: (?:on|at|le|à|el|a las|em|às|am|um|il|alle))?:?"
+          # a clock time must follow ("11h30", "10:05"): "Updated figures show 40% growth" is news
+          r" [^.!?]{0,30}?\b\d{1,2}[:h]\d{2}\b[^.!?]{0,30})[.!]?"),
+    # what paid for the piece: "This article was produced with the support of a foundation that ..."
+    _rule("funding_note", "boilerplate", 500,
+          r"(?:This (?:article|story|piece|coverage|series|reporting|investigation|project|podcast|episode"
+          r"|newsletter|feature) (?:was|is|has been) (?:produced|made possible|supported|funded|published"
+          r"|written|reported|created|undertaken|co-published)\b"
+          r"(?=[^.!?]{0,200}?\b(?:support|funding|funded|grant|fund|foundation|sponsor\w*|partnership"
+          r"|fellowship)\b)"
+          r"|Este (?:artículo|reportaje|contenido|trabajo) (?:fue|ha sido|es) (?:producido|realizado"
+          r"|elaborado"
+          r"|financiado|posible) (?:con|gracias)\b"
+          r"|Cet (?:article|reportage) a été (?:réalisé|produit|financé) (?:avec|grâce)\b"
+          r"|Dieser (?:Artikel|Beitrag|Text) (?:wurde|entstand) (?:mit|durch|dank)\b"
+          r"(?=[^.!?]{0,200}?(?:Unterstützung|gefördert|Förderung))"
+          r"|Questo (?:articolo|reportage) è stato (?:realizzato|prodotto|finanziato) (?:con|grazie)\b"
+          r"|Esta (?:reportagem|matéria|notícia) foi (?:produzida|realizada|financiada) (?:com|graças)\b)"
+          r"[^.!?]{0,200}[.!](?: [^.!?]{0,200}[.!]){0,2}"),
     _rule("caption_label", "boilerplate", 420, r"(?:Image|Media|Video) caption, .{0,400}"),
     _rule("byline", "boilerplate", 200,
           rf"(?:By|BY|Written by|Text by:?|Words by:?|Por|POR|Von|VON|Par|PAR|Di|di) {_NAMES}"
@@ -322,6 +435,10 @@ RULES: tuple[Rule, ...] = (
     _rule("signoff_reporting", "boilerplate", 300,
           rf"\(?{_CREDIT_ROLE} by {_PLACED_NAMES}"
           rf"(?: ?[;,] (?:and )?{_CREDIT_ROLE} by {_PLACED_NAMES})*\.?\)?\.?"),
+    _rule("signoff_role_i18n", "boilerplate", 200,
+          rf"\(?(?:Edición|Editado por|Edición de|Traducción|Traducido por|Édité par|Édition|Traduit par"
+          rf"|Traduction|Redigiert von|Redaktion|Übersetzt von|Übersetzung|A cura di|Traduzione|Tradotto da"
+          rf"|Edição|Tradução|Traduzido por|Revisão)(?: de| di)?:? {_PLACED_NAMES}\.?\)?\.?"),
     _rule("signoff_source", "boilerplate", 100, r"Sources?: [A-Z][^.!?:]{0,80}\.?"),
     _rule("signoff_with_agency", "boilerplate", 100,
           rf"\([A-Z0-9][\w&'’ .\-]{{0,40}} (?:with|avec|mit|con) {_AGENCY}(?:(?:,| and| et) {_AGENCY})*\)\.?"
@@ -330,8 +447,10 @@ RULES: tuple[Rule, ...] = (
     # a press release's wire footer: "SOURCE Acme Corp", "Media contact: Jane Doe, +1 555 0100"
     _rule("press_release_source", "boilerplate", 80, rf"SOURCE:? {_NAME}"),
     _rule("press_contact", "boilerplate", 300,
-          r"(?i:media|press|news|investor|public)(?: relations)? (?:contacts?|enquiries|inquiries)"
-          r" ?: ?.{1,250}"),
+          r"(?:(?i:media|press|news|investor|public)(?: relations)? (?:contacts?|enquiries|inquiries)"
+          r"|(?:Contactos?|Contacto) (?:de|para) (?:prensa|medios)|Contacts? (?:presse|médias)|Pressekontakt"
+          r"|Medienkontakt|Contatt[oi] stampa|Contato (?:para|de) imprensa|Assessoria de imprensa)"
+          r"(?: ?: ?.{1,250}| ?:)"),
     # (?=...): what both branches need, found from the end in a C loop before any costly scan
     _rule("signoff_contributed", "boilerplate", 260,
           r"(?=(?s:.*) contributed)(?:"
@@ -381,7 +500,8 @@ RULES: tuple[Rule, ...] = (
           r"|author[-_]?(?:box|bio|info|card|details|profile)[\w-]*|about[-_]the[-_]author|pin-?it[\w-]*"
           r"|subscri(?:be|ption)(?:[-_][\w-]*)?"
           r"|instagram-media|tiktok-embed|read-?more[\w-]*|more-link|continue-?reading[\w-]*"
-          r"|screen-?reader-?text"
+          r"|screen-?reader-?text|pull-?quotes?|pullout|claim-(?:card|box|label|text|review)[\w-]*"
+          r"|rating(?:-label|-box|-card)?|tip-?line[\w-]*"
           r"|sr-only|visually-?hidden)"),
     _rule("credit_class", "credit_class", 100, r"[\w-]*(?:credit|copyright)[\w-]*"),
     # a caption outside any <figure>: "wp-caption-text", Spanish "pie (de foto)", "légende", "didascalia"
@@ -426,7 +546,8 @@ _DEFAULT_MAX_LEN |= dict.fromkeys(_CLASS_KINDS, 100)
 # tests (C-speed) rather than one regex alternation, which sre tries at every position.
 _CREDIT_HINTS = (
     "/", "©", "(", "[", "Photo", "Foto", "PHOTO", "FOTO", "ILLUSTRATION", "Picture", "Image", "Illustration",
-    "File", "Credit", "Bild",
+    "File", "Credit", "Bild", "IMAGE", "Visuali", "Render", "Grafik", "Graphic", "Infogra", "Ilustra",
+    "Illustra",
 )  # fmt: skip
 # one scan in C of a block's last 145 characters (a hint must start there; it always ends in the block)
 _CREDIT_HINT = re.compile("|".join(map(re.escape, _CREDIT_HINTS)))
@@ -1336,6 +1457,8 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
     related: list[RelatedItem] = []
     section: str | None = None
     title_key = _compare_key(title) if title else ""
+    subheads: set[str] = set()  # body blocks that came from <h1>-<h6>
+    kept: set[str] = set()  # body blocks a `keep` rule matched: narrative, whatever their shape
     first_body = True
     i, n = 0, len(blocks)
     while i < n:
@@ -1352,7 +1475,10 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             if credit:
                 credits.append(credit)
             continue
-        found = _classify(block.text, rules)
+        found = rules.blocks.match(block.text)
+        if found is not None and found[0].kind == "keep":
+            kept.add(block.text)
+            found = None
         if found is None:
             if first_body and title_key and _compare_key(block.text) == title_key:
                 first_body = False
@@ -1365,6 +1491,8 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
                 related.append(RelatedItem(headline, block.link))
             else:
                 body.append(block.text)
+                if block.heading:
+                    subheads.add(block.text)
             continue
         rule, groups = found
         if rule.kind == "credit":
@@ -1377,10 +1505,9 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
         elif rule.kind == "tag_heading":
             i = _consume_tags(blocks, i, rules)
         # boilerplate: dropped
-    if title_key:
-        _drop_header(body)
+    header = _drop_header(body) if title_key else []
     footer_label = _drop_trailer(body, rules)
-    section = section or footer_label
+    section = section or footer_label or _leading_section(blocks, header, title_key, rules)
     # "... repairs… Read more"; the link follows an ellipsis, and the regex is slow to find none
     last = body[-1] if body else ""
     if ("…" in last or "..." in last) and (teaser_link := _TEASER_LINK.search(last)):
@@ -1391,11 +1518,75 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             break
         body.pop()
         section = section or label
+    _drop_non_narrative(body, subheads, kept, keep_header=not title_key)
     return Extract(tuple(body), _unique(credits), _unique(related), section)
 
 
 def _ends_sentence(text: str) -> bool:
     return text.endswith(_SENTENCE_END)
+
+
+def _drop_non_narrative(body: list[str], subheads: set[str], kept: set[str], *, keep_header: bool) -> None:
+    """Drop what the shape of a block, not its wording, shows to be no narrative paragraph: subheads (an
+    HTML heading; a short line that does not end like a sentence: kickers, labels, buttons, stamps, live-blog
+    entry headlines; two or more short one-question lines, an explainer's subheads), table lines (mostly
+    figures, no sentence end) and pull quotes (a block whose text, without its quote marks, recurs inside a
+    longer block). On the labelled set no narrative paragraph has any of these shapes (the only one that
+    ends without sentence punctuation has 17 words), while most of the chrome that wordings missed has.
+    Lines after one ending with ":" are its list and stay, as do a lone block (the article itself,
+    whatever it says) and blocks a `keep` rule matched. Without a title (`keep_header`) the lines before
+    the first sentence stay, as _drop_header leaves them: the headline is among them."""
+    if len(body) < 2:
+        return
+    start = next((i for i, p in enumerate(body) if _ends_sentence(p)), len(body)) if keep_header else 0
+    questions = [
+        i for i in range(start, len(body)) if body[i][-1] == "?" and _QUESTION_SUBHEAD.fullmatch(body[i])
+    ]
+    shaped = set(questions) if len(questions) >= 2 else set()  # what plain text shows
+    headings: set[int] = set()  # what only the markup shows
+    in_list = False
+    folded = ""
+    for i in range(start, len(body)):
+        text = body[i]
+        if kept and text in kept:
+            shaped.discard(i)
+            continue
+        if subheads and text in subheads and text.count(" ") < _SUBHEAD_MAX_WORDS and not text.endswith(":"):
+            headings.add(i)
+        if text.endswith(_SENTENCE_END):
+            in_list = text.endswith(":")
+            if not in_list and len(text) <= _PULL_QUOTE_MAX_LEN and text.count(" ") >= 3:
+                # its words, without the quote marks and final stop a pull quote adds, inside a longer
+                # block (a C-speed count first: most blocks repeat nowhere)
+                folded = folded or "\n".join(body).casefold()
+                core = text.casefold().strip(_QUOTE_MARKS)
+                if folded.count(core) >= 2 and any(
+                    len(other) > len(text) and core in other.casefold() for other in body
+                ):
+                    shaped.add(i)
+        elif not in_list and (text.count(" ") < _SUBHEAD_MAX_WORDS or _is_table_line(text)):
+            shaped.add(i)
+    # Never all of it. Headings are given up first: a second pass over the text no longer sees them, and
+    # must drop nothing more (extract is idempotent).
+    drop = shaped | headings
+    if len(drop) >= len(body):
+        drop = shaped if len(shaped) < len(body) else set()
+    if drop:
+        body[:] = [p for i, p in enumerate(body) if i not in drop]
+
+
+_SUBHEAD_MAX_WORDS = 12  # a line of up to 12 words (fewer than 12 spaces): subheads, labels, stamps
+_PULL_QUOTE_MAX_LEN = 200
+# "¿Por qué hay apagones?", "What happens next?": one short question alone on its line
+_QUESTION_SUBHEAD = re.compile(r"¿?[^\s?.!;:]+(?: [^\s?.!;:]+){0,9}\?")
+_QUOTE_MARKS = "\"'“”‘’«»„‹› .,;:!?…"
+
+
+def _is_table_line(text: str) -> bool:
+    """A market or results table flattened to one line: "ZMW/USD 27.45 -1.8% ..." (a third of its
+    characters figures or signs)."""
+    figures = sum(map(text.count, "0123456789%+-"))
+    return figures * 3 >= len(text)
 
 
 def _tail_credit(text: str, rules: RuleSet) -> str | None:
@@ -1412,12 +1603,82 @@ def _tail_credit(text: str, rules: RuleSet) -> str | None:
     return None
 
 
-def _drop_header(body: list[str]) -> None:
+def _drop_header(body: list[str]) -> list[str]:
     """Drop the page header left before the first sentence: kicker, standfirst, byline and date lines
-    (none of which ends like a sentence). The headline itself is known, so this runs only with a title."""
+    (none of which ends like a sentence), and return it. The headline itself is known, so this runs only
+    with a title."""
     first = next((i for i, p in enumerate(body) if _ends_sentence(p)), 0)
-    if first and all(len(p) <= _HEADER_MAX_LEN for p in body[:first]):
+    header = body[:first]
+    if first and all(len(p) <= _HEADER_MAX_LEN for p in header):
         del body[:first]
+        return header
+    return []
+
+
+def _leading_section(blocks: list[_Block], header: list[str], title_key: str, rules: RuleSet) -> str | None:
+    """The section a page header names: a breadcrumb trail in it ("Home > Business > Full coverage": its
+    first specific crumb), else a kicker next to the headline (the line after it, the line before it, or
+    the item's first line when the headline is not repeated): a label on its own line ("Courts", "AROUSA",
+    "Aid and Policy", "Local News") or before the date ("Ticino · 06.06.2024 – 15:45"). Not a kicker: a
+    line the narrative follows at once (a dateline: "ISTANBUL"), a person's name (two capitalised words),
+    a newsroom byline ("Redação"), a status badge ("LIVE", "FOR IMMEDIATE RELEASE") or a label that ends
+    with a preposition ("NEWS PROVIDED BY")."""
+    if not header:
+        return None
+    for text in header:
+        if _CRUMB_SEPARATOR.search(text):
+            crumbs = [c.strip() for c in _CRUMB_SEPARATOR.split(text)]
+            if all(_CRUMB.fullmatch(c) for c in crumbs):
+                specific = [c for c in crumbs if c.casefold() not in _GENERIC_CRUMBS]
+                return specific[0] if specific else crumbs[-1]
+    near = blocks[:_KICKER_REACH]
+    at = next((i for i, b in enumerate(near) if _compare_key(b.text) == title_key), None)
+    places = [0] if at is None else [at + 1, at - 1]
+    in_header = set(header)
+    for i in places:
+        if not 0 <= i < len(near) - 1 or near[i].text not in in_header or _is_narrative(near[i + 1].text):
+            continue
+        text = near[i].text
+        label, _, rest = text.partition(" · ") if " · " in text else text.partition(" | ")
+        if rest and not _STAMP_LINE.fullmatch(rest):
+            continue
+        words = label.casefold().split(" ")
+        if label.casefold() in _NOT_SECTIONS or words[-1] in _TRAILING_WORDS:
+            continue
+        if _KICKER.fullmatch(label) or _section_label(label, rules):
+            return label
+    return None
+
+
+def _is_narrative(text: str) -> bool:
+    return _ends_sentence(text) and text.count(" ") >= _SUBHEAD_MAX_WORDS
+
+
+_KICKER_REACH = 8  # the headline is among an item's first blocks, or not repeated at all
+_CRUMB_SEPARATOR = re.compile(r" [>›»→] ")
+_KICKER = re.compile(
+    r"[A-ZÀ-ÞĀ-Ž][\w'’\-]{2,}"  # one word
+    r"|[A-ZÀ-ÞĀ-Ž][A-ZÀ-ÞĀ-Ž'’\-]{2,}(?: (?:&|[A-ZÀ-ÞĀ-Ž][A-ZÀ-ÞĀ-Ž'’\-]*)){0,3}"  # in capitals
+    r"|[A-ZÀ-ÞĀ-Ž][\w'’\-]*(?: [A-ZÀ-ÞĀ-Ž][\w'’\-]*)? (?:and|&|y|et|und|e) [A-ZÀ-ÞĀ-Ž][\w'’\-]*"
+    r"(?: [A-ZÀ-ÞĀ-Ž][\w'’\-]*)?"  # "Aid and Policy", "Arts & Culture"
+)
+_CRUMB = re.compile(r"[A-ZÀ-ÞĀ-Ž][\w'’\-]*(?: [\w'’&\-]+){0,3}")  # "Business", "Full coverage"
+_STAMP_LINE = re.compile(rf"{_STAMP}(?: ?[|·•,;–—-] ?{_STAMP})*")
+# crumbs that name no section: a trail's start and an aggregator's story page
+_GENERIC_CRUMBS = frozenset(
+    {"home", "homepage", "home page", "start", "startseite", "accueil", "inicio", "início", "portada",
+     "news", "nachrichten", "actualités", "actualité", "noticias", "notícias", "notizie", "full coverage",
+     "couverture complète", "cobertura completa", "berichterstattung"}
+)  # fmt: skip
+# lines that sit where a kicker does but name no section: newsroom bylines and status badges
+_NOT_SECTIONS = frozenset(
+    {"redação", "redacción", "rédaction", "redaktion", "redazione", "staff", "newsroom", "editorial",
+     "live", "en vivo", "en direct", "live-ticker", "liveticker", "ao vivo", "in diretta", "breaking",
+     "breaking news", "exclusive", "exclusivo", "exclusif", "developing", "just in", "updated", "premium",
+     "for immediate release", "press release", "comunicado de prensa", "communiqué de presse",
+     "pressemitteilung", "comunicato stampa", "comunicado de imprensa", "sponsored", "advertorial"}
+)  # fmt: skip
+_TRAILING_WORDS = frozenset({"by", "of", "from", "for", "with", "por", "de", "par", "von", "di", "da"})
 
 
 def _drop_trailer(body: list[str], rules: RuleSet) -> str | None:
@@ -1446,15 +1707,17 @@ def _in_a_list(body: list[str]) -> bool:
 
 # "About Acme Corp" (a press release's boilerplate heading), "About the author"
 _ABOUT = re.compile(
-    rf"(?:About|ABOUT|À propos de|Acerca de|Sobre|Über) (?P<subject>{_NAME}|{_UPPER_NAME})"
+    rf"(?:About|ABOUT|À propos de|Acerca de|Sobre|Über) (?:the |The |la |el |le |l'|die |der |das |o |a )?"
+    rf"(?P<subject>{_NAME}|{_UPPER_NAME}|{_OUTLET})"
     r"|(?P<author>About the authors?|ABOUT THE AUTHORS?)"
 )
-_ABOUT_MAX_BLOCKS = 3  # the heading and at most two paragraphs after it
+_ABOUT_MAX_BLOCKS = 6  # the heading, its paragraph and a few contact lines
 
 
 def _about_section(body: list[str]) -> int | None:
     """Where a closing "About X" section starts: a heading "About X" among the last blocks, followed by a
-    paragraph in which X describes itself ("X is ...", "X, founded in ...", "X (NYSE: X) makes ..."), or,
+    paragraph in which X describes itself ("X is ...", "X, founded in ...", "X (NYSE: X) makes ...",
+    "Founded in 1972, X is ..."), or,
     for "About the author", by anything. None when there is none: an "About" heading followed by
     narrative stays."""
     for j in range(max(len(body) - _ABOUT_MAX_BLOCKS, 1), len(body) - 1):
@@ -1468,7 +1731,17 @@ def _about_section(body: list[str]) -> int | None:
         rest = text[len(subject) :] if text.casefold().startswith(subject.casefold()) else ""
         if rest[:2] in (", ", " (") or (rest[:1] == " " and rest[1:2].islower()):
             return j
+        if _describes(text, subject):
+            return j
     return None
+
+
+def _describes(text: str, subject: str) -> bool:
+    """Whether the first sentence of `text` says what `subject` is ("Founded in 1972, the X is a ...")."""
+    at = text.find(f"{subject} is ", 0, 200)
+    if at < 0:
+        at = text.find(f"{subject} was ", 0, 200)
+    return at >= 0 and not any(mark in text[:at] for mark in (". ", "! ", "? "))
 
 
 def _labelled_link(block: _Block, rules: RuleSet) -> str | None:
