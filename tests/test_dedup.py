@@ -64,6 +64,10 @@ def test_canonical_url_keeps_what_identifies_a_different_page():
         ("https://edition.cnn.com/2024/05/16/x", "cnn.com"),
         ("https://www.lemonde.fr/international/", "lemonde.fr"),
         ("https://news.example.com.au/x", "example.com.au"),
+        ("http://reader:secret@news.example.co.uk:8080/x?y=1", "example.co.uk"),
+        ("https://192.0.2.7/feed", "192.0.2.7"),
+        ("example.org/no/scheme", "example.org"),
+        ("file:///srv/feeds/world.xml", None),
     ],
 )
 def test_registered_domain_uses_the_public_suffix_list(url, domain):
