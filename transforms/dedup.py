@@ -127,14 +127,7 @@ def registered_domain(url: str | None) -> str | None:
     """The publisher's registered domain: 'https://www.bbc.co.uk/news/x' -> 'bbc.co.uk'."""
     if not url:
         return None
-    netloc = urlsplit(url).netloc
-    return _registered_domain_of(netloc or url)
-
-
-@functools.lru_cache(maxsize=4096)
-def _registered_domain_of(location: str) -> str | None:
-    # Per host, not per URL: a feed's articles share a few hosts, and the suffix lookup is not free.
-    parts = _domain_extractor()(location)
+    parts = _domain_extractor()(url)
     return parts.top_domain_under_public_suffix or parts.domain or None
 
 
