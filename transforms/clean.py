@@ -580,7 +580,9 @@ RULES: tuple[Rule, ...] = (
           r"[\w-]*(?:caption|cutline)[\w-]*|pie(?:[-_]?(?:de[-_]?)?foto)?|l[ée]gende|legenda|didascalia"
           r"|bildunterschrift|bildtext"),
     _rule("related_class", "related_class", 100,
-          r"(?:related|more-?from|more-?stories|more-?on|most-?read|most-?popular|recommended)[\w-]*"),
+          # (after a plugin's short prefix: Jetpack's "jp-relatedposts", "td-related", "wp-related")
+          r"(?:[a-z]{1,4}[-_])?(?:related|more-?from|more-?stories|more-?on|most-?read|most-?popular"
+          r"|recommended)[\w-]*"),
 )
 # fmt: on
 
@@ -1727,7 +1729,8 @@ def _leading_section(blocks: list[_Block], header: list[str], title_key: str, ru
     first specific crumb), else a kicker next to the headline (the line after it, the line before it, or
     the item's first line when the headline is not repeated): a label on its own line ("Courts", "AROUSA",
     "Aid and Policy", "Local News") or before the date ("Ticino · 06.06.2024 – 15:45"). Not a kicker: a
-    line the narrative follows at once (a dateline: "ISTANBUL"), a person's name (two capitalised words),
+    line the narrative follows at once, unless the line is all one link (a dateline: "ISTANBUL"; a
+    linked "Local" is its section's link), a person's name (two capitalised words),
     a newsroom byline ("Redação"), a status badge ("LIVE", "FOR IMMEDIATE RELEASE") or a label that ends
     with a preposition ("NEWS PROVIDED BY")."""
     if not header:
@@ -1746,7 +1749,10 @@ def _leading_section(blocks: list[_Block], header: list[str], title_key: str, ru
         places = [at + 1, at - 1]
     in_header = set(header)
     for i in places:
-        if not 0 <= i < len(near) - 1 or near[i].text not in in_header or _is_narrative(near[i + 1].text):
+        if not 0 <= i < len(near) - 1 or near[i].text not in in_header:
+            continue
+        # (a dateline is followed by the narrative at once; a kicker that links to its section may be too)
+        if _is_narrative(near[i + 1].text) and not (near[i].link and near[i].link_text == near[i].text):
             continue
         text = near[i].text
         label, _, rest = text.partition(" · ") if " · " in text else text.partition(" | ")
