@@ -532,7 +532,7 @@ RULES: tuple[Rule, ...] = (
           r" ?: ?[^.!?]{1,200}"),
     _rule("more_news_at", "boilerplate", 100,
           r"(?i:más noticias en|mais notícias em|plus d'infos sur|more news (?:at|on)) .{1,60}"),
-    _rule("story_end", "boilerplate", 12, r"(?i:\(?end(?:s|item)?\)?|-30-|###)"),
+    _rule("story_end", "boilerplate", 12, r"(?i:\(?end(?:s|item)?\)?|-30-|- 30 -|###|# # #)"),
     _rule("url_only", "boilerplate", 300, r"(?:https?://|www\.)\S+|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"),
     _rule("separator", "boilerplate", 200, r"(?:[_\-–—=*~•·#]++ ?)++"),
     _rule("copyright", "boilerplate", 170,
@@ -1535,7 +1535,7 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
     first_body = True
     story_end: int | None = None  # where "###", "-30-" or "END" closed the story (the body up to it)
     captions: set[str] = set()  # short lines next to a credit line of their own: a photo's caption
-    after_credit = -1  # the index of the last block that was a credit line
+    after_credit = -2  # the index of the last block that was a credit line (none: -2, never i - 2)
     i, n = 0, len(blocks)
     while i < n:
         block = blocks[i]
@@ -1584,7 +1584,7 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             i = _consume_teasers(blocks, i, related, rules)
         elif rule.kind == "tag_heading":
             i = _consume_tags(blocks, i, rules)
-        elif rule.name == "story_end" and body and story_end is None:
+        elif rule.name == "story_end" and body and story_end is None and block.text in _RELEASE_ENDS:
             story_end = len(body)
         # boilerplate: dropped
     if story_end is not None:
@@ -1604,6 +1604,11 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
         section = section or label
     _drop_non_narrative(body, subheads | captions, kept, keep_header=not title_key)
     return Extract(tuple(body), _unique(credits), _unique(related), section)
+
+
+# what ends a press release's story: its notes to editors, boilerplate and contacts follow ("(END)" may
+# close one wire story of several)
+_RELEASE_ENDS = frozenset({"###", "# # #", "-30-", "- 30 -"})
 
 
 def _ends_sentence(text: str) -> bool:
@@ -1672,18 +1677,17 @@ _QUOTE_MARKS = "\"'“”‘’«»„‹› .,;:!?…"
 
 
 _CLOSING_MARKS = ")]\"'»”’›"
-_WIDGET_LABEL_MAX_WORDS = 3  # "Share:", "Like this:", "Share this story:"; "The measures include:" is prose
+_WIDGET_LABEL_MAX_WORDS = 2  # "Share:", "Like this:"; "The candidates are:" introduces a list
+# a sentence's end before what closes a line: "... said. (AFP)", '"Never," she said."', "Nobody came…"
+_SENTENCE_MARK = re.compile(r"[.!?…](?=[\s)\]\"'»”’›]|$)")
 
 
 def _hollow_end(text: str) -> bool:
-    """Whether a line's end only looks like a sentence's: a closing mark that closes no sentence
-    ("Comentarios (8)", "(Avec AFP)", "'A terrible decision'", 'In "National"', "Listen (4 min 12 sec)")
-    or a trailing ellipsis ("Like Loading...", "Read more…"). On the labelled set every narrative paragraph
-    ends with ".", "!" or "?", or with a closing quote right after one."""
-    core = text.rstrip(_CLOSING_MARKS)
-    if len(core) < len(text):
-        return not core.endswith((".", "!", "?")) or core.endswith(("...", "…"))
-    return text.endswith(("...", "…"))
+    """Whether a line's end only looks like a sentence's: it ends with a closing mark and holds no
+    sentence end at all ("Comentarios (8)", "(Avec AFP)", "'A terrible decision'", 'In "National"',
+    "Listen (4 min 12 sec)"; not "... officials said. (AFP)"). On the labelled set every narrative
+    paragraph ends with ".", "!" or "?", or with a closing quote right after one."""
+    return text[-1] in _CLOSING_MARKS and _SENTENCE_MARK.search(text) is None
 
 
 def _widget_label(text: str) -> bool:
