@@ -266,9 +266,9 @@ RULES: tuple[Rule, ...] = (
     _rule("blog_widget", "boilerplate", 120,
           r"(?:Like|Like this|Liked by \d+ (?:people|bloggers?)|Like Loading|Loading|Cargando|Chargement"
           r"|Wird geladen|Caricamento|Carregando|Me gusta|J'aime|Gefällt mir|Mi piace|Curtir|Gostar)"
-          r"(?: ?:|\.\.\.|…)"
+          r"(?: ?:| ?\.\.\.| ?…)"
           r"|(?:Like|Me gusta|J'aime|Gefällt mir|Mi piace|Curtir) (?:Loading|Cargando|Chargement|Wird geladen"
-          r"|Caricamento|Carregando)(?:\.\.\.|…)"
+          r"|Caricamento|Carregando) ?(?:\.\.\.|…)"
           r"|Be the first to like this\.?|\d+ (?:bloggers?|people) likes? this\.?"
           r"|(?:In|En|Dans|Em|Su) [\"“«„] ?[^\"“”«»„]{1,40}? ?[\"”»“]"
           r"|(?:Email This|BlogThis!|Share to (?:X|Twitter|Facebook|Pinterest|Threads|LinkedIn))"
@@ -473,12 +473,14 @@ RULES: tuple[Rule, ...] = (
     # "This post may contain affiliate links. If you book through them, I may earn a commission.", "As an
     # Amazon Associate I earn from qualifying purchases.", "Cet article contient des liens affiliés."
     _rule("affiliate_disclosure", "boilerplate", 500,
-          r"(?=(?s:.*)(?i:affiliat|associate|commission|provisi|comisi|commissione|comissão))"
-          r"(?:[^.!?]{0,120}\b(?i:contains?|includes?|may (?:contain|include)|uses?|has|have|features?)"
+          r"(?=(?s:.*)(?i:affili|afilia|associate|commission|provisi|comisi|comissão))"
+          r"(?:[^.!?]{0,120}\b(?i:contains?|includes?|may (?:contain|include)|uses?|has|have"
+          r"|features?|are|is)"
           r" (?:some )?(?i:affiliate links?|affiliate marketing|sponsored links?)\b"
           r"|(?:As an|As a) (?:Amazon|eBay|[A-Z]\w*) (?:Associate|affiliate|Affiliate)\b"
           # first person only: "Agents could earn a commission under the new law" is news
-          r"|(?:[^.!?]{0,120}[,;] )?(?:I|[Ww]e|[Tt]his (?:site|blog|website))(?: may| might| will| could)?"
+          r"|(?:[^.!?]{0,120}[,;] (?:and |but |so )?)?(?:I|[Ww]e|[Tt]his (?:site|blog|website))"
+          r"(?: may| might| will| could)?"
           r" (?:earn|receive|get|make)s? (?:a |an )?(?:small )?(?:commission|fee|share of (?:the )?"
           r"(?:sales?|revenue))\b"
           r"|[^.!?]{0,80}\b(?:contiene|contém|contient|enthält|contiene) (?:algunos |des |alguns )?"
