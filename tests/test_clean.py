@@ -1641,3 +1641,182 @@ def test_what_sits_where_a_kicker_does_but_names_no_section(header: str) -> None
     follow = f"{P1}" if header == "BERLIN" else f"Updated at 10:05 GMT.\n\n{P1}"
     result = extract(f"{title}\n\n{header}\n\n{follow}\n\n{P2}", title=title)
     assert (result.paragraphs, result.section) == ((P1, P2), None)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Fifth round (issue 4): structure first (hollow sentence ends, widget labels, a caption under its credit
+# line, a release's end mark), then wording families in en/es/fr/de/it/pt, each with other outlets' wording
+# and the narrative that must stay.
+# --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "line",
+    [
+        "'A terrible decision'",  # a quoted subhead
+        "«Un choix difficile»",
+        "Reacciones (12)",
+        '"Nothing left to lose"',
+        "Photo gallery (14 images)",
+        "[Video]",
+    ],
+)
+def test_a_short_line_whose_closing_mark_closes_no_sentence_is_dropped(line: str) -> None:
+    assert extract(_between(line)).paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "At least 35 people were killed, officials said. (AFP)",
+        '"Never again," she said.',
+        "«On verra bien.»",
+        "Nobody came…",
+        '"We will rebuild."',
+        "Prices fell (again).",
+    ],
+)
+def test_a_short_line_with_a_sentence_end_before_its_closing_mark_stays(line: str) -> None:
+    assert extract(_between(line)).paragraphs == (P1, line, P2)
+
+
+@pytest.mark.parametrize("label", ["Share:", "Like this:", "Teilen:", "Compartir:", "Partilhar:"])
+def test_a_widget_label_ending_with_a_colon_is_dropped_and_opens_no_list(label: str) -> None:
+    # the button line under it, which a list after a colon would have kept
+    assert extract(f"{P1}\n\n{P2}\n\n{label}\n\nFacebook X WhatsApp Email").paragraphs == (P1, P2)
+    assert extract(f"{P1}\n\n{label}\n\nTwitter\n\n{P2}").paragraphs == (P1, P2)
+
+
+def test_a_short_caption_after_its_credit_line_is_dropped_and_a_long_paragraph_stays() -> None:
+    text = f"Foto: Westpost/Anna Berg\n\nDie Straßenbahn am Hauptbahnhof.\n\n{P1}\n\n{P2}"
+    result = extract(text)
+    assert (result.paragraphs, result.credits) == ((P1, P2), ("Westpost/Anna Berg",))
+    # the narrative after a credit line is long, and stays; so does a short line before a credit line
+    text = f"{P1}\n\nHegra welcomed 286,000 visitors last year.\n\nPhoto: Ana Lima/AFP\n\n{P2}"
+    assert extract(text).paragraphs == (P1, "Hegra welcomed 286,000 visitors last year.", P2)
+
+
+def test_a_release_ends_at_its_end_mark_and_an_end_item_mark_ends_nothing() -> None:
+    notes = (
+        "Notes to editors\n\nThe Harbour Trust works with fishing communities in six districts to protect "
+        "their landing sites and markets.\n\nMedia contacts\n\nAna Lima, +351 21 555 0100"
+    )
+    for mark in ("###", "-30-", "# # #"):
+        assert extract(f"{P1}\n\n{P2}\n\n{mark}\n\n{notes}").paragraphs == (P1, P2)
+    assert extract(f"{P1}\n\n(END)\n\n{P2}").paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "Comentarios (8)",
+        "Kommentare (14)",
+        "Commentaires (3)",
+        "Commenti (21)",
+        "12 comentários",
+        "Ver comentarios",
+        "Laisser un commentaire",
+        "Schreibe einen Kommentar",
+        "Lascia un commento",
+        "Deixe um comentário",
+        "Leave a Reply",
+        "Comments are closed.",
+        "(Avec AFP)",
+        "(Con información de EFE)",
+        "(mit Material von dpa)",
+        "(With agencies)",
+        "(Avec AFP et Reuters)",
+        "(com Lusa)",
+        "Like this:",
+        "Like Loading...",
+        "Gefällt mir Wird geladen …",
+        "Be the first to like this.",
+        'In "National"',
+        "En «Política»",
+        "Email This BlogThis! Share to X Share to Facebook Share to Pinterest",
+        "Loading...",
+        "Bookmark the permalink.",
+        "Posted in Community News",
+        "Share this post",
+        "Listen (4 min 12 sec)",
+        "Play episode · 24 min",
+        "Escuchar 3:15",
+        "Watch: Harbour Today's report from the new pier (2:41)",
+        "Vidéo : la crue de la Loire vue du ciel (1:05)",
+        "Ascolta (5 min)",
+        "This post may contain affiliate links. If you book through them, I may earn a small commission.",
+        "As an Amazon Associate I earn from qualifying purchases.",
+        "Cet article contient des liens affiliés.",
+        "Este artículo contiene enlaces de afiliados.",
+        "Some links in this guide are affiliate links, and we may earn a commission at no cost to you.",
+        "This article was written by a community reporter. The reporting programme is funded by the "
+        "county's three newspapers and a foundation.",
+    ],
+)
+def test_fifth_round_chrome_families_are_dropped(chrome: str) -> None:
+    assert extract(_between(chrome)).paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Comments from residents were sent to the council before the vote on Tuesday.",
+        "Kommentare in sozialen Netzwerken kritisierten den Plan scharf, sagte der Sprecher.",
+        "With AFP reporting from the border, the agency confirmed the toll on Monday.",
+        "Like this year's harvest, the festival was smaller than planned, organisers said.",
+        "Loading of the ferry resumed on Friday after the storm passed, the port said.",
+        'In "The Long Road", the author recalls the 1998 floods in detail.',
+        "Listen to the chiefs, she said, and the land will tell you the rest.",
+        "Watch what happens when the river rises, the engineer told visitors at the dam.",
+        "Play resumed after a 40-minute rain delay, with the home side leading by two wickets.",
+        "Agents could earn a commission of 5 per cent under the new law, the minister said.",
+        "The company said the affiliate links programme would end in March.",
+        "This article's main claim was disputed by the ministry on Friday.",
+        "About 40 per cent of households in the district lack piped water, a survey found.",
+        "Posted in the village hall, the notice asked residents to boil water.",
+    ],
+)
+def test_fifth_round_narrative_stays(sentence: str) -> None:
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+def test_an_about_box_run_into_one_paragraph_closes_the_item() -> None:
+    box = (
+        "About the Harbour Trust: The Harbour Trust works with fishing communities in six districts to "
+        "protect their landing sites. Learn more at our website."
+    )
+    assert extract(f"{P1}\n\n{P2}\n\n{box}").paragraphs == (P1, P2)
+    # an "About ..." sentence that is no box stays, even last
+    about = "About 40 per cent of the boats: that is what the trust says it can insure this year."
+    assert extract(f"{P1}\n\n{P2}\n\n{about}").paragraphs == (P1, P2, about)
+
+
+def test_a_bracketed_courtesy_credit_ends_a_caption_line() -> None:
+    caption = (
+        "The crater of the volcano, seen from the visitors' lookout in March. (Courtesy of the Observatory)"
+    )
+    result = extract(_between(caption))
+    assert (result.paragraphs, result.credits) == ((P1, P2), ("Courtesy of the Observatory",))
+    result = extract(_between("(Cortesía de la familia Ortiz)"))
+    assert (result.paragraphs, result.credits) == ((P1, P2), ("Cortesía de la familia Ortiz",))
+
+
+def test_a_kicker_that_links_to_its_section_is_the_section_even_before_the_lead() -> None:
+    markup = f'<p class="kicker"><a href="/local">Local</a></p><p>{P1}</p><p>{P2}</p>'
+    result = extract(markup, title="Harbour strike enters its third day")
+    assert (result.paragraphs, result.section) == ((P1, P2), "Local")
+    # a dateline the lead follows at once names no section
+    result = extract(f"<p>BERLIN</p><p>{P1}</p><p>{P2}</p>", title="Harbour strike enters its third day")
+    assert (result.paragraphs, result.section) == ((P1, P2), None)
+
+
+def test_jetpack_related_posts_go_to_related() -> None:
+    markup = (
+        f"<p>{P1}</p><p>{P2}</p>"
+        '<div id="jp-relatedposts" class="jp-relatedposts"><h3><em>Related</em></h3>'
+        '<div class="jp-relatedposts-post"><a href="https://x.test/a">Port reopens after storm</a><br>'
+        "May 28, 2024<br>In &quot;Local&quot;</div>"
+        '<div class="jp-relatedposts-post"><a href="https://x.test/b">Ferry fares rise in July</a><br>'
+        "May 14, 2024<br>In &quot;Local&quot;</div></div>"
+    )
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert [r.title for r in result.related] == ["Port reopens after storm", "Ferry fares rise in July"]

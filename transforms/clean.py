@@ -149,6 +149,8 @@ _READ_ALSO = (
     r"|leia também|leia mais|veja também|lire aussi|à lire aussi|a lire aussi|voir aussi"
     r"|lesen sie auch|mehr zum thema|siehe auch|leggi anche"
 )
+# "comments" in the languages of the other rules
+_COMMENTS = r"(?:comments?|comentarios?|comentários?|commentaires?|kommentare?|commenti|commento)"
 _JOB = r"(?:reporter|correspondent|writer|contributor|editor|journalist|staff writer|staff reporter)"
 # a publication's name, as an author's note ends with it: "for The Daily Ledger", "at the Irish Times"
 _OUTLET = rf"{_TITLE_WORD}(?: (?:{_TITLE_WORD}|of|the|and|&)){{0,5}}"
@@ -201,6 +203,10 @@ RULES: tuple[Rule, ...] = (
           r" (?P<credit>(?:courtesy|cortesía|cortesia|avec l'aimable autorisation)(?: of| de"
           r"| di)? [^()\[\]]{2,100}?)"
           r"\.?[)\]]?\.?"),
+    _rule("credit_courtesy_bracketed", "credit", 120,
+          r"[(\[](?P<credit>(?:Courtesy|courtesy|Cortesía|cortesía|Cortesia|cortesia"
+          r"|Avec l'aimable autorisation|Mit freundlicher Genehmigung)"
+          r"(?: of| de| di| von)? [^()\[\]]{2,90}?)\.?[)\]]\.?"),
     _rule("credit_image_source", "credit", 140, r"Image source, (?P<credit>\S.{0,118}?)\.?"),
     _rule("credit_photo_by", "credit", 140,
           r"\(?(?:Photo|Photograph|Picture|Image|Photos|Pictures)(?: and video)? by"
@@ -253,7 +259,23 @@ RULES: tuple[Rule, ...] = (
           r"|advertisement ?[·•\-] ?scroll to continue)"),
     _rule("supported_by", "boilerplate", 20, r"(?i:supported by)"),
     _rule("share_prompt", "boilerplate", 200,
-          rf"{_SHARE_TOKEN}(?: Count| \d[\d,.]*[kK]?)?(?:(?: ?[|,/•·:] ?| ){_SHARE_TOKEN}(?: Count)?)*"),
+          rf"{_SHARE_TOKEN}(?: Count| \d[\d,.]*[kK]?)?(?:(?: ?[|,/•·:] ?| ){_SHARE_TOKEN}(?: Count)?)* ?:?"),
+    # blog platforms' widgets (WordPress/Jetpack, Blogger, Medium, Ghost, Substack): "Like this:", "Like
+    # Loading...", 'In "National"' (a related post's category), "Email This BlogThis!", "Share to X",
+    # "Be the first to like this.", "Loading...", "Posted in News", "Bookmark the permalink."
+    _rule("blog_widget", "boilerplate", 120,
+          r"(?:Like|Like this|Liked by \d+ (?:people|bloggers?)|Like Loading|Loading|Cargando|Chargement"
+          r"|Wird geladen|Caricamento|Carregando|Me gusta|J'aime|Gefällt mir|Mi piace|Curtir|Gostar)"
+          r"(?: ?:| ?\.\.\.| ?…)"
+          r"|(?:Like|Me gusta|J'aime|Gefällt mir|Mi piace|Curtir) (?:Loading|Cargando|Chargement|Wird geladen"
+          r"|Caricamento|Carregando) ?(?:\.\.\.|…)"
+          r"|Be the first to like this\.?|\d+ (?:bloggers?|people) likes? this\.?"
+          r"|(?:In|En|Dans|Em|Su) [\"“«„] ?[^\"“”«»„]{1,40}? ?[\"”»“]"
+          r"|(?:Email This|BlogThis!|Share to (?:X|Twitter|Facebook|Pinterest|Threads|LinkedIn))"
+          r"(?: ?(?:Email This|BlogThis!|Share to (?:X|Twitter|Facebook|Pinterest|Threads|LinkedIn)))*"
+          r"|Bookmark the permalink\.?|(?:Posted|Filed) in [A-Z][\w'’ &,\-]{0,60}?(?: by [^.]{1,40})?\.?"
+          r"|(?:Share this post|Copy link|Subscribe to [A-Z][^.!?]{0,40})"
+          r"|\d+ (?:claps?|likes?|restacks?|shares?)|Read more »"),
     _rule("share_prompt_phrase", "boilerplate", 80,
           r"(?i:(?:kindly |please )?(?:share|comment on)(?: (?:or|and|&) (?:share|comment on))?"
           r" (?:this|the|our) (?:story|article|post|page|news)(?: on \w+| with .{1,30})?"
@@ -383,10 +405,22 @@ RULES: tuple[Rule, ...] = (
           r"|Ce site utilise|Utilizamos|Usamos|Este (?:sitio|site)(?: web)? (?:utiliza|usa)|Utilizziamo"
           r"|Questo sito utilizza)"
           r" (?:des |i |os |las )?[Cc]ookies?\b.{0,400}"),
+    # "12 comments", "Comentarios (8)", "Kommentare (14)", "Leave a Reply", "Laisser un commentaire"
     _rule("comment_count", "boilerplate", 40,
-          r"\d[\d,.]*[kK]? (?i:comments?|replies|responses)"
-          r"|(?i:(?:view|show|read|jump to|leave a|add a|post a)(?: the)? comments?)(?: \(\d+\))?"
-          r"|(?i:comments?)(?: \(\d+\)| \d+)?|(?i:(?:comments? (?:are )?)?closed)"),
+          rf"\d[\d,.]*[kK]? (?i:{_COMMENTS}|replies|responses|respuestas|réponses|antworten|risposte"
+          r"|respostas)"
+          rf"|(?i:(?:view|show|read|jump to|leave a|add a|post a)(?: the)? comments?"
+          r"|(?:ver|leer|mostrar|deja|dejar|escribe) (?:los |un |tu )?comentarios?"
+          r"|(?:voir|lire|afficher|laisser|ajouter|écrire) (?:les |un |votre )?commentaires?"
+          r"|(?:kommentare? (?:anzeigen|lesen|schreiben)|(?:einen |ihren )?kommentar schreiben"
+          r"|schreibe einen kommentar)"
+          r"|(?:vedi|leggi|mostra|lascia|scrivi) (?:i |un |il tuo )?comment[oi]"
+          r"|(?:ver|ler|mostrar|deixe|deixar|escreva) (?:os |um |seu )?comentários?"
+          r"|leave a reply|deja una respuesta|deixe uma resposta|laisser une réponse)"
+          r"(?: \(\d+\))?"
+          rf"|(?i:{_COMMENTS})(?: \(\d+\)| \d+)?[.:]?"
+          r"|(?i:(?:comments? (?:are )?)?closed|comentarios cerrados|commentaires fermés"
+          r"|kommentare geschlossen|commenti chiusi|comentários fechados)\.?"),
     _rule("listen_prompt", "boilerplate", 60,
           r"(?i:listen to (?:this )?(?:article|story)|\d+ min(?:ute)?s? read|reading time:? \d+ min(?:ute)?s?"
           r"|continue reading|read the full (?:story|article)(?: (?:on|at|in) .{1,60})?"
@@ -397,6 +431,16 @@ RULES: tuple[Rule, ...] = (
           # a duration: "(2 min)", "• 4 Min."
           r"(?: ?[(•·|:\-–]? ?\d{1,3} ?(?i:min|mins|minutes?|minuten|minutos|minuti)\.?\)?)?"
           r"(?: ?[.…»›→]+| \.\.\.)?"),
+    _rule("player_label", "boilerplate", 200,
+          r"(?:Listen|Listen now|Listen live|Play|Play episode|Play video|Play audio|Watch|Watch now|Video"
+          r"|VIDEO|WATCH|LISTEN|Download|Escuchar|Escucha|Ver video|Mira|Écouter|Écoutez|Regarder|Regardez"
+          r"|Vidéo|Anhören|Hören|Ansehen|Video ansehen|Ascolta|Guarda|Ouvir|Ouça|Assista|Assistir|Vídeo)"
+          r"(?: ?[:\-–|·•] ?[^()\n]{1,150}?)? ?[(\[•·|\-–]? ?"
+          # the duration: "(2:41)", "(4 min 12 sec)", "24 min", "1 h 05 min"
+          r"(?:\d{1,2}:\d{2}(?::\d{2})?|(?:\d{1,2} ?(?:h|hr|hrs|hours?|Std\.?) )?\d{1,3} ?"
+          r"(?i:min|mins|minutes?|minuten|minutos|minuti)\.?"
+          r"(?: \d{1,2} ?(?i:s|sec|secs|seconds?|sek|seg|segundos|secondes"
+          r"|secondi|segundos)\.?)?)[)\]]?"),
     # "This story has been updated.", "Cet article a été mis à jour", "Mis à jour à 11h30"
     _rule("update_notice", "boilerplate", 200,
           r"(?:This (?:story|article|post|report|page|piece) (?:has been|was|is being"
@@ -415,8 +459,8 @@ RULES: tuple[Rule, ...] = (
           r"(?:This (?:article|story|piece|coverage|series|reporting|investigation|project|podcast|episode"
           r"|newsletter|feature) (?:was|is|has been) (?:produced|made possible|supported|funded|published"
           r"|written|reported|created|undertaken|co-published)\b"
-          r"(?=[^.!?]{0,200}?\b(?:support|funding|funded|grant|fund|foundation|sponsor\w*|partnership"
-          r"|fellowship)\b)"
+          r"(?=(?:[^.!?]{0,200}[.!] )?[^.!?]{0,200}?\b(?:support|funding|funded|grant|fund|foundation"
+          r"|sponsor\w*|partnership|fellowship|scheme|programme|program|initiative)\b)"
           r"|Este (?:artículo|reportaje|contenido|trabajo) (?:fue|ha sido|es) (?:producido|realizado"
           r"|elaborado"
           r"|financiado|posible) (?:con|gracias)\b"
@@ -426,6 +470,29 @@ RULES: tuple[Rule, ...] = (
           r"|Questo (?:articolo|reportage) è stato (?:realizzato|prodotto|finanziato) (?:con|grazie)\b"
           r"|Esta (?:reportagem|matéria|notícia) foi (?:produzida|realizada|financiada) (?:com|graças)\b)"
           r"[^.!?]{0,200}[.!](?: [^.!?]{0,200}[.!]){0,2}"),
+    # "This post may contain affiliate links. If you book through them, I may earn a commission.", "As an
+    # Amazon Associate I earn from qualifying purchases.", "Cet article contient des liens affiliés."
+    _rule("affiliate_disclosure", "boilerplate", 300,
+          # (first what a disclosure starts with, then a scan of its first sentence for what every branch
+          # holds there: "affiliat", "afiliados", "affiliés", "Associate ", "earn a commission"; a scan of
+          # every block costs a fifth of the block rules' time)
+          r"(?=(?:This|These|Some|Links?|As an?|We|I|If you|Disclosure|Affiliate|Note|Our|Any|Cet|Ce|Certains"
+          r"|Este|Esta|Algunos|Alguns|Dieser|Diese|Einige|Questo|Alcuni)\b|\*|\(\*\))"
+          r"(?=[^.!?]{0,200}?(?:ffiliat|filiad|ffilié|Associate |arn (?:a |an )?(?:small )?commission))"
+          r"(?:[^.!?]{0,120}\b(?i:contains?|includes?|may (?:contain|include)|uses?|has|have"
+          r"|features?|are|is)"
+          r" (?:some )?(?i:affiliate links?|affiliate marketing|sponsored links?)\b"
+          r"|(?:As an|As a) (?:Amazon|eBay|[A-Z]\w*) (?:Associate|affiliate|Affiliate)\b"
+          # first person only: "Agents could earn a commission under the new law" is news
+          r"|(?:[^.!?]{0,120}[,;] (?:and |but |so )?)?(?:I|[Ww]e|[Tt]his (?:site|blog|website))"
+          r"(?: may| might| will| could)?"
+          r" (?:earn|receive|get|make)s? (?:a |an )?(?:small )?(?:commission|fee|share of (?:the )?"
+          r"(?:sales?|revenue))\b"
+          r"|[^.!?]{0,80}\b(?:contiene|contém|contient|enthält|contiene) (?:algunos |des |alguns )?"
+          r"(?:enlaces|links|liens|Links|link) (?:de )?(?:afiliad[oa]s?|d'affiliation|affiliés?|Affiliate|"
+          r"di affiliazione|affiliati)\b"
+          r"|(?:\*|\(\*\) ?)?(?:Affiliate link|Affiliate-Link|Lien affilié|Enlace de afiliado"
+          r"|Link di affiliazione|Link de afiliado)s?\b)[^!?]{0,280}"),
     _rule("caption_label", "boilerplate", 420, r"(?:Image|Media|Video) caption, .{0,400}"),
     _rule("byline", "boilerplate", 200,
           rf"(?:By|BY|Written by|Text by:?|Words by:?|Por|POR|Von|VON|Par|PAR|Di|di) {_NAMES}"
@@ -443,6 +510,11 @@ RULES: tuple[Rule, ...] = (
     _rule("signoff_with_agency", "boilerplate", 100,
           rf"\([A-Z0-9][\w&'’ .\-]{{0,40}} (?:with|avec|mit|con) {_AGENCY}(?:(?:,| and| et) {_AGENCY})*\)\.?"
           rf"|\({_AGENCY}(?:(?:,| and|/) {_AGENCY})*\)\.?"
+          rf"|\((?:(?i:(?:with|avec|con|mit|com)(?: (?:información|informaciones|info|material|informações)"
+          rf" (?:de|von|da))?)|(?i:source|fuente|fonte|quelle) ?:?) "
+          rf"(?:{_AGENCY}|(?i:agencies|agences|agencias|agenturen|agenzie|agências))"
+          rf"(?:(?:,| and| et| y| und| e) (?:{_AGENCY}|(?i:agencies|agences|agencias|agenturen|agenzie"
+          rf"|agências)))*\)\.?"
           rf"|(?:[-–—] ?|With ){_AGENCY}(?:(?:,| and) {_AGENCY})*\.?"),
     # a press release's wire footer: "SOURCE Acme Corp", "Media contact: Jane Doe, +1 555 0100"
     _rule("press_release_source", "boilerplate", 80, rf"SOURCE:? {_NAME}"),
@@ -467,7 +539,7 @@ RULES: tuple[Rule, ...] = (
           r" ?: ?[^.!?]{1,200}"),
     _rule("more_news_at", "boilerplate", 100,
           r"(?i:más noticias en|mais notícias em|plus d'infos sur|more news (?:at|on)) .{1,60}"),
-    _rule("story_end", "boilerplate", 12, r"(?i:\(?end(?:s|item)?\)?|-30-|###)"),
+    _rule("story_end", "boilerplate", 12, r"(?i:\(?end(?:s|item)?\)?|-30-|- 30 -|###|# # #)"),
     _rule("url_only", "boilerplate", 300, r"(?:https?://|www\.)\S+|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"),
     _rule("separator", "boilerplate", 200, r"(?:[_\-–—=*~•·#]++ ?)++"),
     _rule("copyright", "boilerplate", 170,
@@ -487,6 +559,12 @@ RULES: tuple[Rule, ...] = (
     # a letter's or a newsletter's signature: "— Marianne", "-- The Editors" (a dash list's last item is
     # never taken: a list follows a line ending with ":")
     _rule("signoff_name", "end_note", 50, rf"(?:[—–]|--) ?{_NAME}"),
+    # an organisation's box run in as one paragraph: "About the UN in Lao PDR: The United Nations works
+    # with ...", "À propos de X : X est ..." (not "About 40 per cent: ...": a name or "the" follows)
+    _rule("about_box", "end_note", 600,
+          r"(?:About|ABOUT|À propos d(?:e |u |es |')|Acerca de|Sobre|Über|Informazioni su)"
+          r" (?:the |The |us|Us|US|la |el |le |l'|die |der |das |o |a )?[A-ZÀ-Þ][^:.!?]{0,80} ?: [A-ZÀ-Þ]"
+          r".{20,500}"),
     # -- section label (positional: only ever the last blocks of the body) -------------------------------
     _rule("section_label", "section_label", 40,
           rf"(?P<section>(?:{_TITLE_WORD} (?:& |and )?){{0,2}}{_SECTION_WORD}"
@@ -509,7 +587,9 @@ RULES: tuple[Rule, ...] = (
           r"[\w-]*(?:caption|cutline)[\w-]*|pie(?:[-_]?(?:de[-_]?)?foto)?|l[ée]gende|legenda|didascalia"
           r"|bildunterschrift|bildtext"),
     _rule("related_class", "related_class", 100,
-          r"(?:related|more-?from|more-?stories|more-?on|most-?read|most-?popular|recommended)[\w-]*"),
+          # (after a plugin's short prefix: Jetpack's "jp-relatedposts", "td-related", "wp-related")
+          r"(?:[a-z]{1,4}[-_])?(?:related|more-?from|more-?stories|more-?on|most-?read|most-?popular"
+          r"|recommended)[\w-]*"),
 )
 # fmt: on
 
@@ -1460,6 +1540,9 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
     subheads: set[str] = set()  # body blocks that came from <h1>-<h6>
     kept: set[str] = set()  # body blocks a `keep` rule matched: narrative, whatever their shape
     first_body = True
+    story_end: int | None = None  # where "###", "-30-" or "END" closed the story (the body up to it)
+    captions: set[str] = set()  # short lines next to a credit line of their own: a photo's caption
+    after_credit = -2  # the index of the last block that was a credit line (none: -2, never i - 2)
     i, n = 0, len(blocks)
     while i < n:
         block = blocks[i]
@@ -1491,12 +1574,16 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
                 related.append(RelatedItem(headline, block.link))
             else:
                 body.append(block.text)
+                if after_credit == i - 2 and block.text.count(" ") < _SUBHEAD_MAX_WORDS:
+                    captions.add(block.text)
                 if block.heading:
                     subheads.add(block.text)
             continue
         rule, groups = found
         if rule.kind == "credit":
             credits.append(_normalise_credit(_group(groups, "credit") or block.text))
+            if rule.name not in _WEAK_CREDITS:
+                after_credit = i - 1
         elif rule.kind == "related_link":
             related.append(RelatedItem(_group(groups, "title") or block.text, block.link))
         elif rule.kind == "related_heading":
@@ -1504,7 +1591,11 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             i = _consume_teasers(blocks, i, related, rules)
         elif rule.kind == "tag_heading":
             i = _consume_tags(blocks, i, rules)
+        elif rule.name == "story_end" and body and story_end is None and block.text in _RELEASE_ENDS:
+            story_end = len(body)
         # boilerplate: dropped
+    if story_end is not None:
+        del body[story_end:]
     header = _drop_header(body) if title_key else []
     footer_label = _drop_trailer(body, rules)
     section = section or footer_label or _leading_section(blocks, header, title_key, rules)
@@ -1518,8 +1609,13 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             break
         body.pop()
         section = section or label
-    _drop_non_narrative(body, subheads, kept, keep_header=not title_key)
+    _drop_non_narrative(body, subheads | captions, kept, keep_header=not title_key)
     return Extract(tuple(body), _unique(credits), _unique(related), section)
+
+
+# what ends a press release's story: its notes to editors, boilerplate and contacts follow ("(END)" may
+# close one wire story of several)
+_RELEASE_ENDS = frozenset({"###", "# # #", "-30-", "- 30 -"})
 
 
 def _ends_sentence(text: str) -> bool:
@@ -1553,7 +1649,9 @@ def _drop_non_narrative(body: list[str], subheads: set[str], kept: set[str], *, 
             continue
         if subheads and text in subheads and text.count(" ") < _SUBHEAD_MAX_WORDS and not text.endswith(":"):
             headings.add(i)
-        if text.endswith(_SENTENCE_END):
+        if text.endswith(_SENTENCE_END) and not (
+            text.count(" ") < _SUBHEAD_MAX_WORDS and (_hollow_end(text) or _widget_label(text))
+        ):
             in_list = text.endswith(":")
             if not in_list and len(text) <= _PULL_QUOTE_MAX_LEN and text.count(" ") >= 3:
                 # its words, without the quote marks and final stop a pull quote adds, inside a longer
@@ -1564,6 +1662,9 @@ def _drop_non_narrative(body: list[str], subheads: set[str], kept: set[str], *, 
                     len(other) > len(text) and core in other.casefold() for other in body
                 ):
                     shaped.add(i)
+        elif _widget_label(text):  # "Share:", "Like this:": a widget's label, and no list follows it
+            shaped.add(i)
+            in_list = False
         elif not in_list and (text.count(" ") < _SUBHEAD_MAX_WORDS or _is_table_line(text)):
             shaped.add(i)
     # Never all of it. Headings are given up first: a second pass over the text no longer sees them, and
@@ -1580,6 +1681,25 @@ _PULL_QUOTE_MAX_LEN = 200
 # "¿Por qué hay apagones?", "What happens next?": one short question alone on its line
 _QUESTION_SUBHEAD = re.compile(r"¿?[^\s?.!;:]+(?: [^\s?.!;:]+){0,9}\?")
 _QUOTE_MARKS = "\"'“”‘’«»„‹› .,;:!?…"
+
+
+_CLOSING_MARKS = ")]\"'»”’›"
+_WIDGET_LABEL_MAX_WORDS = 2  # "Share:", "Like this:"; "The candidates are:" introduces a list
+# a sentence's end before what closes a line: "... said. (AFP)", '"Never," she said."', "Nobody came…"
+_SENTENCE_MARK = re.compile(r"[.!?…](?=[\s)\]\"'»”’›]|$)")
+
+
+def _hollow_end(text: str) -> bool:
+    """Whether a line's end only looks like a sentence's: it ends with a closing mark and holds no
+    sentence end at all ("Comentarios (8)", "(Avec AFP)", "'A terrible decision'", 'In "National"',
+    "Listen (4 min 12 sec)"; not "... officials said. (AFP)"). On the labelled set every narrative
+    paragraph ends with ".", "!" or "?", or with a closing quote right after one."""
+    return text[-1] in _CLOSING_MARKS and _SENTENCE_MARK.search(text) is None
+
+
+def _widget_label(text: str) -> bool:
+    """A label of a few words that ends with ":" ("Share:", "Like this:", "Teilen:"): no list follows it."""
+    return text[-1] == ":" and text.count(" ") < _WIDGET_LABEL_MAX_WORDS
 
 
 def _is_table_line(text: str) -> bool:
@@ -1620,7 +1740,8 @@ def _leading_section(blocks: list[_Block], header: list[str], title_key: str, ru
     first specific crumb), else a kicker next to the headline (the line after it, the line before it, or
     the item's first line when the headline is not repeated): a label on its own line ("Courts", "AROUSA",
     "Aid and Policy", "Local News") or before the date ("Ticino · 06.06.2024 – 15:45"). Not a kicker: a
-    line the narrative follows at once (a dateline: "ISTANBUL"), a person's name (two capitalised words),
+    line the narrative follows at once, unless the line is all one link (a dateline: "ISTANBUL"; a
+    linked "Local" is its section's link), a person's name (two capitalised words),
     a newsroom byline ("Redação"), a status badge ("LIVE", "FOR IMMEDIATE RELEASE") or a label that ends
     with a preposition ("NEWS PROVIDED BY")."""
     if not header:
@@ -1633,10 +1754,16 @@ def _leading_section(blocks: list[_Block], header: list[str], title_key: str, ru
                 return specific[0] if specific else crumbs[-1]
     near = blocks[:_KICKER_REACH]
     at = next((i for i, b in enumerate(near) if _compare_key(b.text) == title_key), None)
-    places = [0] if at is None else [at + 1, at - 1]
+    if at is None:  # the item's first line that is no chrome (a cookie notice may come before it)
+        places = [next((i for i, b in enumerate(near) if b.text == header[0]), 0)]
+    else:
+        places = [at + 1, at - 1]
     in_header = set(header)
     for i in places:
-        if not 0 <= i < len(near) - 1 or near[i].text not in in_header or _is_narrative(near[i + 1].text):
+        if not 0 <= i < len(near) - 1 or near[i].text not in in_header:
+            continue
+        # (a dateline is followed by the narrative at once; a kicker that links to its section may be too)
+        if _is_narrative(near[i + 1].text) and not (near[i].link and near[i].link_text == near[i].text):
             continue
         text = near[i].text
         label, _, rest = text.partition(" · ") if " · " in text else text.partition(" | ")
