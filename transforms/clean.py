@@ -166,6 +166,23 @@ _DONATION_ASK = (
     r"|Fai una donazione|Sostieni (?:il nostro|l'informazione|il giornalismo)|Faça uma doação"
     r"|Apoie (?:o|o nosso) jornalismo)\b[^.!?]{0,120}[.!]?"
 )
+# what a promotional prompt starts with: the imperative that addresses the reader, in en/es/fr/de/it/pt
+_READER_VERB = (
+    r"(?:Send|Email|E-mail|Message|Call|Contact|Tell|Write|Download|Get|Install|Listen|Subscribe|Follow|Join"
+    r"|Like|Watch|Find|Search|Tune|Report|Submit|Sign|Visit|Check|Never|Stay|Don't"
+    r"|Envíanos|Escríbenos|Descarga|Descargue|Escucha|Escuche|Síguenos|Sigue|Suscríbete|Únete|Contáctanos"
+    r"|Denuncia|Reporta|Avísanos|Mándanos"
+    r"|Envoyez|Écrivez|Téléchargez|Écoutez|Suivez|Abonnez|Rejoignez|Contactez|Signalez|Retrouvez"
+    r"|Jetzt|Melden|Schreiben|Laden|Hören|Folgen|Abonnieren|Schicken|Senden|Kontaktieren"
+    r"|Scarica|Ascolta|Seguici|Segui|Iscriviti|Scrivici|Inviaci|Segnala|Contattaci"
+    r"|Baixe|Ouça|Siga|Inscreva|Assine|Envie|Escreva|Fale|Mande)"
+)
+# where such a prompt sends the reader: an app, a podcast, a network, email, the outlet itself ("us")
+_READER_CHANNEL = (
+    r"(?i:apps?|application|aplicación|aplicativo|podcasts?|newsletters?|feeds?|rss|facebook|x|twitter"
+    r"|instagram|whatsapp|telegram|tiktok|youtube|linkedin|threads|bluesky|e-?mail|inbox|tips?|tipline|us"
+    r"|our|nos|nous|uns|ci|melden)"
+)
 # "All rights reserved" as the languages of the bundled samples say it
 _RESERVED = (
     r"(?:all rights reserved|riproduzione riservata|tous droits réservés|todos los derechos reservados"
@@ -256,7 +273,10 @@ RULES: tuple[Rule, ...] = (
           r"(?i:advertisement|advertising|ad|sponsored(?: content)?|paid (?:content|post|partner content)"
           r"|skip advertisement|(?:story|article) continues below(?: this)? (?:advertisement|advert)"
           r"|continue reading the main story|scroll to continue(?: with content)?"
-          r"|advertisement ?[·•\-] ?scroll to continue)"),
+          r"|advertisement ?[·•\-] ?scroll to continue"
+          # the same slot label in es / pt / fr / de / it ("Anzeige" alone: "Anzeige erstattet hat" is news)
+          r"|publicidad|publicidade|publicité|anzeige|werbung|pubblicità|contenido patrocinado"
+          r"|conteúdo patrocinado|contenu sponsorisé|gesponsert|contenuto sponsorizzato)"),
     _rule("supported_by", "boilerplate", 20, r"(?i:supported by)"),
     _rule("share_prompt", "boilerplate", 200,
           rf"{_SHARE_TOKEN}(?: Count| \d[\d,.]*[kK]?)?(?:(?: ?[|,/•·:] ?| ){_SHARE_TOKEN}(?: Count)?)* ?:?"),
@@ -362,6 +382,14 @@ RULES: tuple[Rule, ...] = (
           r"|(?:Schreiben Sie|Teilen Sie)\b[^.!?]{0,80}\bKommentar\w*\b[^.!?]{0,30}[.!]?"
           r"|(?:Lascia|Dicci|Scrivi)\b[^.!?]{0,80}\bcommenti?\b[^.!?]{0,30}[.!]?"
           r"|(?:Deixe|Diga-nos|Conte-nos)\b[^.!?]{0,80}\bcomentários?\b[^.!?]{0,30}[.!]?)"),
+    # The promotional prompt, as one family: a short line in the imperative, maybe after a question to the
+    # reader, that names where to reach or follow the outlet (an app, a podcast, a social network, email,
+    # "us", "our" newsletter or feed): "Send us your news: email ... or message us on Facebook.", "Listen to
+    # our weekly podcast, X, wherever you get your podcasts.", "Fehler gefunden? Jetzt melden.". Narrative
+    # never starts with an imperative ("Residents can download the app ..."), quotes start with a mark.
+    _rule("reader_prompt", "boilerplate", 200,
+          rf"(?:[^.!?]{{1,60}}\? )?(?={_READER_VERB}\b(?:[^.!?]|\.(?=\w)){{0,160}}?\b{_READER_CHANNEL}\b)"
+          rf"{_READER_VERB}\b(?:[^.!?]|\.(?=\w)){{0,160}}[.!]?(?: [A-ZÀ-Þ](?:[^.!?]|\.(?=\w)){{0,120}}[.!]?)?"),
     _rule("app_prompt", "boilerplate", 200,
           r"(?:Download|Get|Install)(?: the| our)?(?: free)?(?: [\w&'’\-]++){0,3} (?i:apps?)\b.{0,120}"
           r"|(?i:open in app)"),
