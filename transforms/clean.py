@@ -249,6 +249,7 @@ RULES: tuple[Rule, ...] = (
           r"|most (?:read|popular|viewed|shared|watched)|you (?:may|might) also (?:like|be interested in)"
           r"|recommended(?: for you| stories| reading)?|top stories|also read|read also|read next|see also"
           r"|further reading|editor['’]s picks|trending(?: now)?|what to read next|popular(?: now)?"
+          rf"|more {_SECTION_WORD}"
           r"|mehr zum thema|lesen sie auch|das könnte sie auch interessieren|lire aussi|à lire aussi"
           r"|a lire aussi|sur le même sujet|lee también|leé también|ver también|te puede interesar"
           r"|noticias relacionadas|leia também|veja também|notícias relacionadas|leggi anche) ?:?"),
@@ -605,7 +606,7 @@ RULES: tuple[Rule, ...] = (
           r"|sponsor(?:ed)?(?:[-_][\w-]*)?|(?:site-|page-|email-)?footer|preheader|consent[\w-]*"
           r"|author[-_]?(?:box|bio|info|card|details|profile)[\w-]*|about[-_]the[-_]author|pin-?it[\w-]*"
           r"|subscri(?:be|ption)(?:[-_][\w-]*)?"
-          r"|instagram-media|tiktok-embed|read-?more[\w-]*|more-link|continue-?reading[\w-]*"
+          r"|instagram-media|tiktok-embed|more-link|continue-?reading[\w-]*"
           r"|screen-?reader-?text|pull-?quotes?|pullout|claim-(?:card|box|label|text|review)[\w-]*"
           r"|rating(?:-label|-box|-card)?|tip-?line[\w-]*"
           r"|sr-only|visually-?hidden)"),
@@ -617,7 +618,8 @@ RULES: tuple[Rule, ...] = (
     _rule("related_class", "related_class", 100,
           # (after a plugin's short prefix: Jetpack's "jp-relatedposts", "td-related", "wp-related")
           r"(?:[a-z]{1,4}[-_])?(?:related|more-?from|more-?stories|more-?on|most-?read|most-?popular"
-          r"|recommended)[\w-]*"),
+          # "read-more": a "Read more: <a>Headline</a>" line, or a "Read more »" button (boilerplate, dropped)
+          r"|recommended|read-?more)[\w-]*"),
 )
 # fmt: on
 
@@ -1146,7 +1148,8 @@ _ITEM_TAGS = frozenset({"li", "article"})
 _CAPTION_TAGS = frozenset({"figure", "figcaption"})
 
 _T = TypeVar("_T")
-_CAPTION, _CREDIT = 1, 2  # _Block.caption: inside a figure / inside an element marked as a credit
+# _Block.caption: inside a figure / inside an element marked as a credit (both: a credit in a figure)
+_CAPTION, _CREDIT = 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -1419,7 +1422,7 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
                 return
         elif text.isspace() or not (text := _normalise_block(text)):
             return
-        caption = _CREDIT if credits else _CAPTION if captions else 0
+        caption = (_CREDIT | (_CAPTION if captions else 0)) if credits else _CAPTION if captions else 0
         # tuple.__new__ directly: a NamedTuple's own __new__ is a Python function
         block = (text, items[-1] if items else -1, link, headings > 0, caption, teasers > 0, link_text)
         blocks.append(_new_block(_Block, block))
@@ -1517,6 +1520,7 @@ def _normalise_credit(text: str) -> str:
 
 
 # "REUTERS/Jane Doe/File Photo": the last part says the picture is an old one, not who took it
+_COPYRIGHT_MARK = re.compile(r"©|\([cC]\) |(?i:copyright)\b")
 _FILE_NOTE = re.compile(r"(?<=\S)/(?:File(?: Photo| Picture)?|FILE(?: PHOTO)?)$")
 
 
@@ -1532,7 +1536,7 @@ def _caption_credit(block: _Block, rules: RuleSet) -> str | None:
     tail = _CAPTION_TAIL_NAME.search(text)
     if tail:
         return tail.group("credit")
-    if block.caption == _CREDIT and len(text) <= 120:
+    if block.caption & _CREDIT and len(text) <= 120:
         return _normalise_credit(text)
     return None
 
@@ -1582,6 +1586,10 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             section = _teaser_container(blocks[start:i], related, rules) or section
             continue
         if block.caption:
+            # the page's own copyright line, last, in a "copyright" element outside any figure, credits no
+            # picture: "© Aarebote", "© Riproduzione riservata" (a figure's "© Jane Doe/AFP" does)
+            if i == n and block.caption == _CREDIT and _COPYRIGHT_MARK.match(block.text):
+                continue
             credit = _caption_credit(block, rules)
             if credit:
                 credits.append(credit)
@@ -1966,6 +1974,8 @@ def _teaser_container(blocks: list[_Block], related: list[RelatedItem], rules: R
         found = _classify(block.text, rules)
         if found and found[0].kind == "related_heading":
             section = section or _group(found[1], "section")
+        elif found and found[0].kind == "boilerplate":
+            continue  # a "Read more »" or "Continue reading" button, a stamp: no teaser's headline
         elif block.item >= 0:
             members.append(block)
         elif block.heading or block.link:
