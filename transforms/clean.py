@@ -183,6 +183,11 @@ _READER_CHANNEL = (
     r"|instagram|whatsapp|telegram|tiktok|youtube|linkedin|threads|bluesky|e-?mail|inbox|tips?|tipline|us"
     r"|our|nos|nous|uns|ci|melden)"
 )
+# what reported speech says of who spoke
+_SAID = (
+    r"(?:said|says|told|asked|wrote|according to|dijo|dice|afirmó|declaró|escribió|a déclaré|a dit|dit"
+    r"|sagte|sagt|erklärte|schrieb|ha detto|dice|disse|diz|afirmou|escreveu)"
+)
 # "All rights reserved" as the languages of the bundled samples say it
 _RESERVED = (
     r"(?:all rights reserved|riproduzione riservata|tous droits réservés|todos los derechos reservados"
@@ -387,9 +392,11 @@ RULES: tuple[Rule, ...] = (
     # reader, that names where to reach or follow the outlet (an app, a podcast, a social network, email,
     # "us", "our" newsletter or feed): "Send us your news: email ... or message us on Facebook.", "Listen to
     # our weekly podcast, X, wherever you get your podcasts.", "Fehler gefunden? Jetzt melden.". Narrative
-    # never starts with an imperative ("Residents can download the app ..."), quotes start with a mark.
+    # never starts with an imperative ("Residents can download the app ..."), quotes start with a mark, and
+    # reported speech without marks says who spoke ("Listen to us, the fishermen told the minister").
     _rule("reader_prompt", "boilerplate", 200,
-          rf"(?:[^.!?]{{1,60}}\? )?(?={_READER_VERB}\b(?:[^.!?]|\.(?=\w)){{0,160}}?\b{_READER_CHANNEL}\b)"
+          rf"(?:[^.!?]{{1,60}}\? )?(?={_READER_VERB}\b(?:[^.!?]|\.(?=\w)){{0,160}}?(?:\b{_READER_CHANNEL}\b|@\w))"
+          rf"(?!.*\b{_SAID}\b)"
           rf"{_READER_VERB}\b(?:[^.!?]|\.(?=\w)){{0,160}}[.!]?(?: [A-ZÀ-Þ](?:[^.!?]|\.(?=\w)){{0,120}}[.!]?)?"),
     _rule("app_prompt", "boilerplate", 200,
           r"(?:Download|Get|Install)(?: the| our)?(?: free)?(?: [\w&'’\-]++){0,3} (?i:apps?)\b.{0,120}"
