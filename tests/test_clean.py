@@ -889,7 +889,8 @@ def test_property_clean_inline_is_idempotent(text: str) -> None:
 # Rules as data: rules files, per-site and per-feed rules
 # --------------------------------------------------------------------------------------------------------
 
-PODCAST = "Listen to the Harbour Gazette podcast on every platform."
+# a site's own chrome that no built-in rule knows (an imperative prompt is reader_prompt's)
+PODCAST = "The Harbour Gazette podcast is on every platform."
 
 
 def _rules_file(tmp_path: Path, text: str) -> str:
@@ -906,8 +907,7 @@ def test_the_bundled_rules_file_loads() -> None:
 def test_a_site_rule_applies_to_its_source_only(tmp_path: Path) -> None:
     path = _rules_file(
         tmp_path,
-        "sites:\n  harbourgazette.com:\n    boilerplate:\n"
-        "      - 'Listen to the Harbour Gazette podcast.*'\n",
+        "sites:\n  harbourgazette.com:\n    boilerplate:\n      - 'The Harbour Gazette podcast.*'\n",
     )
     rules = load_rules(path)
     text = _between(PODCAST)
@@ -1421,9 +1421,7 @@ def test_remembered_answers_stay_with_their_rule_table() -> None:
     # Short strings' rule matches and class roles are remembered per table: a site's own rules must not
     # see the general table's answers, in either order, and asking again gives the same answer.
     site = BUILTIN_RULES.with_rules(
-        parse_site_rules(
-            {"boilerplate": ["Listen to the .{1,40} podcast.*"], "noise_class": ["podcast-box"]}, "r"
-        )
+        parse_site_rules({"boilerplate": ["The .{1,40} podcast.*"], "noise_class": ["podcast-box"]}, "r")
     )
     markup = f"<p>{P1}</p><p>{PODCAST}</p><div class='podcast-box'><p>Episode 12 is out now.</p></div>"
     for _ in range(2):

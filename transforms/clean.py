@@ -177,11 +177,12 @@ _READER_VERB = (
     r"|Scarica|Ascolta|Seguici|Segui|Iscriviti|Scrivici|Inviaci|Segnala|Contattaci"
     r"|Baixe|Ouça|Siga|Inscreva|Assine|Envie|Escreva|Fale|Mande)"
 )
-# where such a prompt sends the reader: an app, a podcast, a network, email, the outlet itself ("us")
+# where such a prompt sends the reader: an app, a podcast, a network, email, the outlet itself ("us"; not
+# "our" alone: "Get out of our country, the protesters chanted.")
 _READER_CHANNEL = (
     r"(?i:apps?|application|aplicación|aplicativo|podcasts?|newsletters?|feeds?|rss|facebook|x|twitter"
     r"|instagram|whatsapp|telegram|tiktok|youtube|linkedin|threads|bluesky|e-?mail|inbox|tips?|tipline|us"
-    r"|our|nos|nous|uns|ci|melden)"
+    r"|nous|uns|melden)"
 )
 # what reported speech says of who spoke
 _SAID = (
