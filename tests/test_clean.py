@@ -1888,7 +1888,8 @@ def test_an_ad_word_that_opens_a_sentence_stays() -> None:
 def test_a_read_more_element_holds_a_teaser_but_its_button_is_no_teaser() -> None:
     markup = (
         f"<p>{P1}</p>"
-        '<div class="read-more-box"><b>Lire aussi :</b> <a href="https://x.test/port">Le port rouvre</a></div>'
+        '<div class="read-more-box"><b>Lire aussi :</b> '
+        '<a href="https://x.test/port">Le port rouvre</a></div>'
         f"<p>{P2}</p>"
         '<p class="readmore"><a href="https://x.test/full">Read more »</a></p>'
     )

@@ -184,6 +184,8 @@ _READER_CHANNEL = (
     r"|instagram|whatsapp|telegram|tiktok|youtube|linkedin|threads|bluesky|e-?mail|inbox|tips?|tipline|us"
     r"|nous|uns|melden)"
 )
+# a character inside one sentence: a dot in an address or a number ends none ("news@x.example", "6.6")
+_IN_SENTENCE = r"(?:[^.!?]|\.(?=\w))"
 # what reported speech says of who spoke
 _SAID = (
     r"(?:said|says|told|asked|wrote|according to|dijo|dice|afirmó|declaró|escribió|a déclaré|a dit|dit"
@@ -396,9 +398,9 @@ RULES: tuple[Rule, ...] = (
     # never starts with an imperative ("Residents can download the app ..."), quotes start with a mark, and
     # reported speech without marks says who spoke ("Listen to us, the fishermen told the minister").
     _rule("reader_prompt", "boilerplate", 200,
-          rf"(?:[^.!?]{{1,60}}\? )?(?={_READER_VERB}\b(?:[^.!?]|\.(?=\w)){{0,160}}?(?:\b{_READER_CHANNEL}\b|@\w))"
+          rf"(?:[^.!?]{{1,60}}\? )?(?={_READER_VERB}\b{_IN_SENTENCE}{{0,160}}?(?:\b{_READER_CHANNEL}\b|@\w))"
           rf"(?!.*\b{_SAID}\b)"
-          rf"{_READER_VERB}\b(?:[^.!?]|\.(?=\w)){{0,160}}[.!]?(?: [A-ZÀ-Þ](?:[^.!?]|\.(?=\w)){{0,120}}[.!]?)?"),
+          rf"{_READER_VERB}\b{_IN_SENTENCE}{{0,160}}[.!]?(?: [A-ZÀ-Þ]{_IN_SENTENCE}{{0,120}}[.!]?)?"),
     _rule("app_prompt", "boilerplate", 200,
           r"(?:Download|Get|Install)(?: the| our)?(?: free)?(?: [\w&'’\-]++){0,3} (?i:apps?)\b.{0,120}"
           r"|(?i:open in app)"),
