@@ -889,7 +889,8 @@ def test_property_clean_inline_is_idempotent(text: str) -> None:
 # Rules as data: rules files, per-site and per-feed rules
 # --------------------------------------------------------------------------------------------------------
 
-PODCAST = "Listen to the Harbour Gazette podcast on every platform."
+# a site's own chrome that no built-in rule knows (an imperative prompt is reader_prompt's)
+PODCAST = "The Harbour Gazette podcast is on every platform."
 
 
 def _rules_file(tmp_path: Path, text: str) -> str:
@@ -906,8 +907,7 @@ def test_the_bundled_rules_file_loads() -> None:
 def test_a_site_rule_applies_to_its_source_only(tmp_path: Path) -> None:
     path = _rules_file(
         tmp_path,
-        "sites:\n  harbourgazette.com:\n    boilerplate:\n"
-        "      - 'Listen to the Harbour Gazette podcast.*'\n",
+        "sites:\n  harbourgazette.com:\n    boilerplate:\n      - 'The Harbour Gazette podcast.*'\n",
     )
     rules = load_rules(path)
     text = _between(PODCAST)
@@ -1421,9 +1421,7 @@ def test_remembered_answers_stay_with_their_rule_table() -> None:
     # Short strings' rule matches and class roles are remembered per table: a site's own rules must not
     # see the general table's answers, in either order, and asking again gives the same answer.
     site = BUILTIN_RULES.with_rules(
-        parse_site_rules(
-            {"boilerplate": ["Listen to the .{1,40} podcast.*"], "noise_class": ["podcast-box"]}, "r"
-        )
+        parse_site_rules({"boilerplate": ["The .{1,40} podcast.*"], "noise_class": ["podcast-box"]}, "r")
     )
     markup = f"<p>{P1}</p><p>{PODCAST}</p><div class='podcast-box'><p>Episode 12 is out now.</p></div>"
     for _ in range(2):
@@ -1820,3 +1818,103 @@ def test_jetpack_related_posts_go_to_related() -> None:
     result = extract(markup)
     assert result.paragraphs == (P1, P2)
     assert [r.title for r in result.related] == ["Port reopens after storm", "Ferry fares rise in July"]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        # the sixth round's family, in other outlets' words: an imperative (maybe after a question to the
+        # reader) naming an app, a podcast, a network, email or the outlet itself
+        "Send us your pictures: email photos@valleyecho.example or tag us on Instagram.",
+        "Download the Coast FM app for live radio and traffic updates.",
+        "Listen to The Morning Brief, our daily podcast, on Spotify or Apple Podcasts.",
+        "Follow Harbour Radio on Instagram and TikTok and never miss a story!",
+        "Descarga la app de Diario del Valle y recibe alertas de última hora.",
+        "Escucha nuestro podcast semanal en Spotify.",
+        "Téléchargez l'application Ouest Matin pour suivre l'actualité en direct.",
+        "Écoutez notre podcast sur toutes les plateformes.",
+        "Hören Sie unseren Podcast „Stadtgespräch“ überall, wo es Podcasts gibt.",
+        "Laden Sie die App der Rheinpost kostenlos herunter.",
+        "Tippfehler entdeckt? Melden Sie ihn uns.",
+        "Scarica l'app del Corriere del Lago per le notizie in tempo reale.",
+        "Ascolta il nostro podcast su Spotify.",
+        "Baixe o aplicativo do Jornal da Serra e receba alertas.",
+        "Envie sua denúncia para o nosso WhatsApp.",
+    ],
+)
+def test_a_reader_prompt_is_dropped_in_any_of_six_languages(prompt: str) -> None:
+    assert extract(_between(prompt)).paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Residents can download the app from the council's website, officials said.",
+        "Download speeds in the valley average 8 megabits per second, the regulator said.",
+        "Follow-up inspections found no further leaks at the plant, the agency said.",
+        "Listen to us, the fishermen told the minister, or the reef will die.",
+        "Join us at the town hall on Saturday, the organisers wrote in a flyer.",
+        "Get out of our fields, the farmers told the surveyors on Monday.",
+        "Descarga de mercancías: el puerto amplía su horario desde el lunes.",
+        "Suivez le guide : la mairie propose des visites du chantier tout l'été.",
+        "Hören Sie mal, sagte der Bürgermeister, wir haben uns das nicht ausgedacht.",
+        '"Download the app and you will see the queue," the station manager said.',
+    ],
+)
+def test_narrative_that_starts_like_a_reader_prompt_stays(sentence: str) -> None:
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+@pytest.mark.parametrize(
+    "label", ["Publicidad", "Publicidade", "Publicité", "Anzeige", "Werbung", "Pubblicità"]
+)
+def test_an_ad_slot_label_is_dropped_and_never_the_section(label: str) -> None:
+    header = (
+        "Harbour strike enters its third day\n\nEconomía\n\nRedacción Diario del Valle\n\n06 de junio de 2024"
+    )
+    text = f"{header}\n\n{P1}\n\n{label}\n\n{P2}\n\n{label}"
+    result = extract(text, title="Harbour strike enters its third day")
+    assert (result.paragraphs, result.section) == ((P1, P2), "Economía")
+    # a trailing ad label names no section either
+    result = extract(f"{P1}\n\n{P2}\n\n{label}")
+    assert (result.paragraphs, result.section) == ((P1, P2), None)
+
+
+def test_an_ad_word_that_opens_a_sentence_stays() -> None:
+    sentence = "Anzeige erstattet hat die Nachbarin am Montag, sagte ein Sprecher der Polizei."
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+def test_a_read_more_element_holds_a_teaser_but_its_button_is_no_teaser() -> None:
+    markup = (
+        f"<p>{P1}</p>"
+        '<div class="read-more-box"><b>Lire aussi :</b> '
+        '<a href="https://x.test/port">Le port rouvre</a></div>'
+        f"<p>{P2}</p>"
+        '<p class="readmore"><a href="https://x.test/full">Read more »</a></p>'
+    )
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert result.related == (RelatedItem("Le port rouvre", "https://x.test/port"),)
+
+
+@pytest.mark.parametrize("heading", ["MORE SPORT", "More Business", "More Politics"])
+def test_more_and_a_section_word_heads_a_teaser_list(heading: str) -> None:
+    text = f"{P1}\n\n{P2}\n\n{heading}\n\n  • Port reopens after the storm\n\n  • Ferry fares rise in July"
+    result = extract(text)
+    assert result.paragraphs == (P1, P2)
+    assert [r.title for r in result.related] == ["Port reopens after the storm", "Ferry fares rise in July"]
+    sentence = "More sport halls will open in the district next year, the council said."
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+def test_the_pages_last_copyright_line_credits_no_picture() -> None:
+    for notice in ("© Harbour Gazette", "© Riproduzione riservata", "Copyright Valley Echo"):
+        result = extract(f'<p>{P1}</p><p>{P2}</p><p class="copyright">{notice}</p>')
+        assert (result.paragraphs, result.credits) == ((P1, P2), ())
+    # a figure's credit is one, even last; so is a credit line outside a figure before the story ends
+    figure = '<figure><img src="x.jpg"><figcaption>Boats at dawn. <span class="credit">© Jane Doe/AFP</span>'
+    result = extract(f"<p>{P1}</p><p>{P2}</p>{figure}</figcaption></figure>")
+    assert result.credits == ("Jane Doe/AFP",)
+    result = extract(f'<p>{P1}</p><p class="photo-copyright">© Jane Doe/AFP</p><p>{P2}</p>')
+    assert (result.paragraphs, result.credits) == ((P1, P2), ("Jane Doe/AFP",))

@@ -166,6 +166,31 @@ _DONATION_ASK = (
     r"|Fai una donazione|Sostieni (?:il nostro|l'informazione|il giornalismo)|Faça uma doação"
     r"|Apoie (?:o|o nosso) jornalismo)\b[^.!?]{0,120}[.!]?"
 )
+# what a promotional prompt starts with: the imperative that addresses the reader, in en/es/fr/de/it/pt
+_READER_VERB = (
+    r"(?:Send|Email|E-mail|Message|Call|Contact|Tell|Write|Download|Get|Install|Listen|Subscribe|Follow|Join"
+    r"|Like|Watch|Find|Search|Tune|Report|Submit|Sign|Visit|Check|Never|Stay|Don't"
+    r"|Envíanos|Escríbenos|Descarga|Descargue|Escucha|Escuche|Síguenos|Sigue|Suscríbete|Únete|Contáctanos"
+    r"|Denuncia|Reporta|Avísanos|Mándanos"
+    r"|Envoyez|Écrivez|Téléchargez|Écoutez|Suivez|Abonnez|Rejoignez|Contactez|Signalez|Retrouvez"
+    r"|Jetzt|Melden|Schreiben|Laden|Hören|Folgen|Abonnieren|Schicken|Senden|Kontaktieren"
+    r"|Scarica|Ascolta|Seguici|Segui|Iscriviti|Scrivici|Inviaci|Segnala|Contattaci"
+    r"|Baixe|Ouça|Siga|Inscreva|Assine|Envie|Escreva|Fale|Mande)"
+)
+# where such a prompt sends the reader: an app, a podcast, a network, email, the outlet itself ("us"; not
+# "our" alone: "Get out of our country, the protesters chanted.")
+_READER_CHANNEL = (
+    r"(?i:apps?|application|aplicación|aplicativo|podcasts?|newsletters?|feeds?|rss|facebook|x|twitter"
+    r"|instagram|whatsapp|telegram|tiktok|youtube|linkedin|threads|bluesky|e-?mail|inbox|tips?|tipline|us"
+    r"|nous|uns|melden)"
+)
+# a character inside one sentence: a dot in an address or a number ends none ("news@x.example", "6.6")
+_IN_SENTENCE = r"(?:[^.!?]|\.(?=\w))"
+# what reported speech says of who spoke
+_SAID = (
+    r"(?:said|says|told|asked|wrote|according to|dijo|dice|afirmó|declaró|escribió|a déclaré|a dit|dit"
+    r"|sagte|sagt|erklärte|schrieb|ha detto|dice|disse|diz|afirmou|escreveu)"
+)
 # "All rights reserved" as the languages of the bundled samples say it
 _RESERVED = (
     r"(?:all rights reserved|riproduzione riservata|tous droits réservés|todos los derechos reservados"
@@ -232,6 +257,7 @@ RULES: tuple[Rule, ...] = (
           r"|most (?:read|popular|viewed|shared|watched)|you (?:may|might) also (?:like|be interested in)"
           r"|recommended(?: for you| stories| reading)?|top stories|also read|read also|read next|see also"
           r"|further reading|editor['’]s picks|trending(?: now)?|what to read next|popular(?: now)?"
+          rf"|more {_SECTION_WORD}"
           r"|mehr zum thema|lesen sie auch|das könnte sie auch interessieren|lire aussi|à lire aussi"
           r"|a lire aussi|sur le même sujet|lee también|leé también|ver también|te puede interesar"
           r"|noticias relacionadas|leia também|veja também|notícias relacionadas|leggi anche) ?:?"),
@@ -256,7 +282,10 @@ RULES: tuple[Rule, ...] = (
           r"(?i:advertisement|advertising|ad|sponsored(?: content)?|paid (?:content|post|partner content)"
           r"|skip advertisement|(?:story|article) continues below(?: this)? (?:advertisement|advert)"
           r"|continue reading the main story|scroll to continue(?: with content)?"
-          r"|advertisement ?[·•\-] ?scroll to continue)"),
+          r"|advertisement ?[·•\-] ?scroll to continue"
+          # the same slot label in es / pt / fr / de / it ("Anzeige" alone: "Anzeige erstattet hat" is news)
+          r"|publicidad|publicidade|publicité|anzeige|werbung|pubblicità|contenido patrocinado"
+          r"|conteúdo patrocinado|contenu sponsorisé|gesponsert|contenuto sponsorizzato)"),
     _rule("supported_by", "boilerplate", 20, r"(?i:supported by)"),
     _rule("share_prompt", "boilerplate", 200,
           rf"{_SHARE_TOKEN}(?: Count| \d[\d,.]*[kK]?)?(?:(?: ?[|,/•·:] ?| ){_SHARE_TOKEN}(?: Count)?)* ?:?"),
@@ -362,6 +391,16 @@ RULES: tuple[Rule, ...] = (
           r"|(?:Schreiben Sie|Teilen Sie)\b[^.!?]{0,80}\bKommentar\w*\b[^.!?]{0,30}[.!]?"
           r"|(?:Lascia|Dicci|Scrivi)\b[^.!?]{0,80}\bcommenti?\b[^.!?]{0,30}[.!]?"
           r"|(?:Deixe|Diga-nos|Conte-nos)\b[^.!?]{0,80}\bcomentários?\b[^.!?]{0,30}[.!]?)"),
+    # The promotional prompt, as one family: a short line in the imperative, maybe after a question to the
+    # reader, that names where to reach or follow the outlet (an app, a podcast, a social network, email,
+    # "us", "our" newsletter or feed): "Send us your news: email ... or message us on Facebook.", "Listen to
+    # our weekly podcast, X, wherever you get your podcasts.", "Fehler gefunden? Jetzt melden.". Narrative
+    # never starts with an imperative ("Residents can download the app ..."), quotes start with a mark, and
+    # reported speech without marks says who spoke ("Listen to us, the fishermen told the minister").
+    _rule("reader_prompt", "boilerplate", 200,
+          rf"(?:[^.!?]{{1,60}}\? )?(?={_READER_VERB}\b{_IN_SENTENCE}{{0,160}}?(?:\b{_READER_CHANNEL}\b|@\w))"
+          rf"(?!.*\b{_SAID}\b)"
+          rf"{_READER_VERB}\b{_IN_SENTENCE}{{0,160}}[.!]?(?: [A-ZÀ-Þ]{_IN_SENTENCE}{{0,120}}[.!]?)?"),
     _rule("app_prompt", "boilerplate", 200,
           r"(?:Download|Get|Install)(?: the| our)?(?: free)?(?: [\w&'’\-]++){0,3} (?i:apps?)\b.{0,120}"
           r"|(?i:open in app)"),
@@ -577,7 +616,7 @@ RULES: tuple[Rule, ...] = (
           r"|sponsor(?:ed)?(?:[-_][\w-]*)?|(?:site-|page-|email-)?footer|preheader|consent[\w-]*"
           r"|author[-_]?(?:box|bio|info|card|details|profile)[\w-]*|about[-_]the[-_]author|pin-?it[\w-]*"
           r"|subscri(?:be|ption)(?:[-_][\w-]*)?"
-          r"|instagram-media|tiktok-embed|read-?more[\w-]*|more-link|continue-?reading[\w-]*"
+          r"|instagram-media|tiktok-embed|more-link|continue-?reading[\w-]*"
           r"|screen-?reader-?text|pull-?quotes?|pullout|claim-(?:card|box|label|text|review)[\w-]*"
           r"|rating(?:-label|-box|-card)?|tip-?line[\w-]*"
           r"|sr-only|visually-?hidden)"),
@@ -589,7 +628,8 @@ RULES: tuple[Rule, ...] = (
     _rule("related_class", "related_class", 100,
           # (after a plugin's short prefix: Jetpack's "jp-relatedposts", "td-related", "wp-related")
           r"(?:[a-z]{1,4}[-_])?(?:related|more-?from|more-?stories|more-?on|most-?read|most-?popular"
-          r"|recommended)[\w-]*"),
+          # "read-more": a "Read more: <a>Headline</a>" line, or a "Read more »" button (boilerplate, dropped)
+          r"|recommended|read-?more)[\w-]*"),
 )
 # fmt: on
 
@@ -1118,7 +1158,8 @@ _ITEM_TAGS = frozenset({"li", "article"})
 _CAPTION_TAGS = frozenset({"figure", "figcaption"})
 
 _T = TypeVar("_T")
-_CAPTION, _CREDIT = 1, 2  # _Block.caption: inside a figure / inside an element marked as a credit
+# _Block.caption: inside a figure / inside an element marked as a credit (both: a credit in a figure)
+_CAPTION, _CREDIT = 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -1391,7 +1432,7 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
                 return
         elif text.isspace() or not (text := _normalise_block(text)):
             return
-        caption = _CREDIT if credits else _CAPTION if captions else 0
+        caption = (_CREDIT | (_CAPTION if captions else 0)) if credits else _CAPTION if captions else 0
         # tuple.__new__ directly: a NamedTuple's own __new__ is a Python function
         block = (text, items[-1] if items else -1, link, headings > 0, caption, teasers > 0, link_text)
         blocks.append(_new_block(_Block, block))
@@ -1489,6 +1530,7 @@ def _normalise_credit(text: str) -> str:
 
 
 # "REUTERS/Jane Doe/File Photo": the last part says the picture is an old one, not who took it
+_COPYRIGHT_MARK = re.compile(r"©|\([cC]\) |(?i:copyright)\b")
 _FILE_NOTE = re.compile(r"(?<=\S)/(?:File(?: Photo| Picture)?|FILE(?: PHOTO)?)$")
 
 
@@ -1504,7 +1546,7 @@ def _caption_credit(block: _Block, rules: RuleSet) -> str | None:
     tail = _CAPTION_TAIL_NAME.search(text)
     if tail:
         return tail.group("credit")
-    if block.caption == _CREDIT and len(text) <= 120:
+    if block.caption & _CREDIT and len(text) <= 120:
         return _normalise_credit(text)
     return None
 
@@ -1554,6 +1596,10 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             section = _teaser_container(blocks[start:i], related, rules) or section
             continue
         if block.caption:
+            # the page's own copyright line, last, in a "copyright" element outside any figure, credits no
+            # picture: "© Aarebote", "© Riproduzione riservata" (a figure's "© Jane Doe/AFP" does)
+            if i == n and block.caption == _CREDIT and _COPYRIGHT_MARK.match(block.text):
+                continue
             credit = _caption_credit(block, rules)
             if credit:
                 credits.append(credit)
@@ -1938,6 +1984,8 @@ def _teaser_container(blocks: list[_Block], related: list[RelatedItem], rules: R
         found = _classify(block.text, rules)
         if found and found[0].kind == "related_heading":
             section = section or _group(found[1], "section")
+        elif found and found[0].kind == "boilerplate":
+            continue  # a "Read more »" or "Continue reading" button, a stamp: no teaser's headline
         elif block.item >= 0:
             members.append(block)
         elif block.heading or block.link:
