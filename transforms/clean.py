@@ -408,7 +408,7 @@ RULES: tuple[Rule, ...] = (
           r"|Únete a la conversación|Participa en (?:el debate|la conversación)|Opina"
           r"|Participez (?:au débat|à la discussion)|Réagissez|Diskutieren Sie mit|Reden Sie mit"
           r"|Partecipa alla discussione|Dì la tua|Participe (?:do debate|da conversa)|Opine)"
-          r"(?: (?:below|here|now|abajo|aquí|ci-dessous|hier|qui|aqui|jetzt))?[.!]?"),
+          r"(?: (?:below|here|now|abajo|aquí|ci-dessous|hier|qui|aqui|jetzt))? ?[.!]?"),
     # The promotional prompt, as one family: a short line in the imperative, maybe after a question to the
     # reader, that names where to reach or follow the outlet (an app, a podcast, a social network, email,
     # "us", "our" newsletter or feed): "Send us your news: email ... or message us on Facebook.", "Listen to
@@ -609,11 +609,13 @@ RULES: tuple[Rule, ...] = (
     # an aggregator's note on copy it did not edit: "(This story has not been edited by X staff and is
     # auto-generated from a syndicated feed.)"
     _rule("syndication_note", "boilerplate", 300,
+          # (one sentence, in which nobody is reported to speak)
+          rf"(?!.*\b{_SAID}\b)"
           r"\(?(?:This (?:story|article|report|news|content) (?:has not been|was not|is not|hasn't been)"
           r" edited"
           r"|(?:Only|Except for) the (?:headline|title|image)[^.!?]{0,80} (?:has|have|may have) been"
-          r" (?:changed|reworked|edited))[^()]{0,240}?\b(?i:syndicat\w*|auto-generated"
-          r"|automatically generated|agency feed|wire feed|news feed)\b[^()]{0,100}\)?"),
+          r" (?:changed|reworked|edited))[^().!?]{0,240}?\b(?i:syndicat\w*|auto-generated"
+          r"|automatically generated|agency feed|wire feed|news feed)\b[^().!?]{0,100}\.?\)?\.?"),
     # a search field's placeholder: "Search...", "Buscar…", "Rechercher ...", "Suche..."
     _rule("search_field", "boilerplate", 30,
           r"(?i:search|search this site|search the site|buscar|busca|rechercher|recherche|suche|suchen|cerca"
