@@ -609,12 +609,12 @@ RULES: tuple[Rule, ...] = (
     # an aggregator's note on copy it did not edit: "(This story has not been edited by X staff and is
     # auto-generated from a syndicated feed.)"
     _rule("syndication_note", "boilerplate", 300,
-          # (one sentence, in which nobody is reported to speak)
-          rf"(?!.*\b{_SAID}\b)"
+          # (one sentence, in which nobody is reported to speak: looked for only after the opening words)
           r"\(?(?:This (?:story|article|report|news|content) (?:has not been|was not|is not|hasn't been)"
           r" edited"
           r"|(?:Only|Except for) the (?:headline|title|image)[^.!?]{0,80} (?:has|have|may have) been"
-          r" (?:changed|reworked|edited))[^().!?]{0,240}?\b(?i:syndicat\w*|auto-generated"
+          rf" (?:changed|reworked|edited))(?![^.!?]*\b{_SAID}\b)[^().!?]{{0,240}}?"
+          r"\b(?i:syndicat\w*|auto-generated"
           r"|automatically generated|agency feed|wire feed|news feed)\b[^().!?]{0,100}\.?\)?\.?"),
     # a search field's placeholder: "Search...", "Buscar…", "Rechercher ...", "Suche..."
     _rule("search_field", "boilerplate", 30,
