@@ -1918,3 +1918,181 @@ def test_the_pages_last_copyright_line_credits_no_picture() -> None:
     assert result.credits == ("Jane Doe/AFP",)
     result = extract(f'<p>{P1}</p><p class="photo-copyright">© Jane Doe/AFP</p><p>{P2}</p>')
     assert (result.paragraphs, result.credits) == ((P1, P2), ("Jane Doe/AFP",))
+
+
+# -- seventh round: chrome of items 151-175, in other outlets' wording --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("caption", "credit"),
+    [
+        ("Flooded fields outside Kota Belud on Tuesday. (Pic: Bernama)", "Bernama"),
+        ("Stalls along the seafront in Penang. (PIC: Lim Boon Keat)", "Lim Boon Keat"),
+    ],
+)
+def test_a_caption_whose_last_parenthesis_names_a_pic_credit(caption: str, credit: str) -> None:
+    result = extract(_between(caption))
+    assert (result.paragraphs, result.credits) == ((P1, P2), (credit,))
+    sentence = "Pic of the week went to a student from Ipoh, the jury said on Friday."
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+def test_a_photo_copyright_sign_in_a_figure_caption_credits_the_photographer() -> None:
+    figure = (
+        "<figure><img src='x.jpg'><figcaption>Egrets over the paddy fields. Photo © Anna Berg</figcaption>"
+    )
+    result = extract(f"<p>{P1}</p>{figure}</figure><p>{P2}</p>")
+    assert (result.paragraphs, result.credits) == ((P1, P2), ("Anna Berg",))
+
+
+@pytest.mark.parametrize(
+    "byline", ["Redacción / EFE", "Redaktion/dpa", "Redazione / ANSA", "Staff / Reuters"]
+)
+def test_a_newsroom_and_agency_byline_is_no_credit(byline: str) -> None:
+    result = extract(_between(byline))
+    assert (result.paragraphs, result.credits) == ((P1, P2), ())
+    assert extract(_between("Vecinos en la plaza. EFE/Tomás Cabrera")).credits == ("EFE/Tomás Cabrera",)
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        "Your donation can help us keep reporters in the field.",
+        "Your support will help families rebuild after the floods.",
+        "Tu donación puede ayudar a cientos de familias.",
+        "Votre don peut aider une famille déplacée.",
+        "Ihre Spende hilft Kindern in Not.",
+        "La tua donazione può salvare una vita.",
+        "Sua doação pode ajudar comunidades ribeirinhas.",
+    ],
+)
+def test_a_gift_prompt_is_dropped_in_six_languages(ask: str) -> None:
+    assert extract(_between(ask)).paragraphs == (P1, P2)
+
+
+def test_narrative_about_a_gift_stays() -> None:
+    for sentence in (
+        "Your gift was received by the hospital, the director told the donor in a letter read in court.",
+        "A donation of 2 million dollars can help the clinic stay open, its director said on Monday.",
+    ):
+        assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "What do you think? Join the conversation.",
+        "¿Qué opina usted? Únete a la conversación.",
+        "Qu'en pensez-vous ? Participez au débat !",
+        "Diskutieren Sie mit!",
+        "E tu cosa ne pensi? Partecipa alla discussione.",
+        "Have your say below.",
+    ],
+)
+def test_a_discussion_prompt_is_dropped(prompt: str) -> None:
+    assert extract(_between(prompt)).paragraphs == (P1, P2)
+    sentence = (
+        "Join the conversation about the new bridge at the town hall on Monday, the mayor told residents."
+    )
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+@pytest.mark.parametrize(
+    "navigation",
+    [
+        "« Older post | Newer post »",
+        "‹ Market day in Kandy | The monsoon comes early ›",
+        "← Previous | Next →",
+    ],
+)
+def test_previous_and_next_post_navigation_is_dropped(navigation: str) -> None:
+    assert extract(_between(navigation)).paragraphs == (P1, P2)
+    quote = "« Nous resterons | quoi qu'il arrive », a écrit le maire dans une lettre aux habitants."
+    assert extract(_between(quote)).paragraphs == (P1, quote, P2)
+
+
+def test_a_syndication_note_is_dropped() -> None:
+    for note in (
+        "(This story has not been edited by Coast Times staff and is auto-generated from a syndicated feed.)",
+        "Only the headline and picture of this report may have been reworked by our staff; the rest of the "
+        "content is auto-generated from a syndicated feed.",
+    ):
+        assert extract(_between(note)).paragraphs == (P1, P2)
+    sentence = (
+        "This story has not been edited by the court, the lawyer said of a report on a syndicated feed."
+    )
+    assert extract(_between(f"{sentence} It ran in full.")).paragraphs == (
+        P1,
+        f"{sentence} It ran in full.",
+        P2,
+    )
+
+
+@pytest.mark.parametrize("placeholder", ["Search...", "Buscar…", "Rechercher ...", "Suche...", "Cerca..."])
+def test_a_search_placeholder_is_dropped(placeholder: str) -> None:
+    assert extract(_between(placeholder)).paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "For further enquiries, please contact: Press Office, +27 12 345 6789",
+        "For media inquiries contact: Jane Doe, jane@agency.example",
+        "Para más información, contacte: Gabinete de Prensa, 922 000 000",
+        "Pour plus d'informations, contactez : service communication, 01 23 45 67 89",
+        "Für Rückfragen: Pressestelle, 0421 123456",
+    ],
+)
+def test_an_enquiries_line_is_dropped(line: str) -> None:
+    assert extract(_between(line)).paragraphs == (P1, P2)
+    sentence = "For enquiries about the scheme, residents should contact the council before the end of June."
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+@pytest.mark.parametrize("heading", ["More basketball news", "More local stories", "Más información"])
+def test_a_more_news_heading_heads_a_teaser_list(heading: str) -> None:
+    text = f"{P1}\n\n{P2}\n\n{heading}\n\n  • Port reopens after the storm\n\n  • Ferry fares rise in July"
+    result = extract(text)
+    assert result.paragraphs == (P1, P2)
+    assert [r.title for r in result.related] == ["Port reopens after the storm", "Ferry fares rise in July"]
+    sentence = "More basketball news is expected from the federation on Friday, its spokesman said."
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+def test_an_author_note_naming_the_outlets_correspondent_closes_the_item() -> None:
+    for note in (
+        "Pedro Alves is Andes Report's Brazil correspondent, based in Recife.",
+        "Mariam Diallo is the Sahel Monitor's West Africa reporter.",
+    ):
+        assert extract(f"{P1}\n\n{P2}\n\n{note}").paragraphs == (P1, P2)
+    sentence = "Pedro Alves is Recife's new harbour master, the port authority said on Monday."
+    assert extract(f"{P1}\n\n{P2}\n\n{sentence}").paragraphs == (P1, P2, sentence)
+
+
+@pytest.mark.parametrize("heading", ["What we know:", "Key points:", "Lo que sabemos:", "Ce que l'on sait :"])
+def test_a_summary_box_and_its_short_lines_are_dropped(heading: str) -> None:
+    box = f"{heading}\n\n  • Roads closed in the north\n\n  • Schools shut on Friday\n\n  • Ferries cancelled"
+    assert extract(f"{P1}\n\n{box}\n\n{P2}").paragraphs == (P1, P2)
+    # a list that a sentence introduces stays
+    listing = "The candidates are:\n\n  • Ana Ruiz\n\n  • Tomás Vega"
+    assert extract(f"{P1}\n\n{listing}\n\n{P2}").paragraphs == (
+        P1, "The candidates are:", "Ana Ruiz", "Tomás Vega", P2
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("button", ["Guardar", "Save", "Share", "Comentar", "Merken", "Partager", "Salva"])
+def test_a_button_label_by_the_headline_is_never_the_section(button: str) -> None:
+    title = "Port reopens after the storm"
+    result = extract(f"Harbours\n\n{title}\n\n{button}\n\n{P1}\n\n{P2}", title=title)
+    assert (result.paragraphs, result.section) == ((P1, P2), "Harbours")
+    result = extract(f"{title}\n\n{button}\n\n{P1}\n\n{P2}", title=title)
+    assert result.section is None
+
+
+def test_two_capitalised_words_above_the_headline_are_a_place_section() -> None:
+    title = "Port reopens after the storm"
+    result = extract(f"Costa Rica\n\n{title}\n\nJane Doe\n\n{P1}\n\n{P2}", title=title)
+    assert (result.paragraphs, result.section) == ((P1, P2), "Costa Rica")
+    # after the headline, two capitalised words are its author
+    result = extract(f"{title}\n\nJane Doe\n\n{P1}\n\n{P2}", title=title)
+    assert result.section is None

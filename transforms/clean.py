@@ -138,7 +138,7 @@ _PHOTO_WORD = (
     r"(?:Photograph|Photographs|Photo|Photos|Picture|Pictures|Image|Images|Illustration|Photo illustration"
     r"|Photo credit|Image credit|Credit|Credits|File|File photo|Foto|Fotos|Fotografía|Bild|Photographie"
     # in capitals ("PHOTO: Screengrab from TikTok"), and the other pictures a caption credits
-    r"|PHOTO|PHOTOS|FOTO|FOTOS|IMAGE|Visualisierung|Visualization|Rendering|Grafik|Graphic|Infografik"
+    r"|PHOTO|PHOTOS|FOTO|FOTOS|IMAGE|Pic|Pics|PIC|Visualisierung|Visualization|Rendering|Grafik|Graphic|Infografik"
     r"|Infographic|Infografía|Ilustración|Illustrazione|Ilustração)"
 )
 _CREDIT_PART = rf"(?:{_UPPER_NAME}|{_NAME})"
@@ -164,7 +164,12 @@ _DONATION_ASK = (
     r"|Haz una donación|Dona (?:ahora|hoy)|Apoya (?:el|nuestro) periodismo|Faites un don|Soutenez-nous"
     r"|Soutenez (?:notre|le) journalisme|Jetzt spenden|Unterstützen Sie (?:uns|unseren|unabhängigen)"
     r"|Fai una donazione|Sostieni (?:il nostro|l'informazione|il giornalismo)|Faça uma doação"
-    r"|Apoie (?:o|o nosso) jornalismo)\b[^.!?]{0,120}[.!]?"
+    r"|Apoie (?:o|o nosso) jornalismo"
+    # what a gift does, said to the reader: "Your gift can help us treat ...", "Votre don peut aider ..."
+    r"|Your (?:gift|donation|support|contribution) (?:can|will|could) (?:help|make|keep|fund)"
+    r"|Tu (?:donación|aporte|contribución) (?:puede|podría|ayuda)|Votre (?:don|soutien) (?:peut|permet|aide)"
+    r"|Ihre (?:Spende|Unterstützung) (?:kann|hilft|ermöglicht)|(?:La tua|Una) donazione (?:può|aiuta)"
+    r"|Il tuo (?:contributo|sostegno) (?:può|aiuta)|(?:Sua|A sua) doação (?:pode|ajuda))\b[^.!?]{0,120}[.!]?"
 )
 # what a promotional prompt starts with: the imperative that addresses the reader, in en/es/fr/de/it/pt
 _READER_VERB = (
@@ -209,8 +214,12 @@ RULES: tuple[Rule, ...] = (
     _rule("byline_role", "boilerplate", 120,
           rf"(?:{_NAMES} ?(?:/|,|-|–|—|\|)? ?)?(?:{_TITLE_WORD} ){{0,2}}(?i:{_JOB})"
           rf"(?: ?[,|·•] ?{_TITLE_WORD}(?: {_TITLE_WORD}){{0,2}})?"),
+    # a newsroom's byline with the agency it rewrote: "Redacción / EFE", "Redaktion/dpa" (no picture's credit)
+    _rule("newsroom_agency", "boilerplate", 80,
+          rf"(?i:redacción|redação|rédaction|redaktion|redazione|newsroom|staff|agencias|agences|agenturen"
+          rf"|agenzie|agências|agencies)(?: \w+)? ?/ ?{_AGENCY}(?: ?/ ?{_AGENCY})*"),
     _rule("credit_prefixed", "credit", 140,
-          rf"[(\[]?©? ?{_PHOTO_WORD} ?(?::|\.\.\.|…) ?(?P<credit>[^\s()\[\]].{{0,118}}?)\.?[)\]]?\.?"),
+          rf"[(\[]?©? ?{_PHOTO_WORD} ?(?::|\.\.\.|…| ©) ?(?P<credit>[^\s()\[\]].{{0,118}}?)\.?[)\]]?\.?"),
     _rule("credit_copyright_sign", "credit", 120,
           rf"\(?©\s*(?!\d{{4}}\b)(?!(?i:all rights|copyright|{_RESERVED}))"
           r"(?P<credit>[^\s©()][^©()]{1,89}?)\.?\)?"),
@@ -257,7 +266,8 @@ RULES: tuple[Rule, ...] = (
           r"|most (?:read|popular|viewed|shared|watched)|you (?:may|might) also (?:like|be interested in)"
           r"|recommended(?: for you| stories| reading)?|top stories|also read|read also|read next|see also"
           r"|further reading|editor['’]s picks|trending(?: now)?|what to read next|popular(?: now)?"
-          rf"|more {_SECTION_WORD}"
+          rf"|more {_SECTION_WORD}|more [\w'’\-]++(?: [\w'’\-]++)? (?:news|stories|headlines)"
+          r"|más información|mais informações|maggiori informazioni|más noticias|mais notícias"
           r"|mehr zum thema|lesen sie auch|das könnte sie auch interessieren|lire aussi|à lire aussi"
           r"|a lire aussi|sur le même sujet|lee también|leé también|ver también|te puede interesar"
           r"|noticias relacionadas|leia também|veja também|notícias relacionadas|leggi anche) ?:?"),
@@ -391,6 +401,14 @@ RULES: tuple[Rule, ...] = (
           r"|(?:Schreiben Sie|Teilen Sie)\b[^.!?]{0,80}\bKommentar\w*\b[^.!?]{0,30}[.!]?"
           r"|(?:Lascia|Dicci|Scrivi)\b[^.!?]{0,80}\bcommenti?\b[^.!?]{0,30}[.!]?"
           r"|(?:Deixe|Diga-nos|Conte-nos)\b[^.!?]{0,80}\bcomentários?\b[^.!?]{0,30}[.!]?)"),
+    # an invitation to the page's discussion, maybe after a question to the reader: "Was meinen Sie?
+    # Diskutieren Sie mit.", "What do you think? Join the conversation.", "Participez au débat !"
+    _rule("discussion_prompt", "boilerplate", 160,
+          r"(?:[^.!?]{1,60}\? )?(?:Join the (?:conversation|discussion|debate)|Have your say"
+          r"|Únete a la conversación|Participa en (?:el debate|la conversación)|Opina"
+          r"|Participez (?:au débat|à la discussion)|Réagissez|Diskutieren Sie mit|Reden Sie mit"
+          r"|Partecipa alla discussione|Dì la tua|Participe (?:do debate|da conversa)|Opine)"
+          r"(?: (?:below|here|now|abajo|aquí|ci-dessous|hier|qui|aqui|jetzt))? ?[.!]?"),
     # The promotional prompt, as one family: a short line in the imperative, maybe after a question to the
     # reader, that names where to reach or follow the outlet (an app, a podcast, a social network, email,
     # "us", "our" newsletter or feed): "Send us your news: email ... or message us on Facebook.", "Listen to
@@ -560,7 +578,14 @@ RULES: tuple[Rule, ...] = (
     _rule("press_contact", "boilerplate", 300,
           r"(?:(?i:media|press|news|investor|public)(?: relations)? (?:contacts?|enquiries|inquiries)"
           r"|(?:Contactos?|Contacto) (?:de|para) (?:prensa|medios)|Contacts? (?:presse|médias)|Pressekontakt"
-          r"|Medienkontakt|Contatt[oi] stampa|Contato (?:para|de) imprensa|Assessoria de imprensa)"
+          r"|Medienkontakt|Contatt[oi] stampa|Contato (?:para|de) imprensa|Assessoria de imprensa"
+          # "For enquiries contact: ...", "Para más información, contacte: ..." (the colon is needed)
+          r"|(?:For|For (?:further|more|all|media|press)) (?:enquiries|inquiries|information)(?:,? please)?"
+          r",? (?:contact|call|email|e-mail|write to)|Para más información,? (?:contacte|contactar|llame)"
+          r"|Pour (?:plus d'informations|toute information|tout renseignement),? (?:contactez|contacter)"
+          r"|Für (?:Rückfragen|weitere Informationen)(?: wenden Sie sich an| kontaktieren Sie)?"
+          r"|Per (?:informazioni|ulteriori informazioni),? (?:contattare|contatta|rivolgersi a)"
+          r"|Para mais informações,? (?:contate|contatar|entre em contato com))"
           r"(?: ?: ?.{1,250}| ?:)"),
     # (?=...): what both branches need, found from the end in a C loop before any costly scan
     _rule("signoff_contributed", "boilerplate", 260,
@@ -578,6 +603,23 @@ RULES: tuple[Rule, ...] = (
           r" ?: ?[^.!?]{1,200}"),
     _rule("more_news_at", "boilerplate", 100,
           r"(?i:más noticias en|mais notícias em|plus d'infos sur|more news (?:at|on)) .{1,60}"),
+    # a blog's previous / next post links: "« Older post | Newer post »", "‹ A | B ›", "← A | B →"
+    _rule("post_navigation", "boilerplate", 300,
+          r"(?:«|‹|←|<) ?[^|«»‹›←→<>]{1,140}? \| [^|«»‹›←→<>]{1,140}? ?(?:»|›|→|>)"),
+    # an aggregator's note on copy it did not edit: "(This story has not been edited by X staff and is
+    # auto-generated from a syndicated feed.)"
+    _rule("syndication_note", "boilerplate", 300,
+          # (one sentence, in which nobody is reported to speak: looked for only after the opening words)
+          r"\(?(?:This (?:story|article|report|news|content) (?:has not been|was not|is not|hasn't been)"
+          r" edited"
+          r"|(?:Only|Except for) the (?:headline|title|image)[^.!?]{0,80} (?:has|have|may have) been"
+          rf" (?:changed|reworked|edited))(?![^.!?]*\b{_SAID}\b)[^().!?]{{0,240}}?"
+          r"\b(?i:syndicat\w*|auto-generated"
+          r"|automatically generated|agency feed|wire feed|news feed)\b[^().!?]{0,100}\.?\)?\.?"),
+    # a search field's placeholder: "Search...", "Buscar…", "Rechercher ...", "Suche..."
+    _rule("search_field", "boilerplate", 30,
+          r"(?i:search|search this site|search the site|buscar|busca|rechercher|recherche|suche|suchen|cerca"
+          r"|pesquisar|pesquisa) ?(?:\.\.\.|…)"),
     _rule("story_end", "boilerplate", 12, r"(?i:\(?end(?:s|item)?\)?|-30-|- 30 -|###|# # #)"),
     _rule("url_only", "boilerplate", 300, r"(?:https?://|www\.)\S+|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"),
     _rule("separator", "boilerplate", 200, r"(?:[_\-–—=*~•·#]++ ?)++"),
@@ -592,6 +634,9 @@ RULES: tuple[Rule, ...] = (
           rf"(?:{_NAME} (?:covers|reports on|writes about|writes on"
           rf"|is (?:a|an|the) [^.!?]{{0,60}}?(?i:{_JOB}|columnist|editor)s?)"
           rf"\b[^.!?]{{0,120}}? (?:for|at|with) (?:the )?{_OUTLET}[.!]"
+          # "Luisa Gomes is Mines & Metals Week's Latin America correspondent, based in Georgetown."
+          rf"|{_NAME} is (?:the )?{_OUTLET}(?<=['’]s) [^.!?]{{0,60}}?(?i:{_JOB}|columnist)s?"
+          rf"\b[^.!?]{{0,80}}[.!]"
           rf"|(?:Written|Reported|Words|Text) by {_NAMES}(?: ?[,–—|-] ?[^.!?]{{1,150}})?[.!]?)"
           r"(?: (?:He|She|They) (?:is|are|was|lives|has|joined|can be reached|previously)\b[^!?]{1,150}?[.!])"
           r"{0,2}"),
@@ -665,9 +710,9 @@ _DEFAULT_MAX_LEN |= dict.fromkeys(_CLASS_KINDS, 100)
 # Every built-in credit holds one of these (credit rules are at most 140 characters long). Substring
 # tests (C-speed) rather than one regex alternation, which sre tries at every position.
 _CREDIT_HINTS = (
-    "/", "©", "(", "[", "Photo", "Foto", "PHOTO", "FOTO", "ILLUSTRATION", "Picture", "Image", "Illustration",
-    "File", "Credit", "Bild", "IMAGE", "Visuali", "Render", "Grafik", "Graphic", "Infogra", "Ilustra",
-    "Illustra",
+    "/", "©", "(", "[", "Pic", "PIC", "Photo", "Foto", "PHOTO", "FOTO", "ILLUSTRATION", "Picture", "Image",
+    "Illustration", "File", "Credit", "Bild", "IMAGE", "Visuali", "Render", "Grafik", "Graphic", "Infogra",
+    "Ilustra", "Illustra",
 )  # fmt: skip
 # one scan in C of a block's last 145 characters (a hint must start there; it always ends in the block)
 _CREDIT_HINT = re.compile("|".join(map(re.escape, _CREDIT_HINTS)))
@@ -1695,6 +1740,12 @@ def _drop_non_narrative(body: list[str], subheads: set[str], kept: set[str], *, 
             continue
         if subheads and text in subheads and text.count(" ") < _SUBHEAD_MAX_WORDS and not text.endswith(":"):
             headings.add(i)
+        if text[-1] == ":" and _SUMMARY_HEADING.fullmatch(text):
+            # a live blog's or explainer's summary box: its heading and the short lines under it, unlike the
+            # list a sentence introduces ("The candidates are:"), which stays
+            shaped.add(i)
+            in_list = False
+            continue
         if text.endswith(_SENTENCE_END) and not (
             text.count(" ") < _SUBHEAD_MAX_WORDS and (_hollow_end(text) or _widget_label(text))
         ):
@@ -1722,6 +1773,14 @@ def _drop_non_narrative(body: list[str], subheads: set[str], kept: set[str], *, 
         body[:] = [p for i, p in enumerate(body) if i not in drop]
 
 
+# the heading of a summary box, in en/es/fr/de/it/pt
+_SUMMARY_HEADING = re.compile(
+    r"(?i:what we know(?: so far)?|what (?:you|we) need to know|key (?:points|facts)|the key points"
+    r"|at a glance|the latest|in brief|lo que sabemos(?: hasta ahora)?|lo que (?:hay que|debes) saber|claves"
+    r"|en resumen|ce que l'on sait|ce qu'on sait|ce qu'il faut savoir|l'essentiel|en bref|was wir wissen"
+    r"|das wichtigste(?: in kürze)?|auf einen blick|cosa sappiamo|quello che sappiamo|in sintesi"
+    r"|o que (?:se sabe|sabemos)|em resumo|resumo) ?:"
+)
 _SUBHEAD_MAX_WORDS = 12  # a line of up to 12 words (fewer than 12 spaces): subheads, labels, stamps
 _PULL_QUOTE_MAX_LEN = 200
 # "¿Por qué hay apagones?", "What happens next?": one short question alone on its line
@@ -1816,9 +1875,15 @@ def _leading_section(blocks: list[_Block], header: list[str], title_key: str, ru
         if rest and not _STAMP_LINE.fullmatch(rest):
             continue
         words = label.casefold().split(" ")
-        if label.casefold() in _NOT_SECTIONS or words[-1] in _TRAILING_WORDS:
+        if (
+            label.casefold() in _NOT_SECTIONS
+            or label.casefold() in _UI_LABELS
+            or words[-1] in _TRAILING_WORDS
+        ):
             continue
         if _KICKER.fullmatch(label) or _section_label(label, rules):
+            return label
+        if at is not None and i == at - 1 and _PLACE_KICKER.fullmatch(label):
             return label
     return None
 
@@ -1852,6 +1917,21 @@ _NOT_SECTIONS = frozenset(
      "pressemitteilung", "comunicato stampa", "comunicado de imprensa", "sponsored", "advertorial"}
 )  # fmt: skip
 _TRAILING_WORDS = frozenset({"by", "of", "from", "for", "with", "por", "de", "par", "von", "di", "da"})
+# a page's buttons and actions, in en/es/fr/de/it/pt: they sit by the headline as a kicker does, or close
+# the page as a label does, but never name a section
+_UI_LABELS = frozenset(
+    {"save", "saved", "share", "comment", "comments", "print", "email", "e-mail", "follow", "like",
+     "bookmark", "listen", "copy link", "reply", "subscribe", "login", "log in", "sign in", "menu",
+     "search", "close",
+     "guardar", "guardado", "compartir", "comentar", "imprimir", "seguir", "escuchar", "suscribirse",
+     "enregistrer", "sauvegarder", "partager", "commenter", "imprimer", "suivre", "écouter", "s'abonner",
+     "merken", "gemerkt", "speichern", "teilen", "kommentieren", "drucken", "folgen", "anhören", "abonnieren",
+     "salva", "salvato", "condividi", "commenta", "stampa", "segui", "ascolta", "iscriviti",
+     "salvar", "compartilhar", "partilhar", "ouvir", "assinar"}
+)  # fmt: skip
+# two capitalised words just above the headline: a place kicker ("Nova Scotia", "Costa Rica"); after the
+# headline the same shape is the author's name
+_PLACE_KICKER = re.compile(r"[A-ZÀ-ÞĀ-Ž][\w'’\-]{2,} [A-ZÀ-ÞĀ-Ž][\w'’\-]{2,}")
 
 
 def _drop_trailer(body: list[str], rules: RuleSet) -> str | None:
@@ -1969,6 +2049,8 @@ _HEADING_KINDS = frozenset({"related_heading", "tag_heading"})
 
 def _section_label(text: str, rules: RuleSet) -> str | None:
     """The section a trailing label names, or None when `text` is not a section label."""
+    if text.casefold() in _UI_LABELS:
+        return None
     found = rules.section_labels.match(text)
     return None if found is None else _group(found[1], "section") or text
 
