@@ -63,11 +63,11 @@ def test_dev_part_meets_the_target() -> None:
     assert precision >= 0.97 and recall >= 0.97, (precision, recall)
 
 
-@pytest.mark.parametrize("floor", [0.90])
+@pytest.mark.parametrize("floor", [0.93])
 def test_held_out_part_stays_above_its_floor(floor: float) -> None:
-    # Held-out items (151-175) were written blind to the cleaner and scored once, after the rules of the
-    # sixth round were final: P 0.910 (122/134; 0.904 by this file's stricter scoring), R 1.000. The floor
-    # guards that figure; it is not the 0.97 target, which the held-out part does not meet (README there).
+    # Held-out items (176-200) were written blind to the cleaner and scored once, after the rules of the
+    # seventh round were final: P 0.932 (123/132), R 1.000. The floor guards that figure; it is not the
+    # 0.97 target, which the held-out part does not meet (README there).
     precision, recall, _ = _scores("heldout")
     assert recall >= 0.97, recall
     assert precision >= floor, precision
