@@ -33,7 +33,7 @@ from w3lib.url import canonicalize_url, url_query_cleaner
 from newsbeam.transforms import neardup
 from newsbeam.transforms.deadletters import DEAD_LETTERS, MAIN, ParDoWithOutputs, StageFn
 from newsbeam.transforms.enrich import country_names
-from newsbeam.transforms.records import Article, Place, Record
+from newsbeam.transforms.records import Article, Place, Record, from_utc_micros, utc_micros
 from newsbeam.transforms.stories import StoryDoc, StorySettings, cluster_stories, story_terms
 
 log = logging.getLogger(__name__)
@@ -347,24 +347,8 @@ def sketch_entries(articles: list[Article], settings: DedupSettings) -> list[Ske
 
 # What sketching needs of an article, as a plain tuple (Beam's coder encodes tuples, strings and ints
 # itself; a record it pickles): (article_id, title, summary, body, language, countries, place names,
-# published_at, fetched_at), the two times as `_instant`s.
+# published_at, fetched_at), the two times as `records.utc_micros`.
 SketchSource = tuple
-
-
-def _instant(moment: dt.datetime | None) -> int | dt.datetime | None:
-    """A UTC datetime as integer microseconds since the epoch (pickling an aware datetime, as the coder
-    does, costs ~20 us); any other as it is."""
-    if type(moment) is dt.datetime and moment.tzinfo is dt.UTC and not moment.fold:
-        return (moment - _EPOCH) // _MICROSECOND
-    return moment
-
-
-def _moment(instant: int | dt.datetime | None) -> dt.datetime | None:
-    return _EPOCH + instant * _MICROSECOND if type(instant) is int else instant
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def sketch_source(article: Article) -> SketchSource:
@@ -378,8 +362,8 @@ def sketch_source(article: Article) -> SketchSource:
         article.language,
         article.countries,
         tuple(p.name for p in article.places),
-        _instant(article.published_at),
-        _instant(article.fetched_at),
+        utc_micros(article.published_at),
+        utc_micros(article.fetched_at),
     )
 
 
@@ -389,7 +373,7 @@ def _entries_of_sources(sources: list[SketchSource], settings: DedupSettings) ->
     return [
         SketchEntry(
             article_id=article_id,
-            event_at=_moment(published if published is not None else fetched),
+            event_at=from_utc_micros(published if published is not None else fetched),
             story_group=story_group(language),
             signature=sketch.signature.astype("<u4").tobytes(),
             shingles=sketch.size,

@@ -37,6 +37,7 @@ from newsbeam.transforms.records import (
     FEED_STATE_SCHEMA,
     Article,
     FeedState,
+    utc_micros,
 )
 
 log = logging.getLogger(__name__)
@@ -157,19 +158,6 @@ def _microsecond_columns(schema: pa.Schema) -> tuple[str, ...]:
     return tuple(f.name for f in schema if pa.types.is_timestamp(f.type) and f.type.unit == "us")
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
-
-
-def _as_microseconds(value: Any) -> Any:
-    """A UTC datetime as the integer a timestamp("us") column stores (Arrow takes either): rows cross a
-    GroupByKey, and Beam's coder pickles a datetime (~20 us, twice per row on the local runner) where it
-    writes an int itself."""
-    if type(value) is dt.datetime and value.tzinfo is dt.UTC and not value.fold:
-        return (value - _EPOCH) // _MICROSECOND
-    return value
-
-
 class _WritePartitioned(beam.PTransform):
     """Records -> staged Parquet files, one per (date partition, shard); yields (dataset, path, rows)."""
 
@@ -196,7 +184,7 @@ class _WritePartitioned(beam.PTransform):
             row = record.to_row()
             for name in stamps:
                 if name in row:
-                    row[name] = _as_microseconds(row[name])
+                    row[name] = utc_micros(row[name])
             return (partition_date(date_of(record)), _shard(record_id, shards)), (record_id, row)
 
         return (
