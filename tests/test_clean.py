@@ -2096,3 +2096,25 @@ def test_two_capitalised_words_above_the_headline_are_a_place_section() -> None:
     # after the headline, two capitalised words are its author
     result = extract(f"{title}\n\nJane Doe\n\n{P1}\n\n{P2}", title=title)
     assert result.section is None
+
+
+# --------------------------------------------------------------------------------------------------------
+# Eighth round (issue 4): donation and membership appeals, error-report prompts, paywall offers, podcast
+# sponsor reads and production credits, teaser summaries cut mid-word, leading sections beside a reading
+# time or a status badge. Each case is in wordings the labelled set does not use.
+# --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("title", ["Who pays for the flood defences?", "Floods close the coast road."])
+@pytest.mark.parametrize("form", ["html", "text"])
+def test_a_headline_repeated_at_the_top_goes_every_time_and_cleaning_twice_changes_nothing(
+    title: str, form: str
+) -> None:
+    markup = (
+        f"<h1>{title}</h1><p>{title}</p><p>{P1}</p><p>{P2}</p>"
+        if form == "html"
+        else f"{title}\n\n{title}\n\n{P1}\n\n{P2}"
+    )
+    result = extract(markup, title=title)
+    assert result.paragraphs == (P1, P2)
+    assert extract(result.body, title=title).paragraphs == (P1, P2)
+    # further down, the headline's words are the narrative's (a question the story asks, say)
+    assert extract(f"{P1}\n\n{title}\n\n{P2}", title=title).paragraphs == (P1, title, P2)

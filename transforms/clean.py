@@ -1626,7 +1626,6 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
     title_key = _compare_key(title) if title else ""
     subheads: set[str] = set()  # body blocks that came from <h1>-<h6>
     kept: set[str] = set()  # body blocks a `keep` rule matched: narrative, whatever their shape
-    first_body = True
     story_end: int | None = None  # where "###", "-30-" or "END" closed the story (the body up to it)
     captions: set[str] = set()  # short lines next to a credit line of their own: a photo's caption
     after_credit = -2  # the index of the last block that was a credit line (none: -2, never i - 2)
@@ -1654,10 +1653,10 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             kept.add(block.text)
             found = None
         if found is None:
-            if first_body and title_key and _compare_key(block.text) == title_key:
-                first_body = False
+            # every copy of the headline before the narrative (a page may repeat it: <h1> and a title line);
+            # dropping only the first would leave one that a second cleaning drops
+            if not body and title_key and _compare_key(block.text) == title_key:
                 continue
-            first_body = False
             credit = _tail_credit(block.text, rules) if len(block.text) <= _CAPTION_MAX_LEN else None
             if credit:  # a photo caption outside any figure: "Smoke rises over Rafah. (AFP/Jane Doe)"
                 credits.append(credit)
