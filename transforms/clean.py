@@ -421,17 +421,21 @@ RULES: tuple[Rule, ...] = (
           r"|(?:Subscribe|Sign up)(?: for free| now)? to (?:receive|get) new posts\b.{0,200}"),
     # donation pitches: "KTVR is listener-supported. If you value local news, make a gift today."
     _rule("donation_prompt", "boilerplate", 300,
-          # (the self-description first, once: "KTVR is listener-supported.", maybe followed by the ask)
-          r"[^.!?]{1,80} is (?:listener|reader|viewer|member|community|audience)[- ]"
-          rf"(?:supported|funded|powered)\b[^.!?]{{0,120}}[.!](?: {_DONATION_ASK})?"
-          # "High Desert Radio depends on listeners like you.", maybe followed by the ask
-          rf"|[^.!?]{{0,100}}\b(?:{_SUPPORTERS_LIKE_YOU})\b[^.!?]{{0,100}}[.!](?: {_DONATION_ASK})?"
+          # the self-description, maybe followed by the ask: "KTVR is listener-supported.", "High Desert Radio
+          # depends on listeners like you." (one scan for both: a scan of its own for "like you" cost 2 %)
+          r"[^.!?]{1,80} (?:is (?:listener|reader|viewer|member|community|audience)[- ]"
+          r"(?:supported|funded|powered)\b[^.!?]{0,120}[.!]"
+          r"|(?:depends|relies|counts|survives|lives|exists|depende|dépend|vit|ist|lebt|dipende|vive|sobrevive"
+          rf"|existe)\b[^.!?]{{0,60}}?\b(?:{_SUPPORTERS_LIKE_YOU})\b[^.!?]{{0,100}}[.!])(?: {_DONATION_ASK})?"
+          r"|(?:Thanks|Thank you|It['’]s thanks|Grâce|Gracias|Dank|Grazie|Graças)(?: to| à| a| an)?"
+          rf" [^.!?]{{0,60}}?\b(?:{_SUPPORTERS_LIKE_YOU})\b[^.!?]{{0,100}}[.!](?: {_DONATION_ASK})?"
           # the ask, maybe after one short sentence of its own ("Clean water saves lives. Your gift of $30
           # can ..."), in which nobody is reported to speak
-          rf"|(?:[^.!?]{{1,60}}[.!] (?!.*\b{_SAID}\b))?{_DONATION_ASK}"),
+          r"|(?:[^.!?]{1,60}+[.!] (?=Your |Tu |Votre |Ihre |La tua |Una |Il tuo |Sua |A sua |Donate |Give "
+          rf"|Make a )(?![^.!?]*\b{_SAID}\b))?{_DONATION_ASK}"),
     # an invitation to report an error: "If you notice an error in the text, highlight it and press
     # Ctrl+Enter.", "Spotted a typo? Let us know.", "Vous avez trouvé une erreur ? Merci de nous la signaler."
-    _rule("error_report", "boilerplate", 240,
+    _rule("error_report", "boilerplate", 200,
           r"(?:(?:Found|Spotted|Noticed|Notice|See|Seen|Did you (?:notice|spot|find|see)|Have you (?:noticed"
           r"|spotted|found|seen)) (?:an? |any |some )?(?:error|mistake|typo|inaccuracy"
           r"|misprint)s?\b[^.!?]{0,60}\?"
@@ -454,7 +458,7 @@ RULES: tuple[Rule, ...] = (
           r"[^.!?]{0,120}[.!?]?(?: [^.!?]{1,120}[.!]?)?"),
     # a paywall's offer: "Subscribe to continue reading. Only $1 for your first month.", "Abonnez-vous pour
     # lire tous nos articles.", "Already a subscriber? Log in", "Cet article est réservé aux abonnés."
-    _rule("paywall_prompt", "boilerplate", 300,
+    _rule("paywall_prompt", "boilerplate", 200,
           r"(?:(?:(?:Subscribe|Sign up|Register|Log in|Sign in|Become a (?:subscriber|member))(?: now| today"
           r"| for free)? (?:to|and) (?:read|continue reading|keep reading|unlock|access|get (?:unlimited|full"
           r"|digital|instant) access)"
@@ -480,7 +484,7 @@ RULES: tuple[Rule, ...] = (
           r"|el primer mes|im ersten Monat|il primo mese|o primeiro mês)[^.!?]{0,60}[.!]?"),
     # a podcast's or newsletter's sponsor read: "This episode is sponsored by X. Use the code Y at checkout.",
     # "Support for this podcast comes from X", "Cet épisode vous est proposé par X"
-    _rule("sponsor_read", "boilerplate", 400,
+    _rule("sponsor_read", "boilerplate", 300,
           r"(?:(?:This|Today['’]s|This week['’]s) (?:episode|podcast|show|newsletter|edition|issue|programme"
           r"|program|video) (?:is|was) (?:sponsored|brought to you|supported|presented|made possible|powered"
           r"|underwritten) by"
@@ -497,10 +501,13 @@ RULES: tuple[Rule, ...] = (
           r"|Questo (?:episodio|podcast|numero) è (?:sponsorizzato|offerto|presentato) da"
           r"|Este (?:episódio|podcast|programa) (?:é|foi) (?:patrocinado|oferecido|apresentado) por)"
           r" [^.!?]{1,120}[.!:]?(?: [^.!?]{1,160}[.!]?){0,2}"
-          # a promo code, maybe after the offer: "Fly to Vágar from 99 euros: use the code NORTH at checkout."
-          r"|(?:[^.!?]{1,120}[.!:] )?(?:[Uu]se|[Ee]nter|[Aa]pply|[Uu]sa|[Uu]tiliza|[Uu]tilisez|[Nn]utzen Sie"
+          # a promo code on a line of its own: "Use the code NORTH at checkout.", "Get 20% off with code X"
+          # (after an offer, "Fly to Vágar from 99 euros: use the code X", it is part of the sponsor read)
+          r"|(?:(?:Get|Save) [^.!?]{1,40} (?:with|using) (?:the |our )?(?:promo |discount )?code"
+          r" [A-Z0-9]{3,}\b"
+          r"|(?:[Uu]se|[Ee]nter|[Aa]pply|[Uu]sa|[Uu]tiliza|[Uu]tilisez|[Nn]utzen Sie"
           r"|[Nn]utze|[Uu]tilizza|[Uu]se) (?:the |our |promo |discount |coupon |offer |el |le |den |il |o )*"
-          r"(?:code|código|Code|codice|Gutscheincode|Rabattcode)(?: promo(?:cional)?)? [A-Z0-9]{3,}\b"
+          r"(?:code|código|Code|codice|Gutscheincode|Rabattcode)(?: promo(?:cional)?)? [A-Z0-9]{3,}\b)"
           r"[^.!?]{0,100}[.!]?"),
     # tiplines: "Seen a claim you want us to check? Send it to ...", "Got a story? Email ..."
     _rule("tip_prompt", "boilerplate", 300,
@@ -682,7 +689,7 @@ RULES: tuple[Rule, ...] = (
           rf"\(?{_CREDIT_ROLE} by {_PLACED_NAMES}"
           rf"(?: ?[;,] (?:and )?{_CREDIT_ROLE} by {_PLACED_NAMES})*\.?\)?\.?"),
     # a podcast's production credits, one or several: "Produced by X. Sound by Y.", "Producer: X | Music: Y"
-    _rule("production_credits", "boilerplate", 240,
+    _rule("production_credits", "boilerplate", 120,
           rf"(?:{_PRODUCTION_ROLE}|{_PRODUCTION_LABEL}) {_PLACED_NAMES}"
           rf"(?:(?:(?<=\.) | ?[.;,|·] ?(?:and )?)(?:{_PRODUCTION_ROLE}"
           rf"|{_PRODUCTION_LABEL}) {_PLACED_NAMES})*\.?"),
