@@ -172,6 +172,11 @@ _COMMENTS = r"(?:comments?|comentarios?|comentários?|commentaires?|kommentare?|
 _JOB = r"(?:reporter|correspondent|writer|contributor|editor|journalist|staff writer|staff reporter)"
 # a publication's name, as an author's note ends with it: "for The Daily Ledger", "at the Irish Times"
 _OUTLET = rf"{_TITLE_WORD}(?: (?:{_TITLE_WORD}|of|the|and|&)){{0,5}}"
+# what reported speech says of who spoke
+_SAID = (
+    r"(?:said|says|told|asked|wrote|according to|dijo|dice|afirmó|declaró|escribió|a déclaré|a dit|dit"
+    r"|sagte|sagt|erklärte|schrieb|ha detto|dice|disse|diz|afirmou|escreveu)"
+)
 # a donation ask: "If you value local news, make a gift today.", "Faites un don", "Jetzt spenden"
 _DONATION_ASK = (
     r"(?:If you (?:value|like|enjoy|appreciate|rely on|believe in)[^.!?]{1,100}, )?(?:please )?"
@@ -195,7 +200,9 @@ _DONATION_ASK = (
     r"|sostenitore|sostenitrice|membro)|(?:Torne-se|Seja) (?:membro|sócio|sócia|apoiador|apoiadora|assinante)"
     r"|Tu (?:donación|aporte|contribución) (?:puede|podría|ayuda)|Votre (?:don|soutien) (?:peut|permet|aide)"
     r"|Ihre (?:Spende|Unterstützung) (?:kann|hilft|ermöglicht)|(?:La tua|Una) donazione (?:può|aiuta)"
-    r"|Il tuo (?:contributo|sostegno) (?:può|aiuta)|(?:Sua|A sua) doação (?:pode|ajuda))\b[^.!?]{0,120}[.!]?"
+    r"|Il tuo (?:contributo|sostegno) (?:può|aiuta)|(?:Sua|A sua) doação (?:pode|ajuda))\b"
+    # (in which nobody is reported to speak: "Your gift of $5,000 will fund a ward, the dean told donors.")
+    rf"(?![^.!?]*\b{_SAID}\b)[^.!?]{{0,120}}[.!]?"
 )
 # whom an outlet's appeal says it lives on, addressing the reader: "listeners like you", "lecteurs comme vous"
 _SUPPORTERS_LIKE_YOU = (
@@ -226,11 +233,6 @@ _READER_CHANNEL = (
 )
 # a character inside one sentence: a dot in an address or a number ends none ("news@x.example", "6.6")
 _IN_SENTENCE = r"(?:[^.!?]|\.(?=\w))"
-# what reported speech says of who spoke
-_SAID = (
-    r"(?:said|says|told|asked|wrote|according to|dijo|dice|afirmó|declaró|escribió|a déclaré|a dit|dit"
-    r"|sagte|sagt|erklärte|schrieb|ha detto|dice|disse|diz|afirmou|escreveu)"
-)
 # "All rights reserved" as the languages of the bundled samples say it
 _RESERVED = (
     r"(?:all rights reserved|riproduzione riservata|tous droits réservés|todos los derechos reservados"
@@ -455,7 +457,8 @@ RULES: tuple[Rule, ...] = (
           r"|avete trovato|trovate|notate) un (?:errore|refuso)"
           r"|(?:Encontrou|Viu|Achou|Detetou|Detectou|Notou) (?:um|algum) (?:erro|gralha)|Se (?:encontrar|vir"
           r"|notar|encontrou|detetar|detectar) (?:um|algum) (?:erro|gralha))"
-          r"[^.!?]{0,120}[.!?]?(?: [^.!?]{1,120}[.!]?)?"),
+          # (nobody is reported to speak: "Vous avez trouvé une erreur dans les comptes, a dit le juge.")
+          rf"(?!.*\b{_SAID}\b)[^.!?]{{0,120}}[.!?]?(?: [^.!?]{{1,120}}[.!]?)?"),
     # a paywall's offer: "Subscribe to continue reading. Only $1 for your first month.", "Abonnez-vous pour
     # lire tous nos articles.", "Already a subscriber? Log in", "Cet article est réservé aux abonnés."
     _rule("paywall_prompt", "boilerplate", 200,
@@ -480,7 +483,9 @@ RULES: tuple[Rule, ...] = (
           r"[^.!?]{0,120}[.!]?(?: [^.!?]{1,100}[.!]?)?"
           # the offer alone: "Only $1 for your first month.", "Dès 1 franc le premier mois."
           r"|(?:Only|Just|From|Dès|Desde|Ab|Da|A partir de|Por apenas|Solo|Sólo|Nur|Seulement)"
-          r" [^.!?]{0,30}\d[^.!?]{0,30} (?:the first month|for (?:your|the) first month|le premier mois"
+          # (a price: "Only 40 households signed up in the first month" is news)
+          r" (?:[$€£] ?\d[\d.,]*|\d[\d.,]* ?(?:[$€£]|(?i:euros?|francs?|dollars?|pounds?|CHF|EUR|USD|pesos"
+          r"|reais|Fr\.)))(?: [^.!?]{1,30})? (?:the first month|for (?:your|the) first month|le premier mois"
           r"|el primer mes|im ersten Monat|il primo mese|o primeiro mês)[^.!?]{0,60}[.!]?"),
     # a podcast's or newsletter's sponsor read: "This episode is sponsored by X. Use the code Y at checkout.",
     # "Support for this podcast comes from X", "Cet épisode vous est proposé par X"
@@ -488,7 +493,8 @@ RULES: tuple[Rule, ...] = (
           r"(?:(?:This|Today['’]s|This week['’]s) (?:episode|podcast|show|newsletter|edition|issue|programme"
           r"|program|video) (?:is|was) (?:sponsored|brought to you|supported|presented|made possible|powered"
           r"|underwritten) by"
-          r"|(?:Support|Funding) for (?:this|today['’]s|the) (?:podcast|episode|show|newsletter|programme"
+          # ("this" only: "Support for the programme comes from the ministry" is news)
+          r"|(?:Support|Funding) for (?:this|today['’]s) (?:podcast|episode|show|newsletter|programme"
           r"|program) (?:comes|is provided) (?:from|by)"
           r"|(?:Our|Today['’]s|This week['’]s) sponsor(?: today| this week)? is"
           r"|Thanks to [^.!?]{1,60} for (?:sponsoring|supporting) (?:this|today['’]s) (?:episode|podcast|show"
@@ -499,8 +505,10 @@ RULES: tuple[Rule, ...] = (
           r"|Diese (?:Folge|Episode|Sendung|Ausgabe) (?:wird|ist) (?:(?:Ihnen|euch|dir) )?(?:präsentiert"
           r"|gesponsert|unterstützt|ermöglicht) (?:von|durch)"
           r"|Questo (?:episodio|podcast|numero) è (?:sponsorizzato|offerto|presentato) da"
-          r"|Este (?:episódio|podcast|programa) (?:é|foi) (?:patrocinado|oferecido|apresentado) por)"
-          r" [^.!?]{1,120}[.!:]?(?: [^.!?]{1,160}[.!]?){0,2}"
+          r"|Este (?:episódio|podcast|programa) (?:é|foi) (?:patrocinado|oferecido|apresentado)"
+          r" p(?:or|el[ao]))"
+          # (what follows may name a web address: "Visit harbourbank.example/podcast.")
+          rf" {_IN_SENTENCE}{{1,120}}[.!:]?(?: {_IN_SENTENCE}{{1,160}}[.!]?){{0,2}}"
           # a promo code on a line of its own: "Use the code NORTH at checkout.", "Get 20% off with code X"
           # (after an offer, "Fly to Vágar from 99 euros: use the code X", it is part of the sponsor read)
           r"|(?:(?:Get|Save) [^.!?]{1,40} (?:with|using) (?:the |our )?(?:promo |discount )?code"
@@ -813,9 +821,11 @@ RULES: tuple[Rule, ...] = (
           r"(?:[a-z]{1,4}[-_])?(?:related|more-?from|more-?stories|more-?on|most-?read|most-?popular"
           # "read-more": a "Read more: <a>Headline</a>" line, or a "Read more »" button (boilerplate, dropped)
           r"|recommended|read-?more"
-          # the same containers named in es / pt / fr / de / it ("box-correlati", "mas-leidas", "a-lire")
-          r"|correlat[oie]|relacionad[oa]s?|lies-?auch|meistgelesen|mas-?leid[oa]s|mais-?lid[oa]s|plus-?lus"
-          r"|piu-?lett[ie]|a-?lire|voir-?aussi|leia-?tambem|lee-?tambien|leggi-?anche|vedi-?anche)[\w-]*"),
+          r"|a-?lire|voir-?aussi)[\w-]*"
+          # the same containers named in es / pt / de / it, after any prefix ("box-correlati",
+          # "noticias-relacionadas", "mas-leidas")
+          r"|[\w-]*?(?:correlat[oie]|relacionad[oa]s?|lies-?auch|meistgelesen|mas-?leid[oa]s|mais-?lid[oa]s"
+          r"|plus-?lus|piu-?lett[ie]|leia-?tambem|lee-?tambien|leggi-?anche|vedi-?anche)[\w-]*"),
 )
 # fmt: on
 
@@ -1840,7 +1850,8 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
     last = body[-1] if body else ""
     if ("…" in last or "..." in last) and (teaser_link := _TEASER_LINK.search(last)):
         body[-1] = last[: teaser_link.start()]
-    while body:  # a loop, so that extract(extract(x).body) strips nothing more
+    # a loop, so that extract(extract(x).body) strips nothing more; a lone block is the article itself
+    while len(body) > 1:
         label = _section_label(body[-1], rules)
         if label is None:
             break
