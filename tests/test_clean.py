@@ -753,6 +753,8 @@ def test_bytes_are_decoded() -> None:
         ("<</p>A<p>>", ("<A", ">")),
         ("*•;•", ("*•;•",)),
         ("•€<a>©", ("\u06e9",)),
+        # a section word left alone once the stray quote after it is dropped: the article itself
+        ("News<p>'", ("News",)),
     ],
 )
 def test_found_edge_cases_are_idempotent(markup: str, paragraphs: tuple[str, ...]) -> None:
@@ -2096,3 +2098,268 @@ def test_two_capitalised_words_above_the_headline_are_a_place_section() -> None:
     # after the headline, two capitalised words are its author
     result = extract(f"{title}\n\nJane Doe\n\n{P1}\n\n{P2}", title=title)
     assert result.section is None
+
+
+# --------------------------------------------------------------------------------------------------------
+# Eighth round (issue 4): donation and membership appeals, error-report prompts, paywall offers, podcast
+# sponsor reads and production credits, teaser summaries cut mid-word, leading sections beside a reading
+# time or a status badge. Each case is in wordings the labelled set does not use.
+# --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("title", ["Who pays for the flood defences?", "Floods close the coast road."])
+@pytest.mark.parametrize("form", ["html", "text"])
+def test_a_headline_repeated_at_the_top_goes_every_time_and_cleaning_twice_changes_nothing(
+    title: str, form: str
+) -> None:
+    markup = (
+        f"<h1>{title}</h1><p>{title}</p><p>{P1}</p><p>{P2}</p>"
+        if form == "html"
+        else f"{title}\n\n{title}\n\n{P1}\n\n{P2}"
+    )
+    result = extract(markup, title=title)
+    assert result.paragraphs == (P1, P2)
+    assert extract(result.body, title=title).paragraphs == (P1, P2)
+    # further down, the headline's words are the narrative's (a question the story asks, say)
+    assert extract(f"{P1}\n\n{title}\n\n{P2}", title=title).paragraphs == (P1, title, P2)
+
+
+@pytest.mark.parametrize(
+    "appeal",
+    [
+        "Coastal Public Media relies on readers like you. Make a gift today.",
+        "Thanks to listeners like you, Radio Kaikoura stays on the air.",
+        "Books change lives. Your gift of £25 can buy a child's first library card.",
+        "Join today as a member.",
+        "Noticias del Valle depende de lectores como usted. Haz una donación hoy.",
+        "Hazte socio y apoya el periodismo local.",
+        "Le Courrier du Jura dépend de lecteurs comme vous. Faites un don.",
+        "Devenez membre dès aujourd'hui.",
+        "Der Inselbote ist auf Leserinnen wie Sie angewiesen.",
+        "Werden Sie Mitglied und sichern Sie unabhängigen Journalismus.",
+        "Il Gazzettino del Lago vive grazie a lettori come te.",
+        "Diventa sostenitore del nostro giornale.",
+        "O Jornal do Vale depende de leitores como você. Faça uma doação.",
+        "Torne-se apoiador do jornalismo independente.",
+    ],
+)
+def test_a_donation_or_membership_appeal_is_dropped_in_six_languages(appeal: str) -> None:
+    assert extract(_between(appeal)).paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The hospice relies on volunteers like Maria Okafor, who has driven patients to hospital for years.",
+        "The appeal closed on Friday. Your gift of $5,000 will fund a new ward, the dean told the donors.",
+        "Members of the choir said the new hall would let them rehearse through the winter.",
+    ],
+)
+def test_narrative_about_donors_and_members_stays(sentence: str) -> None:
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Spotted a typo? Let us know at corrections@valleycourier.example.",
+        "If you find a mistake in this article, please select it and press Ctrl+Enter.",
+        "¿Encontraste un error? Avísanos.",
+        "Si vous remarquez une faute, signalez-la à la rédaction.",
+        "Haben Sie einen Fehler entdeckt? Schreiben Sie uns.",
+        "Hai trovato un errore? Segnalacelo.",
+        "Encontrou um erro? Avise-nos.",
+    ],
+)
+def test_an_error_report_prompt_is_dropped_in_six_languages(prompt: str) -> None:
+    assert extract(_between(prompt)).paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "If you find an error on your tax return, contact the revenue office, the agency said on Monday.",
+        "Vous avez trouvé une erreur dans les comptes, a dit le juge à l'expert lors de l'audience.",
+        "Errors in the count were found in three districts, the electoral commission said on Monday.",
+    ],
+)
+def test_narrative_about_errors_stays(sentence: str) -> None:
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+@pytest.mark.parametrize(
+    "offer",
+    [
+        "Subscribe to keep reading. Just $2 a week for your first three months.",
+        "Already a subscriber? Sign in here.",
+        "Only €1 for the first month.",
+        "Suscríbete para seguir leyendo. Desde 1 euro el primer mes.",
+        "Cet article est réservé aux abonnés.",
+        "Jetzt abonnieren und weiterlesen.",
+        "Abbonati per leggere tutti gli articoli.",
+        "Assine para continuar lendo.",
+    ],
+)
+def test_a_paywall_offer_is_dropped_in_six_languages(offer: str) -> None:
+    assert extract(_between(offer)).paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Subscribers to the water scheme will pay less from July, the utility said on Tuesday.",
+        "Only 40 households signed up in the first month, according to figures from the council.",
+        "Abonnés au bus depuis dix ans, les habitants du quartier demandent une ligne de nuit.",
+    ],
+)
+def test_narrative_about_subscribers_and_first_months_stays(sentence: str) -> None:
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        "Today's episode is brought to you by Harbour Bank. Visit harbourbank.example/podcast to learn more.",
+        "Support for this podcast comes from the Lindqvist Foundation.",
+        "Use the code HARBOUR at checkout for 15% off.",
+        "Este episodio está patrocinado por Café Altura. Usa el código ALTURA10 en tu compra.",
+        "Cet épisode vous est proposé par la Mutuelle des Pêcheurs.",
+        "Diese Folge wird präsentiert von Nordlicht Reisen.",
+        "Questo episodio è sponsorizzato da Banca del Lago.",
+        "Este episódio é patrocinado pela Livraria Central.",
+    ],
+)
+def test_a_sponsor_read_is_dropped_in_six_languages(read: str) -> None:
+    assert extract(_between(read)).paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Support for the programme comes from the health ministry, which pays the nurses' salaries.",
+        "The festival is sponsored by the regional council, which paid for the stage and the lights.",
+        "Use the code words agreed with the school, police told parents at a meeting on Monday.",
+    ],
+)
+def test_narrative_about_sponsors_stays(sentence: str) -> None:
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+@pytest.mark.parametrize(
+    "credits",
+    [
+        "Produced and hosted by Kwame Mensah.",
+        "Producer: Ana Ruiz. Sound design: Tomás Vega.",
+        "Producción: Lucía Méndez. Música: Diego Rosas.",
+        "Réalisation : Claire Dubois. Son : Marc Petit.",
+        "Produziert von Jan Berger. Schnitt: Mia Kühn.",
+        "Prodotto da Giulia Neri. Montaggio: Luca Sala.",
+        "Produzido por Rita Lopes. Som: André Costa.",
+    ],
+)
+def test_production_credits_are_dropped_and_are_no_photo_credits(credits: str) -> None:
+    result = extract(_between(credits))
+    assert (result.paragraphs, result.credits) == ((P1, P2), ())
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Produced by the regional council, the report says the river is safe to swim in again.",
+        "Music by Ravel opened the concert in the cathedral on Saturday evening.",
+        "Sound engineers from the theatre spent the night rebuilding the stage after the storm.",
+    ],
+)
+def test_narrative_about_producers_and_music_stays(sentence: str) -> None:
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        '<div class="donate-box"><p>Keep the Gazette free for everyone.</p></div>',
+        '<section class="membership-cta"><p>Members keep this newsroom going.</p></section>',
+        '<p class="report-error">Something wrong in this story? Tell the desk.</p>',
+        '<div class="typo-note"><p>See something off in this article? Let the editors know.</p></div>',
+    ],
+)
+def test_a_donate_membership_or_error_report_box_is_dropped_by_its_class(box: str) -> None:
+    assert extract(f"<p>{P1}</p>{box}<p>{P2}</p>").paragraphs == (P1, P2)
+    sentence = "Donations to the food bank doubled in May, its director said on Monday."
+    assert extract(f"<p>{P1}</p><p>{sentence}</p><p>{P2}</p>").paragraphs == (P1, sentence, P2)
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Lo más visto", "Les plus lus", "Meistgelesen", "I più letti", "Mais lidas", "Potrebbe interessarti"],
+)
+def test_a_most_read_or_related_heading_in_other_languages_heads_a_teaser_list(heading: str) -> None:
+    text = f"{P1}\n\n{P2}\n\n{heading}\n\n1. Port reopens after the storm\n\n2. Ferry fares rise in July"
+    result = extract(text)
+    assert result.paragraphs == (P1, P2)
+    assert [r.title for r in result.related] == ["Port reopens after the storm", "Ferry fares rise in July"]
+
+
+@pytest.mark.parametrize("container", ["box-correlati", "noticias-relacionadas", "mais-lidas", "a-lire"])
+def test_a_related_container_named_in_other_languages_goes_to_related(container: str) -> None:
+    markup = (
+        f'<p>{P1}</p><div class="{container}"><ul><li><a href="/a">Port reopens after the storm</a></li>'
+        f'<li><a href="/b">Ferry fares rise in July</a></li></ul></div><p>{P2}</p>'
+    )
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert [r.title for r in result.related] == ["Port reopens after the storm", "Ferry fares rise in July"]
+
+
+def test_a_teaser_summary_cut_mid_word_goes_with_its_teaser() -> None:
+    text = (
+        f"{P1}\n\n{P2}\n\nRead next\n\nPort reopens after the storm\n\nDock workers returned on Monday to "
+        "clear the debris the storm left on the quay and the ra...\n\nFerry fares rise in July\n\nThe "
+        "island's ferry company said fuel costs had forced it to raise the price of a return tic…"
+    )
+    result = extract(text)
+    assert result.paragraphs == (P1, P2)
+    assert [r.title for r in result.related] == ["Port reopens after the storm", "Ferry fares rise in July"]
+    # a paragraph that trails off in the story itself stays
+    trailing = "The last ferry left at dusk, and then the island waited for news of the storm..."
+    assert extract(f"{P1}\n\n{trailing}\n\n{P2}").paragraphs == (P1, trailing, P2)
+
+
+def test_a_copyright_notice_with_a_year_credits_no_picture_wherever_it_is() -> None:
+    markup = (
+        f'<p>{P1}</p><p>{P2}</p><p class="copyright">© 2023 Valley Courier Media</p>'
+        '<p class="tags">Tags: ferries, storms</p>'
+    )
+    assert extract(markup).credits == ()
+    figure = (
+        '<figure><img src="x.jpg"><figcaption>The quay at dawn. <span class="credit">© Anna Berg</span>'
+        "</figcaption></figure>"
+    )
+    assert extract(f"<p>{P1}</p>{figure}<p>{P2}</p>").credits == ("Anna Berg",)
+
+
+@pytest.mark.parametrize(
+    ("header", "section"),
+    [
+        ("Environment · 4 min read", "Environment"),
+        ("Politics | 12 June 2024 | 1,203 views", "Politics"),
+        ("Lokales · 3 Min. Lesezeit", "Lokales"),
+        ("Business", "Business"),
+    ],
+)
+def test_a_kicker_with_the_pages_meta_or_a_section_word_is_the_section_even_before_the_lead(
+    header: str, section: str
+) -> None:
+    result = extract(f"{header}\n\n{P1}\n\n{P2}", title="Port reopens after the storm")
+    assert (result.paragraphs, result.section) == ((P1, P2), section)
+    # a dateline is followed by the narrative too, and names no section
+    assert extract(f"LONDON\n\n{P1}\n\n{P2}", title="Port reopens after the storm").section is None
+
+
+def test_a_status_badge_and_a_read_aloud_button_hide_no_section() -> None:
+    title = "Port reopens after the storm"
+    result = extract(f"Media Centre\n\nPRESS RELEASE\n\n{title}\n\n{P1}\n\n{P2}", title=title)
+    assert (result.paragraphs, result.section) == ((P1, P2), "Media Centre")
+    result = extract(f"PRESS STATEMENT\n\nFor immediate release\n\n{title}\n\n{P1}\n\n{P2}", title=title)
+    assert result.section is None
+    for button in ("Vorlesen", "Zur Merkliste", "Read aloud"):
+        result = extract(f"Husum\n\n{title}\n\n{button}\n\n{P1}\n\n{P2}", title=title)
+        assert (result.paragraphs, result.section) == ((P1, P2), "Husum")

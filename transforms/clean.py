@@ -134,11 +134,29 @@ _CREDIT_ROLE = (
     r"|[Pp]roduced|[Gg]raphics|[Tt]ranslat(?:ed|ion)|[Ff]act-check(?:ed|ing)|[Vv]erifi(?:ed|cation)"
     r"|[Ii]llustrat(?:ed|ions)|[Pp]hotographed|[Ff]ilmed)"
 )
+# who made a podcast episode or a video, as its notes credit them: "Produced by X. Sound by Y.",
+# "Producer: X", "Réalisation : X", "Produziert von X" (the verb forms, then the labels)
+_PRODUCTION_ROLE = (
+    r"(?:Produced|Co-produced|Executive produced|Hosted|Presented|Narrated|Mixed|Mastered|Engineered|Recorded"
+    r"|Edited|Directed|Sound(?: design(?:ed)?)?|Audio|Music|Theme music|Original music|Artwork"
+    r"|Research(?:ed)?"
+    r"|Producido|Realizado|Editado|Mezclado|Presentado|Conducido|Produit|Réalisé|Présenté|Mixé|Monté"
+    r"|Produziert|Moderiert|Gemischt|Geschnitten|Präsentiert|Prodotto|Realizzato|Condotto|Presentato|Montato"
+    r"|Produzido|Apresentado|Mixado)(?: (?:and|&|y|et|und|e) [a-zà-ÿ]+)? (?:by|por|par|von|da)"
+)
+_PRODUCTION_LABEL = (
+    r"(?:Producers?|Executive producers?|Hosts?|Presenters?|Sound(?: design| engineer(?:ing)?)?|Audio|Mixing"
+    r"|Music|Artwork|Producción|Productor(?:a|es)?|Sonido|Música|Montaje|Realización|Presentación|Production"
+    r"|Producteur|Productrice|Son|Musique|Réalisation|Montage|Présentation|Produktion|Ton|Musik|Schnitt"
+    r"|Moderation|Regie|Produzione|Suono|Musica|Montaggio|Regia|Conduzione|Produção|Produtora?|Som|Edição"
+    r"|Realização|Apresentação) ?:"
+)
 _PHOTO_WORD = (
     r"(?:Photograph|Photographs|Photo|Photos|Picture|Pictures|Image|Images|Illustration|Photo illustration"
     r"|Photo credit|Image credit|Credit|Credits|File|File photo|Foto|Fotos|Fotografía|Bild|Photographie"
     # in capitals ("PHOTO: Screengrab from TikTok"), and the other pictures a caption credits
-    r"|PHOTO|PHOTOS|FOTO|FOTOS|IMAGE|Pic|Pics|PIC|Visualisierung|Visualization|Rendering|Grafik|Graphic|Infografik"
+    r"|PHOTO|PHOTOS|FOTO|FOTOS|IMAGE|Pic|Pics|PIC|Visualisierung|Visualization|Rendering|Grafik|Graphic"
+    r"|Infografik"
     r"|Infographic|Infografía|Ilustración|Illustrazione|Ilustração)"
 )
 _CREDIT_PART = rf"(?:{_UPPER_NAME}|{_NAME})"
@@ -154,6 +172,11 @@ _COMMENTS = r"(?:comments?|comentarios?|comentários?|commentaires?|kommentare?|
 _JOB = r"(?:reporter|correspondent|writer|contributor|editor|journalist|staff writer|staff reporter)"
 # a publication's name, as an author's note ends with it: "for The Daily Ledger", "at the Irish Times"
 _OUTLET = rf"{_TITLE_WORD}(?: (?:{_TITLE_WORD}|of|the|and|&)){{0,5}}"
+# what reported speech says of who spoke
+_SAID = (
+    r"(?:said|says|told|asked|wrote|according to|dijo|dice|afirmó|declaró|escribió|a déclaré|a dit|dit"
+    r"|sagte|sagt|erklärte|schrieb|ha detto|dice|disse|diz|afirmou|escreveu)"
+)
 # a donation ask: "If you value local news, make a gift today.", "Faites un don", "Jetzt spenden"
 _DONATION_ASK = (
     r"(?:If you (?:value|like|enjoy|appreciate|rely on|believe in)[^.!?]{1,100}, )?(?:please )?"
@@ -166,10 +189,29 @@ _DONATION_ASK = (
     r"|Fai una donazione|Sostieni (?:il nostro|l'informazione|il giornalismo)|Faça uma doação"
     r"|Apoie (?:o|o nosso) jornalismo"
     # what a gift does, said to the reader: "Your gift can help us treat ...", "Votre don peut aider ..."
-    r"|Your (?:gift|donation|support|contribution) (?:can|will|could) (?:help|make|keep|fund)"
+    r"|Your (?:gift|donation|support|contribution)(?: of [^\s.!?]{1,15}(?: (?:a|per|each|every) month)?)?"
+    r" (?:can|will|could|would) (?:help|make|keep|fund|protect|provide|buy|pay|give|save|feed|train|bring"
+    r"|support|send|cover)"
+    # membership: "Become a member today", "Hazte socio", "Devenez membre", "Werden Sie Mitglied"
+    r"|Join (?:us |today )?(?:as a (?:member|supporter|donor))|Give (?:now|today|monthly)"
+    r"|(?:Hazte|Hágase|Hacete) (?:socio|socia|miembro|donante|suscriptor)|Devenez (?:membre|donateur"
+    r"|donatrice"
+    r"|abonné)|Adhérez|Werden Sie (?:Mitglied|Unterstützer|Förderer|Fördermitglied)|Diventa (?:socio|socia"
+    r"|sostenitore|sostenitrice|membro)|(?:Torne-se|Seja) (?:membro|sócio|sócia|apoiador|apoiadora|assinante)"
     r"|Tu (?:donación|aporte|contribución) (?:puede|podría|ayuda)|Votre (?:don|soutien) (?:peut|permet|aide)"
     r"|Ihre (?:Spende|Unterstützung) (?:kann|hilft|ermöglicht)|(?:La tua|Una) donazione (?:può|aiuta)"
-    r"|Il tuo (?:contributo|sostegno) (?:può|aiuta)|(?:Sua|A sua) doação (?:pode|ajuda))\b[^.!?]{0,120}[.!]?"
+    r"|Il tuo (?:contributo|sostegno) (?:può|aiuta)|(?:Sua|A sua) doação (?:pode|ajuda))\b"
+    # (in which nobody is reported to speak: "Your gift of $5,000 will fund a ward, the dean told donors.")
+    rf"(?![^.!?]*\b{_SAID}\b)[^.!?]{{0,120}}[.!]?"
+)
+# whom an outlet's appeal says it lives on, addressing the reader: "listeners like you", "lecteurs comme vous"
+_SUPPORTERS_LIKE_YOU = (
+    r"(?:listeners|readers|viewers|members|supporters|donors|people|subscribers) like you"
+    r"|(?:lectores|oyentes|socios|suscriptores|donantes|personas) como (?:tú|usted|vos|ustedes)"
+    r"|(?:lecteurs|auditeurs|membres|abonnés|donateurs|lectrices) comme vous"
+    r"|(?:Leser|Hörer|Mitglieder|Unterstützer|Spender)\w* wie (?:Ihnen|Sie|dir|dich|euch)"
+    r"|(?:lettori|ascoltatori|soci|sostenitori|abbonati) come (?:te|voi)"
+    r"|(?:leitores|ouvintes|assinantes|apoiadores|doadores) como (?:você|vocês|tu)"
 )
 # what a promotional prompt starts with: the imperative that addresses the reader, in en/es/fr/de/it/pt
 _READER_VERB = (
@@ -191,11 +233,6 @@ _READER_CHANNEL = (
 )
 # a character inside one sentence: a dot in an address or a number ends none ("news@x.example", "6.6")
 _IN_SENTENCE = r"(?:[^.!?]|\.(?=\w))"
-# what reported speech says of who spoke
-_SAID = (
-    r"(?:said|says|told|asked|wrote|according to|dijo|dice|afirmó|declaró|escribió|a déclaré|a dit|dit"
-    r"|sagte|sagt|erklärte|schrieb|ha detto|dice|disse|diz|afirmou|escreveu)"
-)
 # "All rights reserved" as the languages of the bundled samples say it
 _RESERVED = (
     r"(?:all rights reserved|riproduzione riservata|tous droits réservés|todos los derechos reservados"
@@ -270,7 +307,16 @@ RULES: tuple[Rule, ...] = (
           r"|más información|mais informações|maggiori informazioni|más noticias|mais notícias"
           r"|mehr zum thema|lesen sie auch|das könnte sie auch interessieren|lire aussi|à lire aussi"
           r"|a lire aussi|sur le même sujet|lee también|leé también|ver también|te puede interesar"
-          r"|noticias relacionadas|leia também|veja também|notícias relacionadas|leggi anche) ?:?"),
+          r"|noticias relacionadas|leia também|veja também|notícias relacionadas|leggi anche"
+          # most-read lists and "you may like" in es / pt / fr / de / it
+          r"|lo más (?:leído|visto|popular)|(?:las |los )?más (?:leídas|leídos|vistas|vistos)"
+          r"|artículos relacionados|también te puede interesar|les plus (?:lus|populaires|partagés)"
+          r"|à lire également|articles (?:liés|similaires)|vous aimerez aussi|meistgelesen(?:e artikel)?"
+          r"|am meisten gelesen|das könnte sie interessieren|ähnliche artikel|weitere artikel"
+          r"|(?:ti )?potrebbe(?:ro)? interessarti|ti potrebbe interessare|articoli correlati"
+          r"|notizie correlate"
+          r"|(?:i )?più letti|vedi anche|(?:as |os )?mais (?:lidas|lidos|vistas|vistos)|artigos relacionados"
+          r"|(?:você )?(?:também )?pode (?:gostar|interessar)) ?:?"),
     _rule("tag_heading", "tag_heading", 40,
           r"(?i:related topics|topics|tags|explore more on these topics|more on these topics|keywords"
           r"|themen|sujets|temas|etiquetas|tópicos|argomenti) ?:?"),
@@ -377,9 +423,100 @@ RULES: tuple[Rule, ...] = (
           r"|(?:Subscribe|Sign up)(?: for free| now)? to (?:receive|get) new posts\b.{0,200}"),
     # donation pitches: "KTVR is listener-supported. If you value local news, make a gift today."
     _rule("donation_prompt", "boilerplate", 300,
-          # (the self-description first, once: "KTVR is listener-supported.", maybe followed by the ask)
-          r"[^.!?]{1,80} is (?:listener|reader|viewer|member|community|audience)[- ]"
-          rf"(?:supported|funded|powered)\b[^.!?]{{0,120}}[.!](?: {_DONATION_ASK})?|{_DONATION_ASK}"),
+          # the self-description, maybe followed by the ask: "KTVR is listener-supported.", "High Desert Radio
+          # depends on listeners like you." (one scan for both: a scan of its own for "like you" cost 2 %)
+          r"[^.!?]{1,80} (?:is (?:listener|reader|viewer|member|community|audience)[- ]"
+          r"(?:supported|funded|powered)\b[^.!?]{0,120}[.!]"
+          r"|(?:depends|relies|counts|survives|lives|exists|depende|dépend|vit|ist|lebt|dipende|vive|sobrevive"
+          rf"|existe)\b[^.!?]{{0,60}}?\b(?:{_SUPPORTERS_LIKE_YOU})\b[^.!?]{{0,100}}[.!])(?: {_DONATION_ASK})?"
+          r"|(?:Thanks|Thank you|It['’]s thanks|Grâce|Gracias|Dank|Grazie|Graças)(?: to| à| a| an)?"
+          rf" [^.!?]{{0,60}}?\b(?:{_SUPPORTERS_LIKE_YOU})\b[^.!?]{{0,100}}[.!](?: {_DONATION_ASK})?"
+          # the ask, maybe after one short sentence of its own ("Clean water saves lives. Your gift of $30
+          # can ..."), in which nobody is reported to speak
+          r"|(?:[^.!?]{1,60}+[.!] (?=Your |Tu |Votre |Ihre |La tua |Una |Il tuo |Sua |A sua |Donate |Give "
+          rf"|Make a )(?![^.!?]*\b{_SAID}\b))?{_DONATION_ASK}"),
+    # an invitation to report an error: "If you notice an error in the text, highlight it and press
+    # Ctrl+Enter.", "Spotted a typo? Let us know.", "Vous avez trouvé une erreur ? Merci de nous la signaler."
+    _rule("error_report", "boilerplate", 200,
+          r"(?:(?:Found|Spotted|Noticed|Notice|See|Seen|Did you (?:notice|spot|find|see)|Have you (?:noticed"
+          r"|spotted|found|seen)) (?:an? |any |some )?(?:error|mistake|typo|inaccuracy"
+          r"|misprint)s?\b[^.!?]{0,60}\?"
+          r"|If you (?:notice|see|spot|find|found|have found|come across|discover|believe there is)"
+          r" (?:an? |any |some )?(?:error|mistake|typo|inaccuracy|misprint)s?\b"
+          r"(?=.{0,160}?\b(?:Ctrl|highlight|select (?:it|the text)|let us know|tell us|report it|contact us"
+          rf"|e-?mail us|write to us|send (?:it|us)|notify us|corrections?@))(?!.*\b{_SAID}\b)"
+          r"|(?:Vous avez|Avez-vous|Si vous avez) (?:trouvé|repéré|remarqué|vu|relevé) une (?:erreur|faute"
+          r"|coquille)|Si vous (?:trouvez|remarquez|repérez|constatez) une (?:erreur|faute|coquille)"
+          r"|¿?(?:Encontraste|Encontró|Has encontrado|Ha encontrado|Viste|Detectaste|Detectó|Si (?:encuentras"
+          r"|ves|detectas|encuentra|ve|detecta)) (?:un|algún|una) (?:error|errata|falta)"
+          r"|(?:Haben Sie|Hast du) einen (?:Fehler|Tippfehler) (?:gefunden|entdeckt|bemerkt)"
+          r"|Ist Ihnen ein Fehler"
+          r" aufgefallen|Wenn Sie einen Fehler (?:finden|entdecken|bemerken)|(?:Tipp|Rechtschreib)?[Ff]ehler"
+          r" (?:gefunden|entdeckt|bemerkt)\?"
+          r"|(?:Hai|Avete) (?:trovato|notato|visto) un (?:errore|refuso)|Se (?:trovi|noti|hai trovato"
+          r"|avete trovato|trovate|notate) un (?:errore|refuso)"
+          r"|(?:Encontrou|Viu|Achou|Detetou|Detectou|Notou) (?:um|algum) (?:erro|gralha)|Se (?:encontrar|vir"
+          r"|notar|encontrou|detetar|detectar) (?:um|algum) (?:erro|gralha))"
+          # (nobody is reported to speak: "Vous avez trouvé une erreur dans les comptes, a dit le juge.")
+          rf"(?!.*\b{_SAID}\b)[^.!?]{{0,120}}[.!?]?(?: [^.!?]{{1,120}}[.!]?)?"),
+    # a paywall's offer: "Subscribe to continue reading. Only $1 for your first month.", "Abonnez-vous pour
+    # lire tous nos articles.", "Already a subscriber? Log in", "Cet article est réservé aux abonnés."
+    _rule("paywall_prompt", "boilerplate", 200,
+          r"(?:(?:(?:Subscribe|Sign up|Register|Log in|Sign in|Become a (?:subscriber|member))(?: now| today"
+          r"| for free)? (?:to|and) (?:read|continue reading|keep reading|unlock|access|get (?:unlimited|full"
+          r"|digital|instant) access)"
+          r"|Suscr[ií]b(?:ete|ase|ite) (?:para|y) (?:leer|seguir leyendo|acceder|continuar)"
+          r"|Abonnez-vous (?:pour|et) (?:lire|continuer|accéder|poursuivre|profiter)"
+          r"|(?:Jetzt )?(?:abonnieren|Abonnieren Sie|Abonniere)(?: und| um)? (?:weiterlesen|alle Artikel"
+          r"|weiter zu lesen|zu lesen|unbegrenzt)|Jetzt weiterlesen mit"
+          r"|Abbonati (?:per|e) (?:leggere|continuare|accedere)|Abbonatevi per"
+          r"|Assin[ae] (?:para|e) (?:ler|continuar|acessar|aceder))\b"
+          r"|(?:This (?:article|story|content|piece) is (?:only )?(?:available|reserved|exclusive) (?:to|for)"
+          r" (?:subscribers|members|paying)|Cet (?:article|contenu) est réservé aux abonnés|Este (?:artículo"
+          r"|contenido) es exclusivo para (?:suscriptores|socios)|Dieser (?:Artikel|Inhalt"
+          r"|Beitrag) ist (?:nur"
+          r"|exklusiv) für (?:Abonnenten|Abonnentinnen)|Questo (?:articolo"
+          r"|contenuto) è riservato agli abbonati"
+          r"|Este (?:artigo|conteúdo) é exclusivo para assinantes)"
+          r"|(?:Already (?:a subscriber|subscribed|a member|have an account)|¿Ya eres (?:suscriptor|socio)"
+          r"|Déjà abonnée?|Bereits (?:Abonnent|abonniert)|Sei già abbonato|Já (?:é|és) assinante) ?\?)"
+          r"[^.!?]{0,120}[.!]?(?: [^.!?]{1,100}[.!]?)?"
+          # the offer alone: "Only $1 for your first month.", "Dès 1 franc le premier mois."
+          r"|(?:Only|Just|From|Dès|Desde|Ab|Da|A partir de|Por apenas|Solo|Sólo|Nur|Seulement)"
+          # (a price: "Only 40 households signed up in the first month" is news)
+          r" (?:[$€£] ?\d[\d.,]*|\d[\d.,]* ?(?:[$€£]|(?i:euros?|francs?|dollars?|pounds?|CHF|EUR|USD|pesos"
+          r"|reais|Fr\.)))(?: [^.!?]{1,30})? (?:the first month|for (?:your|the) first month|le premier mois"
+          r"|el primer mes|im ersten Monat|il primo mese|o primeiro mês)[^.!?]{0,60}[.!]?"),
+    # a podcast's or newsletter's sponsor read: "This episode is sponsored by X. Use the code Y at checkout.",
+    # "Support for this podcast comes from X", "Cet épisode vous est proposé par X"
+    _rule("sponsor_read", "boilerplate", 300,
+          r"(?:(?:This|Today['’]s|This week['’]s) (?:episode|podcast|show|newsletter|edition|issue|programme"
+          r"|program|video) (?:is|was) (?:sponsored|brought to you|supported|presented|made possible|powered"
+          r"|underwritten) by"
+          # ("this" only: "Support for the programme comes from the ministry" is news)
+          r"|(?:Support|Funding) for (?:this|today['’]s) (?:podcast|episode|show|newsletter|programme"
+          r"|program) (?:comes|is provided) (?:from|by)"
+          r"|(?:Our|Today['’]s|This week['’]s) sponsor(?: today| this week)? is"
+          r"|Thanks to [^.!?]{1,60} for (?:sponsoring|supporting) (?:this|today['’]s) (?:episode|podcast|show"
+          r"|newsletter)"
+          r"|Est[ea] (?:episodio|podcast|programa|boletín) (?:está|es) (?:patrocinado|presentado"
+          r"|ofrecido) por"
+          r"|Cet (?:épisode|podcast) (?:est|vous est) (?:sponsorisé|parrainé|présenté|proposé|offert) par"
+          r"|Diese (?:Folge|Episode|Sendung|Ausgabe) (?:wird|ist) (?:(?:Ihnen|euch|dir) )?(?:präsentiert"
+          r"|gesponsert|unterstützt|ermöglicht) (?:von|durch)"
+          r"|Questo (?:episodio|podcast|numero) è (?:sponsorizzato|offerto|presentato) da"
+          r"|Este (?:episódio|podcast|programa) (?:é|foi) (?:patrocinado|oferecido|apresentado)"
+          r" p(?:or|el[ao]))"
+          # (what follows may name a web address: "Visit harbourbank.example/podcast.")
+          rf" {_IN_SENTENCE}{{1,120}}[.!:]?(?: {_IN_SENTENCE}{{1,160}}[.!]?){{0,2}}"
+          # a promo code on a line of its own: "Use the code NORTH at checkout.", "Get 20% off with code X"
+          # (after an offer, "Fly to Vágar from 99 euros: use the code X", it is part of the sponsor read)
+          r"|(?:(?:Get|Save) [^.!?]{1,40} (?:with|using) (?:the |our )?(?:promo |discount )?code"
+          r" [A-Z0-9]{3,}\b"
+          r"|(?:[Uu]se|[Ee]nter|[Aa]pply|[Uu]sa|[Uu]tiliza|[Uu]tilisez|[Nn]utzen Sie"
+          r"|[Nn]utze|[Uu]tilizza|[Uu]se) (?:the |our |promo |discount |coupon |offer |el |le |den |il |o )*"
+          r"(?:code|código|Code|codice|Gutscheincode|Rabattcode)(?: promo(?:cional)?)? [A-Z0-9]{3,}\b)"
+          r"[^.!?]{0,100}[.!]?"),
     # tiplines: "Seen a claim you want us to check? Send it to ...", "Got a story? Email ..."
     _rule("tip_prompt", "boilerplate", 300,
           r"(?:Seen|Got|Have you (?:seen|got)|Have|Do you have|Spotted|Know of) (?:a|an|any)\b[^.!?]{1,80}\?"
@@ -559,6 +696,11 @@ RULES: tuple[Rule, ...] = (
     _rule("signoff_reporting", "boilerplate", 300,
           rf"\(?{_CREDIT_ROLE} by {_PLACED_NAMES}"
           rf"(?: ?[;,] (?:and )?{_CREDIT_ROLE} by {_PLACED_NAMES})*\.?\)?\.?"),
+    # a podcast's production credits, one or several: "Produced by X. Sound by Y.", "Producer: X | Music: Y"
+    _rule("production_credits", "boilerplate", 120,
+          rf"(?:{_PRODUCTION_ROLE}|{_PRODUCTION_LABEL}) {_PLACED_NAMES}"
+          rf"(?:(?:(?<=\.) | ?[.;,|·] ?(?:and )?)(?:{_PRODUCTION_ROLE}"
+          rf"|{_PRODUCTION_LABEL}) {_PLACED_NAMES})*\.?"),
     _rule("signoff_role_i18n", "boilerplate", 200,
           rf"\(?(?:Edición|Editado por|Edición de|Traducción|Traducido por|Édité par|Édition|Traduit par"
           rf"|Traduction|Redigiert von|Redaktion|Übersetzt von|Übersetzung|A cura di|Traduzione|Tradotto da"
@@ -664,7 +806,11 @@ RULES: tuple[Rule, ...] = (
           r"|instagram-media|tiktok-embed|more-link|continue-?reading[\w-]*"
           r"|screen-?reader-?text|pull-?quotes?|pullout|claim-(?:card|box|label|text|review)[\w-]*"
           r"|rating(?:-label|-box|-card)?|tip-?line[\w-]*"
-          r"|sr-only|visually-?hidden)"),
+          r"|sr-only|visually-?hidden"
+          # appeals and prompts that are never the article: a donate or membership box, an error-report note
+          r"|donat(?:e|ion|ions)(?:[-_][\w-]*)?|fundrais\w*|membership(?:[-_][\w-]*)?|support-us[\w-]*"
+          r"|(?:report[-_]?(?:an?[-_])?)?(?:error|typo|mistake)[-_]?(?:note|report|notice|box|link)s?"
+          r"|report[-_](?:an?[-_])?(?:error|typo|mistake)s?)"),
     _rule("credit_class", "credit_class", 100, r"[\w-]*(?:credit|copyright)[\w-]*"),
     # a caption outside any <figure>: "wp-caption-text", Spanish "pie (de foto)", "légende", "didascalia"
     _rule("caption_class", "caption_class", 100,
@@ -674,7 +820,12 @@ RULES: tuple[Rule, ...] = (
           # (after a plugin's short prefix: Jetpack's "jp-relatedposts", "td-related", "wp-related")
           r"(?:[a-z]{1,4}[-_])?(?:related|more-?from|more-?stories|more-?on|most-?read|most-?popular"
           # "read-more": a "Read more: <a>Headline</a>" line, or a "Read more »" button (boilerplate, dropped)
-          r"|recommended|read-?more)[\w-]*"),
+          r"|recommended|read-?more"
+          r"|a-?lire|voir-?aussi)[\w-]*"
+          # the same containers named in es / pt / de / it, after any prefix ("box-correlati",
+          # "noticias-relacionadas", "mas-leidas")
+          r"|[\w-]*?(?:correlat[oie]|relacionad[oa]s?|lies-?auch|meistgelesen|mas-?leid[oa]s|mais-?lid[oa]s"
+          r"|plus-?lus|piu-?lett[ie]|leia-?tambem|lee-?tambien|leggi-?anche|vedi-?anche)[\w-]*"),
 )
 # fmt: on
 
@@ -1576,6 +1727,7 @@ def _normalise_credit(text: str) -> str:
 
 # "REUTERS/Jane Doe/File Photo": the last part says the picture is an old one, not who took it
 _COPYRIGHT_MARK = re.compile(r"©|\([cC]\) |(?i:copyright)\b")
+_YEAR = re.compile(r" ?(?:\d{4}|\(\d{4}\))\b")
 _FILE_NOTE = re.compile(r"(?<=\S)/(?:File(?: Photo| Picture)?|FILE(?: PHOTO)?)$")
 
 
@@ -1626,7 +1778,6 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
     title_key = _compare_key(title) if title else ""
     subheads: set[str] = set()  # body blocks that came from <h1>-<h6>
     kept: set[str] = set()  # body blocks a `keep` rule matched: narrative, whatever their shape
-    first_body = True
     story_end: int | None = None  # where "###", "-30-" or "END" closed the story (the body up to it)
     captions: set[str] = set()  # short lines next to a credit line of their own: a photo's caption
     after_credit = -2  # the index of the last block that was a credit line (none: -2, never i - 2)
@@ -1641,9 +1792,14 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             section = _teaser_container(blocks[start:i], related, rules) or section
             continue
         if block.caption:
-            # the page's own copyright line, last, in a "copyright" element outside any figure, credits no
-            # picture: "© Aarebote", "© Riproduzione riservata" (a figure's "© Jane Doe/AFP" does)
-            if i == n and block.caption == _CREDIT and _COPYRIGHT_MARK.match(block.text):
+            # the page's own copyright line in a "copyright" element outside any figure credits no picture:
+            # the last one ("© Aarebote", "© Riproduzione riservata"), or one with a year wherever it is
+            # ("Copyright 2024 High Desert Radio" above the tags); a figure's "© Jane Doe/AFP" does
+            if (
+                block.caption == _CREDIT
+                and (found := _COPYRIGHT_MARK.match(block.text))
+                and (i == n or _YEAR.match(block.text, found.end()))
+            ):
                 continue
             credit = _caption_credit(block, rules)
             if credit:
@@ -1654,10 +1810,10 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             kept.add(block.text)
             found = None
         if found is None:
-            if first_body and title_key and _compare_key(block.text) == title_key:
-                first_body = False
+            # every copy of the headline before the narrative (a page may repeat it: <h1> and a title line);
+            # dropping only the first would leave one that a second cleaning drops
+            if not body and title_key and _compare_key(block.text) == title_key:
                 continue
-            first_body = False
             credit = _tail_credit(block.text, rules) if len(block.text) <= _CAPTION_MAX_LEN else None
             if credit:  # a photo caption outside any figure: "Smoke rises over Rafah. (AFP/Jane Doe)"
                 credits.append(credit)
@@ -1694,7 +1850,8 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
     last = body[-1] if body else ""
     if ("…" in last or "..." in last) and (teaser_link := _TEASER_LINK.search(last)):
         body[-1] = last[: teaser_link.start()]
-    while body:  # a loop, so that extract(extract(x).body) strips nothing more
+    # a loop, so that extract(extract(x).body) strips nothing more; a lone block is the article itself
+    while len(body) > 1:
         label = _section_label(body[-1], rules)
         if label is None:
             break
@@ -1859,20 +2016,32 @@ def _leading_section(blocks: list[_Block], header: list[str], title_key: str, ru
                 return specific[0] if specific else crumbs[-1]
     near = blocks[:_KICKER_REACH]
     at = next((i for i, b in enumerate(near) if _compare_key(b.text) == title_key), None)
+    above = None
     if at is None:  # the item's first line that is no chrome (a cookie notice may come before it)
         places = [next((i for i, b in enumerate(near) if b.text == header[0]), 0)]
     else:
-        places = [at + 1, at - 1]
+        # (a status badge between the kicker and the headline hides neither: "Press Releases", "FOR
+        # IMMEDIATE RELEASE", headline)
+        above = at - 1
+        while above > 0 and near[above].text.casefold() in _NOT_SECTIONS:
+            above -= 1
+        places = [at + 1, above]
     in_header = set(header)
     for i in places:
         if not 0 <= i < len(near) - 1 or near[i].text not in in_header:
             continue
-        # (a dateline is followed by the narrative at once; a kicker that links to its section may be too)
-        if _is_narrative(near[i + 1].text) and not (near[i].link and near[i].link_text == near[i].text):
-            continue
         text = near[i].text
         label, _, rest = text.partition(" · ") if " · " in text else text.partition(" | ")
-        if rest and not _STAMP_LINE.fullmatch(rest):
+        if rest and not _META_LINE.fullmatch(rest):
+            continue
+        # A dateline is followed by the narrative at once; a kicker may be too when it links to its
+        # section, carries the page's meta ("Society · 2 min read") or is a section's name ("World").
+        if (
+            _is_narrative(near[i + 1].text)
+            and not rest
+            and not (near[i].link and near[i].link_text == near[i].text)
+            and not _section_label(label, rules)
+        ):
             continue
         words = label.casefold().split(" ")
         if (
@@ -1883,7 +2052,7 @@ def _leading_section(blocks: list[_Block], header: list[str], title_key: str, ru
             continue
         if _KICKER.fullmatch(label) or _section_label(label, rules):
             return label
-        if at is not None and i == at - 1 and _PLACE_KICKER.fullmatch(label):
+        if i == above and _PLACE_KICKER.fullmatch(label):
             return label
     return None
 
@@ -1901,7 +2070,14 @@ _KICKER = re.compile(
     r"(?: [A-ZÀ-ÞĀ-Ž][\w'’\-]*)?"  # "Aid and Policy", "Arts & Culture"
 )
 _CRUMB = re.compile(r"[A-ZÀ-ÞĀ-Ž][\w'’\-]*(?: [\w'’&\-]+){0,3}")  # "Business", "Full coverage"
-_STAMP_LINE = re.compile(rf"{_STAMP}(?: ?[|·•,;–—-] ?{_STAMP})*")
+# what follows a kicker on its line: stamps, a reading time, a view counter ("06.06.2024, 11:20 · 👁 1,245")
+_META_PART = (
+    rf"(?:{_STAMP}|\d{{1,3}} ?(?i:min(?:ute)?s?|Min\.?)(?: (?i:read|de lecture|de lectura|Lesezeit|di lettura"
+    r"|de leitura))?|(?i:reading time|lesezeit|lectura|temps de lecture|tempo di lettura|tempo de leitura):?"
+    r" \d{1,3} ?(?i:min(?:ute)?s?|Min\.?|minutos|minuti)|👁️? ?[\d,.]+|[\d,.]+ (?i:views|vistas|vues|aufrufe"
+    r"|visualizzazioni|visualizações))"
+)
+_META_LINE = re.compile(rf"{_META_PART}(?: ?[|·•,;–—-] ?{_META_PART})*")
 # crumbs that name no section: a trail's start and an aggregator's story page
 _GENERIC_CRUMBS = frozenset(
     {"home", "homepage", "home page", "start", "startseite", "accueil", "inicio", "início", "portada",
@@ -1914,7 +2090,10 @@ _NOT_SECTIONS = frozenset(
      "live", "en vivo", "en direct", "live-ticker", "liveticker", "ao vivo", "in diretta", "breaking",
      "breaking news", "exclusive", "exclusivo", "exclusif", "developing", "just in", "updated", "premium",
      "for immediate release", "press release", "comunicado de prensa", "communiqué de presse",
-     "pressemitteilung", "comunicato stampa", "comunicado de imprensa", "sponsored", "advertorial"}
+     "pressemitteilung", "comunicato stampa", "comunicado de imprensa", "sponsored", "advertorial",
+     "press statement", "media statement", "media release", "news release", "statement", "nota de prensa",
+     "comunicado", "medienmitteilung", "presseerklärung", "nota stampa", "nota à imprensa",
+     "nota de imprensa"}
 )  # fmt: skip
 _TRAILING_WORDS = frozenset({"by", "of", "from", "for", "with", "por", "de", "par", "von", "di", "da"})
 # a page's buttons and actions, in en/es/fr/de/it/pt: they sit by the headline as a kicker does, or close
@@ -1922,10 +2101,11 @@ _TRAILING_WORDS = frozenset({"by", "of", "from", "for", "with", "por", "de", "pa
 _UI_LABELS = frozenset(
     {"save", "saved", "share", "comment", "comments", "print", "email", "e-mail", "follow", "like",
      "bookmark", "listen", "copy link", "reply", "subscribe", "login", "log in", "sign in", "menu",
-     "search", "close",
+     "search", "close", "read aloud", "gift article", "gift this article",
      "guardar", "guardado", "compartir", "comentar", "imprimir", "seguir", "escuchar", "suscribirse",
      "enregistrer", "sauvegarder", "partager", "commenter", "imprimer", "suivre", "écouter", "s'abonner",
-     "merken", "gemerkt", "speichern", "teilen", "kommentieren", "drucken", "folgen", "anhören", "abonnieren",
+     "merken", "gemerkt", "zur merkliste", "merkliste", "vorlesen", "speichern", "teilen",
+     "kommentieren", "drucken", "folgen", "anhören", "abonnieren",
      "salva", "salvato", "condividi", "commenta", "stampa", "segui", "ascolta", "iscriviti",
      "salvar", "compartilhar", "partilhar", "ouvir", "assinar"}
 )  # fmt: skip
@@ -2094,15 +2274,26 @@ def _consume_teasers(blocks: list[_Block], i: int, related: list[RelatedItem], r
         related.extend(_teaser_items(members))
         return i
     # No list: a run of headline-like lines ("Related\n\nHeadline one\n\nHeadline two"), maybe numbered
-    # ("Most Read\n\n1. Headline"). The page's last line is its section label, if it reads like one.
-    while i < n and not blocks[i].caption and _looks_like_headline(blocks[i].text):
+    # ("Most Read\n\n1. Headline"), each maybe under its summary cut mid-word ("... queuing at the wells by
+    # ha...": the teaser's, dropped). The page's last line is its section label, if it reads like one.
+    taken = len(related)
+    while i < n and not blocks[i].caption:
         text = blocks[i].text
+        if not _looks_like_headline(text):
+            if len(related) > taken and len(text) <= _CAPTION_MAX_LEN and _CUT_SUMMARY.search(text):
+                i += 1
+                continue
+            break
         if _classify(text, rules) is not None or (i == n - 1 and _section_label(text, rules)):
             break
         number = _LIST_NUMBER.match(text)
         related.append(RelatedItem(text[number.end() :] if number else text, blocks[i].link))
         i += 1
     return i
+
+
+# a teaser's summary cut mid-word by the page: "... by ha...", "... ein Zert…"
+_CUT_SUMMARY = re.compile(r"\w(?:\.\.\.|…)\Z")
 
 
 def _unique(values: Iterable[_T]) -> tuple[_T, ...]:
