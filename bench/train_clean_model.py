@@ -36,7 +36,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bench.clean_quality import Prediction, Score, _made_of_gold, load, norm, score_article
 from newsbeam.transforms.clean import candidate_paragraphs, extract, load_rules
-from newsbeam.transforms.clean_model import SHAPE_FEATURES, ParagraphModel, shape, tokens
+from newsbeam.transforms.clean_model import SHAPE_FEATURES, ParagraphModel, eligible, shape, tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_PATH = ROOT / "configs" / "data" / "clean_model.npz"
@@ -127,7 +127,9 @@ def score_rules(articles: list[dict], rules, drop_filter=None) -> Score:
             rules=rules.for_source(article.get("source_domain")),
             drop_filter=drop_filter,
         )
-        prediction = Prediction(list(result.paragraphs))
+        prediction = Prediction(
+            list(result.paragraphs), list(result.credits), [r.title for r in result.related], result.section
+        )
         score_article(article, prediction, score)
     return score
 
@@ -188,7 +190,7 @@ def cross_validate(
         test_rows = [r for r in rows if group_of(articles[r.article]) == g]
         test_articles = [a for a in articles if group_of(a) == g]
         model = fit(train, max_words, c)
-        short = [r for r in test_rows if r.text.count(" ") < max_words and len(r.text) <= max_words * 12]
+        short = [r for r in test_rows if eligible(r.text, max_words)]
         probability = model.scores([r.text for r in short])
         chrome = np.array([r.chrome for r in short])
         table[g] = {"rules": score_rules(test_articles, rules), "thresholds": {}}
@@ -210,9 +212,16 @@ def cross_validate(
     return table
 
 
+_COUNTS = ("predicted", "correct", "gold", "found", "sections_right", "credits_found", "related_found")
+
+
 def report(table: dict) -> float:
     """Prints the CV table; returns the threshold chosen."""
     print("rules alone, per held-out group: P R (correct/predicted, found/gold)")
+    alone = Score()
+    for row in table.values():
+        for name in _COUNTS:
+            setattr(alone, name, getattr(alone, name) + getattr(row["rules"], name))
     for g, row in table.items():
         s = row["rules"]
         print(
@@ -221,7 +230,8 @@ def report(table: dict) -> float:
         )
     print(
         "rules + model, out of fold (optimistic: the rules have read these items); and the model alone on"
-        " all candidate paragraphs of <= max_words words (chrome caught / narrative dropped)"
+        " the candidate paragraphs it may judge (chrome caught / narrative dropped); sections, credits and"
+        f" related found (rules alone: {alone.sections_right}, {alone.credits_found}, {alone.related_found})"
     )
     chosen = None
     for t in THRESHOLDS:
@@ -231,7 +241,7 @@ def report(table: dict) -> float:
         for g, row in table.items():
             entry = row["thresholds"][t]
             s = entry["combined"]
-            for name in ("predicted", "correct", "gold", "found"):
+            for name in _COUNTS:
                 setattr(pooled, name, getattr(pooled, name) + getattr(s, name))
             caught += entry["chrome_caught"]
             chrome += entry["chrome"]
@@ -242,6 +252,7 @@ def report(table: dict) -> float:
             f"  t={t:.2f}  pooled P {pooled.precision:.3f}"
             f" R {pooled.recall:.3f} ({pooled.found}/{pooled.gold})"
             f"  chrome caught {caught}/{chrome}  narrative dropped {dropped}/{narrative}"
+            f"  sections {pooled.sections_right} credits {pooled.credits_found} related {pooled.related_found}"
         )
         print("           " + "  ".join(parts))
         if chosen is None and pooled.recall >= RECALL_FLOOR:

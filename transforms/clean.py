@@ -1333,7 +1333,8 @@ def extract(
     related=(RelatedItem("Quake hits", "https://x.test/a"),), section="World news")`.
 
     `drop_filter` (e.g. transforms/clean_model.py's learned filter) is shown the paragraphs the rules
-    keep, before the structural pass, with those a `keep` rule protects, and returns the indices to drop.
+    keep, after the header and trailer are dropped and before the shape pass, with those a `keep` rule
+    protects, and returns the indices to drop.
     """
     rules = rules or BUILTIN_RULES
     blocks = _candidate_blocks(markup, rules)
@@ -1713,15 +1714,6 @@ def _sort_blocks(
         elif rule.name == "story_end" and body and story_end is None and block.text in _RELEASE_ENDS:
             story_end = len(body)
         # boilerplate: dropped
-    if drop_filter is not None and len(body) > 1:
-        # before the structural pass, which reads a paragraph's neighbours: what it is shown on a second
-        # pass over the output is then what it was shown on the first, minus what was dropped
-        # (never an "About X" heading: the structural pass drops the section it heads, which would stay)
-        dropped = {j for j in drop_filter(body, kept) if not _ABOUT.fullmatch(body[j])}
-        if dropped:
-            if story_end is not None:
-                story_end -= sum(1 for j in dropped if j < story_end)
-            body[:] = [p for j, p in enumerate(body) if j not in dropped]
     if story_end is not None:
         del body[story_end:]
     header = _drop_header(body) if title_key else []
@@ -1737,6 +1729,13 @@ def _sort_blocks(
             break
         body.pop()
         section = section or label
+    if drop_filter is not None and len(body) > 1:
+        # after the header, trailer and section are read (the filter changes none of them), before the
+        # shape pass, which reads a paragraph's neighbours: on a second pass over the output it is shown
+        # what it was shown on the first, minus what was dropped
+        dropped = set(drop_filter(body, kept))
+        if dropped:
+            body[:] = [p for j, p in enumerate(body) if j not in dropped]
     _drop_non_narrative(body, subheads | captions, kept, keep_header=not title_key)
     return Extract(tuple(body), _unique(credits), _unique(related), section)
 

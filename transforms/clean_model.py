@@ -14,9 +14,8 @@ scores the same wherever it stands and whatever is cleaned around it (cleaning s
 At run time it is numpy only, from the coefficients shipped in `newsbeam.configs/data/clean_model.npz`;
 all the paragraphs of one item are scored in one call. `ParagraphModel.drop_filter(threshold)` is what
 `clean.extract(drop_filter=...)` takes: it drops a paragraph the rules kept when its chrome probability is
-at least the threshold, never one a `keep` rule protects, never a paragraph longer than the model's
-`max_words` words (or 12 times as many characters: long narrative is where its errors would be; chrome
-is short), and never all of them.
+at least the threshold, never one a `keep` rule protects, only an `eligible` (short) one, and never all of
+them.
 """
 
 from __future__ import annotations
@@ -110,6 +109,13 @@ def shape(text: str) -> tuple[float, ...]:
     )
 
 
+def eligible(paragraph: str, max_words: int) -> bool:
+    """Whether the filter may judge `paragraph` at all: up to `max_words` words (long paragraphs are
+    narrative here, and where a model's errors would be), or 12 times as many characters."""
+    # the length first: counting spaces reads a paragraph whole
+    return len(paragraph) <= max_words * _MAX_WORD_CHARS and paragraph.count(" ") < max_words
+
+
 class ParagraphModel:
     """Chrome probability of a paragraph, from a vocabulary's weights, shape weights and an intercept."""
 
@@ -151,15 +157,9 @@ class ParagraphModel:
         # compared as logits: p >= t  <=>  logit >= log(t / (1 - t))
         least = math.inf if limit >= 1.0 else math.log(limit / (1.0 - limit))
         max_words = self.max_words
-        max_chars = max_words * _MAX_WORD_CHARS
 
         def chrome(body: list[str], kept: set[str]) -> Iterable[int]:
-            # long paragraphs are narrative here: a length test first, as counting spaces reads them whole
-            candidates = [
-                i
-                for i, p in enumerate(body)
-                if len(p) <= max_chars and p.count(" ") < max_words and p not in kept
-            ]
+            candidates = [i for i, p in enumerate(body) if p not in kept and eligible(p, max_words)]
             if not candidates:
                 return ()
             logits = self._logits([body[i] for i in candidates])
