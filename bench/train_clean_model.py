@@ -11,8 +11,11 @@ Cross-validation is grouped by the blind sets the items were written as (01-50, 
 train on the other sets, score the held-out one with the rules and the model together
 (`clean.extract(drop_filter=...)`, scored like `bench.clean_quality`), for each threshold. The rules
 have read the errors of every dev item, so this figure is optimistic about precision: what it measures
-well is what the model costs in recall. The threshold written is the lowest of the grid whose pooled
-out-of-fold recall stays >= 0.995 (and the model's paragraph-level false drops, shown too, stay rare).
+well is what the model costs in recall. So a second figure takes, for each blind set, the rules as they
+were when it was first scored (`BLIND_RULES`: transforms/clean.py and configs/boilerplate.yaml of the
+merge that brought it in, read from git; skipped with --no-blind or without git) and filters their output
+with the model trained on the other sets: that one measures precision as a new site would see it. The
+threshold written is the lowest of the grid whose pooled out-of-fold recall stays >= 0.995 in both.
 
 Deterministic (fixed seed, sorted inputs). Writes configs/data/clean_model.npz unless --no-write.
 `--dev-only` leaves the items marked `heldout` out of everything (to score them once afterwards with
@@ -252,7 +255,8 @@ def report(table: dict) -> float:
             f"  t={t:.2f}  pooled P {pooled.precision:.3f}"
             f" R {pooled.recall:.3f} ({pooled.found}/{pooled.gold})"
             f"  chrome caught {caught}/{chrome}  narrative dropped {dropped}/{narrative}"
-            f"  sections {pooled.sections_right} credits {pooled.credits_found} related {pooled.related_found}"
+            f"  sections {pooled.sections_right} credits {pooled.credits_found}"
+            f" related {pooled.related_found}"
         )
         print("           " + "  ".join(parts))
         if chosen is None and pooled.recall >= RECALL_FLOOR:
