@@ -2345,11 +2345,22 @@ class _CleanEntryFn(StageFn):
         self._rules = load_rules(self._settings.rules_path)  # one table per worker process (cached by path)
         self._filter = learned_drop_filter(self._settings)
 
-    def _counted_filter(self, body: list[str], kept: set[str]) -> Iterable[int]:
-        dropped = list(self._filter(body, kept))
+    def _build(self, entry: RawEntry) -> Article:
+        if self._filter is None:
+            return build_article(entry, self._rules)
+        drops: list[int] = []  # per filter call: the body's, then the summary's (when both are cleaned)
+
+        def counted(body: list[str], kept: set[str]) -> Iterable[int]:
+            dropped = list(self._filter(body, kept))
+            drops.append(len(dropped))
+            return dropped
+
+        article = build_article(entry, self._rules, counted)
+        # a summary that repeats the body's start is not kept: what was dropped from it is not counted
+        dropped = sum(drops) if article.summary else sum(drops[:1])
         if dropped:
-            self._learned.inc(len(dropped))
-        return dropped
+            self._learned.inc(dropped)
+        return article
 
     def describe(self, entry: RawEntry) -> tuple[str | None, str | None]:
         return entry.feed.url, entry.ref
@@ -2357,7 +2368,7 @@ class _CleanEntryFn(StageFn):
     def handle(self, entry: RawEntry) -> Iterator[Article]:
         if self._rules is None:
             self.setup()
-        article = build_article(entry, self._rules, self._counted_filter if self._filter else None)
+        article = self._build(entry)
         self._cleaned.inc()
         if not article.body:
             self._no_body.inc()
