@@ -12,6 +12,8 @@ there) and prints, for newsbeam's cleaner and for two baselines fed the same inp
 - extraction rates: gold credits found in `credits`, gold related titles found in `related`, and the
   share of articles whose `section` equals the gold one (no section where gold has none counts as right).
   The baselines extract none of these.
+- newsbeam runs as the pipeline's defaults do: rules plus the learned paragraph filter
+  (`clean.learned_filter`); `--rules-only` leaves the filter out.
 - ms/item: wall time of a second pass over the set (the first pays for imports and for newsbeam's
   rule compilation, about 0.3 s once per process).
 - figures for the whole set and for its two parts: `dev` (the articles the rules were tuned on) and
@@ -28,6 +30,7 @@ wrapped for them in minimal HTML, one `<p>` per blank-line block (a "•" line s
 from __future__ import annotations
 
 import argparse
+import functools
 import html
 import re
 import sys
@@ -39,7 +42,7 @@ from pathlib import Path
 
 import yaml
 
-from newsbeam.transforms.clean import extract, load_rules
+from newsbeam.transforms.clean import CleanSettings, extract, learned_drop_filter, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD_DIR = ROOT / "tests" / "data" / "clean_gold"
@@ -167,9 +170,12 @@ def score_article(article: dict, prediction: Prediction, score: Score) -> list[s
 # -- the systems ------------------------------------------------------------------------------------------
 
 
-def newsbeam(article: dict, rules) -> Prediction:
+def newsbeam(article: dict, rules, drop_filter=None) -> Prediction:
     result = extract(
-        article["input"], title=article.get("title"), rules=rules.for_source(article.get("source_domain"))
+        article["input"],
+        title=article.get("title"),
+        rules=rules.for_source(article.get("source_domain")),
+        drop_filter=drop_filter,
     )
     return Prediction(
         list(result.paragraphs), list(result.credits), [r.title for r in result.related], result.section
@@ -239,18 +245,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors", action="store_true", help="print newsbeam's errors (dev part by default)")
     parser.add_argument("--part", choices=("dev", "heldout", "all"), default="dev", help="for --errors")
     parser.add_argument("--only", choices=tuple(SYSTEMS), help="one system only")
+    parser.add_argument(
+        "--rules-only",
+        action="store_true",
+        help="newsbeam without its learned paragraph filter (clean.learned_filter)",
+    )
     args = parser.parse_args(argv)
     articles = load()
     rules = load_rules()
     counts = {part: sum(a["split"] == part for a in articles) for part in ("dev", "heldout")}
-    print(f"{len(articles)} articles: {counts['dev']} dev, {counts['heldout']} held-out")
+    systems = dict(SYSTEMS)
+    drop_filter = None if args.rules_only else learned_drop_filter(CleanSettings())
+    systems["newsbeam"] = functools.partial(newsbeam, drop_filter=drop_filter)
+    print(
+        f"{len(articles)} articles: {counts['dev']} dev, {counts['heldout']} held-out; newsbeam "
+        + ("with its learned paragraph filter" if drop_filter else "rules only")
+    )
     header = (
         f"{'system':<13} {'part':<8} {'P':>6} {'R':>6} {'paragraphs':>11}  {'credits':<14} {'related':<14} "
         f"{'section':<14} {'ms/item':>7}"
     )
     print(header)
     print("-" * len(header))
-    for name, system in SYSTEMS.items():
+    for name, system in systems.items():
         if args.only and name != args.only:
             continue
         evaluate(articles, system, rules)  # warm: imports, and newsbeam compiles its rule tables on first use

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import gc
 import importlib.util
 import subprocess
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--ref", action="append", default=[], help="a git revision to compare (repeatable)")
+    parser.add_argument("--rules-only", action="store_true", help="also the working tree without its filter")
     parser.add_argument("--profile", action="store_true", help="pyinstrument over one round instead")
     args = parser.parse_args(argv)
     directory = args.dir
@@ -91,12 +93,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         from pyinstrument import Profiler
 
-        one_round(clean.build_article, entries)  # warm: rule tables, caches
+        build = functools.partial(
+            clean.build_article, drop_filter=clean.learned_drop_filter(clean.CleanSettings())
+        )
+        one_round(build, entries)  # warm: rule tables, caches
         with Profiler(interval=0.0005) as profiler:
-            one_round(clean.build_article, entries)
+            one_round(build, entries)
         print(profiler.output_text(unicode=True, color=False, show_all=False))
         return 0
-    versions: dict[str, Callable[[RawEntry], object]] = {"working tree": clean.build_article}
+    # the working tree as the pipeline runs it by default: rules plus the learned paragraph filter
+    drop_filter = clean.learned_drop_filter(clean.CleanSettings())
+    versions: dict[str, Callable[[RawEntry], object]] = {
+        "working tree": functools.partial(clean.build_article, drop_filter=drop_filter)
+    }
+    if args.rules_only:
+        versions["rules only"] = clean.build_article
     for revision in args.ref:
         try:
             versions[revision] = clean_at(revision)

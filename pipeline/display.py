@@ -64,7 +64,10 @@ def summary_rows(summary: RunSummary) -> list[list[tuple[str, str]]]:
     return [
         [("fetch\t" + fetch[0][0], fetch[0][1]), *fetch[1:]],
         [("parse\tentries", _n(summary.entries_parsed))],
-        [("clean\tcleaned", _n(counter("clean/cleaned")))],
+        [
+            ("clean\tcleaned", _n(counter("clean/cleaned"))),
+            ("paragraphs dropped by model", _n(counter("clean/learned_dropped"))),
+        ],
         [
             ("enrich\ttagged with a country", _n(counter("enrich/tagged"))),
             ("untagged", _n(counter("enrich/untagged"))),

@@ -34,6 +34,7 @@ import yaml
 from apache_beam.metrics import Metrics
 from lxml import etree
 
+from newsbeam.transforms.clean_model import load_model
 from newsbeam.transforms.deadletters import DEAD_LETTERS, MAIN, ParDoWithOutputs, StageFn, StageOutput
 from newsbeam.transforms.dedup import canonical_url, make_article_id, registered_domain
 from newsbeam.transforms.neardup import folded_words
@@ -1468,25 +1469,47 @@ def _compare_key(text: str) -> str:
 # --------------------------------------------------------------------------------------------------------
 # extract
 # --------------------------------------------------------------------------------------------------------
-def extract(markup: str | None, *, title: str | None = None, rules: RuleSet | None = None) -> Extract:
+def extract(
+    markup: str | None,
+    *,
+    title: str | None = None,
+    rules: RuleSet | None = None,
+    drop_filter: DropFilter | None = None,
+) -> Extract:
     """Split one item's content into its narrative paragraphs and the page chrome around them.
 
     `extract("<figure><figcaption>JOHN DOE/ AFP</figcaption></figure><p>Talks ended.</p>"
     "<h2>More from World news</h2><ul><li><a href='https://x.test/a'>Quake hits</a></li></ul>")`
     -> `Extract(paragraphs=("Talks ended.",), credits=("JOHN DOE/AFP",),
     related=(RelatedItem("Quake hits", "https://x.test/a"),), section="World news")`.
+
+    `drop_filter` (e.g. transforms/clean_model.py's learned filter) is shown the paragraphs the rules
+    keep, after the header and trailer are dropped and before the shape pass, with those a `keep` rule
+    protects, and returns the indices to drop.
     """
+    rules = rules or BUILTIN_RULES
+    blocks = _candidate_blocks(markup, rules)
+    return _sort_blocks(blocks, title, rules, drop_filter) if blocks is not None else Extract(())
+
+
+def candidate_paragraphs(markup: str | None, rules: RuleSet | None = None) -> list[str]:
+    """The blocks of an item's content before any rule sorts them, as `extract` sees them: what a
+    learned filter (transforms/clean_model.py) is trained on, narrative and chrome alike."""
+    blocks = _candidate_blocks(markup, rules or BUILTIN_RULES)
+    return [block.text for block in blocks or ()]
+
+
+def _candidate_blocks(markup: str | bytes | None, rules: RuleSet) -> list[_Block] | None:
     if isinstance(markup, bytes):
         markup = markup.decode("utf-8", "replace")
     if not markup or not isinstance(markup, str) or markup.isspace():
-        return Extract(())
+        return None
     markup = _strip_controls(markup)
     if _ESCAPED_HTML.search(markup) and not _TAG_ON_ONE_LINE.search(markup):
         # A CMS escaped its HTML once more than the feed format needed; read it as the HTML it is.
         markup = html.unescape(markup)
-    rules = rules or BUILTIN_RULES
     blocks = _html_blocks(markup, rules) if _TAG_ON_ONE_LINE.search(markup) else _text_blocks(markup)
-    return _sort_blocks(list(blocks), title, rules)
+    return list(blocks)
 
 
 def _strip_controls(text: str) -> str:
@@ -1770,7 +1793,13 @@ def _teaser_items(blocks: list[_Block]) -> list[RelatedItem]:
     return related
 
 
-def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Extract:
+# (paragraphs the rules keep, those a `keep` rule protects) -> the indices of the paragraphs to drop
+DropFilter = Callable[[list[str], set[str]], Iterable[int]]
+
+
+def _sort_blocks(
+    blocks: list[_Block], title: str | None, rules: RuleSet, drop_filter: DropFilter | None = None
+) -> Extract:
     body: list[str] = []
     credits: list[str] = []
     related: list[RelatedItem] = []
@@ -1857,6 +1886,13 @@ def _sort_blocks(blocks: list[_Block], title: str | None, rules: RuleSet) -> Ext
             break
         body.pop()
         section = section or label
+    if drop_filter is not None and len(body) > 1:
+        # after the header, trailer and section are read (the filter changes none of them), before the
+        # shape pass, which reads a paragraph's neighbours: on a second pass over the output it is shown
+        # what it was shown on the first, minus what was dropped
+        dropped = set(drop_filter(body, kept))
+        if dropped:
+            body[:] = [p for j, p in enumerate(body) if j not in dropped]
     _drop_non_narrative(body, subheads | captions, kept, keep_header=not title_key)
     return Extract(tuple(body), _unique(credits), _unique(related), section)
 
@@ -2318,6 +2354,10 @@ class CleanSettings:
     # fetch_full_text feeds: an item whose cleaned text is shorter than this (in words), or ends with an
     # ellipsis or a "Read more" link, is a teaser; its page is fetched and its main text extracted.
     teaser_max_words: int = 120
+    # the learned paragraph filter (transforms/clean_model.py) behind the rules: drops a paragraph the rules
+    # kept when its chrome probability is at least `learned_threshold` (None: the one its training chose)
+    learned_filter: bool = True
+    learned_threshold: float | None = None
 
     def __post_init__(self) -> None:
         if self.repeat_min_items != 0 and self.repeat_min_items < 2:
@@ -2330,23 +2370,38 @@ class CleanSettings:
             )
         if self.teaser_max_words < 0:
             raise ValueError(f"CleanSettings.teaser_max_words must be >= 0, got {self.teaser_max_words}")
+        if self.learned_threshold is not None and not 0.5 <= self.learned_threshold <= 1.0:
+            raise ValueError(
+                "CleanSettings.learned_threshold must be from 0.5 to 1 (or null), "
+                f"got {self.learned_threshold}"
+            )
 
 
-def build_article(entry: RawEntry, rules: RuleSet | None = None) -> Article:
+def learned_drop_filter(settings: CleanSettings) -> DropFilter | None:
+    """The drop filter `settings` ask for: the shipped model's at their threshold, or None (rules only)."""
+    return load_model().drop_filter(settings.learned_threshold) if settings.learned_filter else None
+
+
+def build_article(
+    entry: RawEntry, rules: RuleSet | None = None, drop_filter: DropFilter | None = None
+) -> Article:
     """A feed entry as a clean Article, with its canonical URL and stable id; tags and stories come later.
 
     The body comes from the richest field (content:encoded / Atom content, else the description); the
     description is kept as `summary` only when it says something the body does not already start with.
-    `rules` (default: the built-in ones) are narrowed to the item's source and its feed's own rules.
+    `rules` (default: the built-in ones) are narrowed to the item's source and its feed's own rules;
+    `drop_filter` goes to `extract` (`learned_drop_filter(settings)`; None: the rules alone).
     """
     title = clean_inline(entry.title)
     url = canonical_url(entry.link)
     source = registered_domain(url) if url else registered_domain(entry.feed.url)
     rules = (rules or BUILTIN_RULES).for_source(source).with_rules(entry.feed.rules)
-    main = extract(entry.content_html or entry.summary_html, title=title, rules=rules)
+    main = extract(
+        entry.content_html or entry.summary_html, title=title, rules=rules, drop_filter=drop_filter
+    )
     summary = None
     if entry.content_html and entry.summary_html:
-        summary = extract(entry.summary_html, title=title, rules=rules).body or None
+        summary = extract(entry.summary_html, title=title, rules=rules, drop_filter=drop_filter).body or None
         if summary and _starts_with(main.paragraphs, summary.split("\n\n")):
             summary = None
     if not title and not main.paragraphs:
@@ -2468,21 +2523,43 @@ def drop_repeated(article: Article, repeated: frozenset[bytes]) -> Article:
 class _CleanEntryFn(StageFn):
     stage = "clean"
 
-    def __init__(self, rules_path: str | None = None) -> None:
+    def __init__(self, settings: CleanSettings) -> None:
         super().__init__()
-        self._rules_path = rules_path
+        self._settings = settings
         self._rules: RuleSet | None = None
+        self._filter: DropFilter | None = None
         self._cleaned = Metrics.counter("clean", "cleaned")
         self._no_body = Metrics.counter("clean", "title_only")
+        self._learned = Metrics.counter("clean", "learned_dropped")
 
     def setup(self) -> None:
-        self._rules = load_rules(self._rules_path)  # one table per worker process (cached by path)
+        self._rules = load_rules(self._settings.rules_path)  # one table per worker process (cached by path)
+        self._filter = learned_drop_filter(self._settings)
+
+    def _build(self, entry: RawEntry) -> Article:
+        if self._filter is None:
+            return build_article(entry, self._rules)
+        drops: list[int] = []  # per filter call: the body's, then the summary's (when both are cleaned)
+
+        def counted(body: list[str], kept: set[str]) -> Iterable[int]:
+            dropped = list(self._filter(body, kept))
+            drops.append(len(dropped))
+            return dropped
+
+        article = build_article(entry, self._rules, counted)
+        # a summary that repeats the body's start is not kept: what was dropped from it is not counted
+        dropped = sum(drops) if article.summary else sum(drops[:1])
+        if dropped:
+            self._learned.inc(dropped)
+        return article
 
     def describe(self, entry: RawEntry) -> tuple[str | None, str | None]:
         return entry.feed.url, entry.ref
 
     def handle(self, entry: RawEntry) -> Iterator[Article]:
-        article = build_article(entry, self._rules or load_rules(self._rules_path))
+        if self._rules is None:
+            self.setup()
+        article = self._build(entry)
         self._cleaned.inc()
         if not article.body:
             self._no_body.inc()
@@ -2513,8 +2590,12 @@ class CleanArticles(beam.PTransform):
     articles of one source in this run (`RepeatedParagraphs`, a CombinePerKey by source, handed back as a
     side input) are removed from every article of that source.
 
+    Unless `settings.learned_filter` is off, the learned paragraph filter drops what the rules kept and
+    the model is confident is chrome (`learned_drop_filter`).
+
     Counters (namespace "clean"): cleaned, title_only (items whose feed gives a headline and no text),
-    repeated_chrome_removed (articles that lost repeated paragraphs), dead_letters.
+    learned_dropped (paragraphs the learned filter dropped), repeated_chrome_removed (articles that lost
+    repeated paragraphs), dead_letters.
     """
 
     def __init__(self, settings: CleanSettings | None = None, label: str | None = None) -> None:
@@ -2524,7 +2605,7 @@ class CleanArticles(beam.PTransform):
     def expand(self, entries: beam.PCollection) -> StageOutput:
         settings = self._settings
         load_rules(settings.rules_path)  # a bad rules file fails here, before any work, naming the key
-        results = entries | "CleanEach" >> ParDoWithOutputs(_CleanEntryFn(settings.rules_path), DEAD_LETTERS)
+        results = entries | "CleanEach" >> ParDoWithOutputs(_CleanEntryFn(settings), DEAD_LETTERS)
         articles = results[MAIN]
         if settings.repeat_min_items:
             repeated = (
