@@ -76,6 +76,10 @@ UNSEEN_CHROME = [
     "Leia mais notícias como esta no nosso aplicativo.",
 ]
 
+# one of them the rules keep and the filter drops
+KEPT_BY_RULES_ONLY = "You have reached your limit of free articles this month."
+assert KEPT_BY_RULES_ONLY in UNSEEN_CHROME
+
 # narrative that looks like chrome to a bag of words: "you", imperatives inside quotes, donations and
 # subscriptions as news, short lines
 NARRATIVE = [
@@ -117,20 +121,22 @@ def test_the_unseen_chrome_is_not_in_the_labelled_items() -> None:
         assert line.casefold() not in inputs
 
 
-def test_most_chrome_the_rules_keep_is_dropped_by_the_filter_and_nothing_else() -> None:
-    kept_by_rules = [
-        line for line in UNSEEN_CHROME if extract(_item(line)).paragraphs == (LEAD, MIDDLE, line, LAST)
-    ]
-    assert len(kept_by_rules) >= 15  # the others the rules drop already (8 of 27 when written)
-    dropped = []
-    for line in kept_by_rules:
+def test_most_unseen_chrome_goes_and_the_filter_adds_to_the_rules() -> None:
+    dropped_by_rules, dropped_with_filter = [], []
+    for line in UNSEEN_CHROME:
+        if extract(_item(line)).paragraphs == (LEAD, MIDDLE, LAST):
+            dropped_by_rules.append(line)
         paragraphs = extract(_item(line), drop_filter=FILTER).paragraphs
         assert paragraphs in ((LEAD, MIDDLE, line, LAST), (LEAD, MIDDLE, LAST))  # the narrative stays
         if len(paragraphs) == 3:
-            dropped.append(line)
-    # 13 of 19 when these were written, before the model had seen any of them: the misses scored 0.31-0.69
-    # ("Keep reading with a digital pass...", "Turn on notifications...", "Dona ora e aiutaci...")
-    assert len(dropped) >= 0.65 * len(kept_by_rules), sorted(set(kept_by_rules) - set(dropped))
+            dropped_with_filter.append(line)
+    assert set(dropped_by_rules) <= set(dropped_with_filter)
+    # Neither the rules nor the model had seen these lines. When written, the rules dropped 8 and the
+    # filter 13 of the other 19; after the eighth rules round the rules drop 17 and the filter 4 of the
+    # other 10 (it misses "Keep reading with a digital pass...", "Turn on notifications...", "Dona ora e
+    # aiutaci..."): 21 of 27 both times.
+    assert len(dropped_with_filter) >= 20, sorted(set(UNSEEN_CHROME) - set(dropped_with_filter))
+    assert len(dropped_with_filter) - len(dropped_by_rules) >= 3
 
 
 @pytest.mark.parametrize("line", NARRATIVE)
@@ -187,9 +193,9 @@ def _entry(line: str) -> RawEntry:
 
 
 def test_the_clean_stage_drops_with_the_setting_and_equals_the_rules_alone_without_it() -> None:
-    entry = _entry(UNSEEN_CHROME[1])
+    entry = _entry(KEPT_BY_RULES_ONLY)
     rules_only = build_article(entry).body
-    assert UNSEEN_CHROME[1] in rules_only
+    assert KEPT_BY_RULES_ONLY in rules_only
     off = Config.model_validate({"clean": {"learned_filter": False}}).clean
     on = Config.model_validate({"clean": {}}).clean
     assert learned_drop_filter(off) is None
@@ -209,7 +215,7 @@ def test_the_threshold_setting_is_validated_and_used() -> None:
     with pytest.raises(ValueError, match="learned_threshold"):
         Config.model_validate({"clean": {"learned_threshold": 0.2}})
     strict = learned_drop_filter(CleanSettings(learned_threshold=1.0))  # nothing reaches p >= 1
-    line = UNSEEN_CHROME[1]
+    line = KEPT_BY_RULES_ONLY
     assert extract(_item(line), drop_filter=strict).paragraphs == (LEAD, MIDDLE, line, LAST)
 
 
