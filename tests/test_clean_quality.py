@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newsbeam.transforms.clean import extract, load_rules
+from newsbeam.transforms.clean import CleanSettings, extract, learned_drop_filter, load_rules
 
 GOLD = Path(__file__).parent / "data" / "clean_gold"
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "„": '"'})
@@ -27,14 +27,19 @@ def _articles() -> list[dict]:
     return [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(GOLD.glob("*.yaml"))]
 
 
-def _scores(part: str) -> tuple[float, float, int]:
+def _scores(part: str, *, learned_filter: bool = True) -> tuple[float, float, int]:
+    """What the pipeline's default settings give: the rules and the learned filter behind them."""
     rules = load_rules()
+    drop_filter = learned_drop_filter(CleanSettings(learned_filter=learned_filter))
     correct = predicted = found = gold_total = 0
     for article in _articles():
         if article["split"] != part:
             continue
         result = extract(
-            article["input"], title=article["title"], rules=rules.for_source(article["source_domain"])
+            article["input"],
+            title=article["title"],
+            rules=rules.for_source(article["source_domain"]),
+            drop_filter=drop_filter,
         )
         got = [_norm(p) for p in result.paragraphs]
         gold = [_norm(p) for p in article["gold_paragraphs"]]
@@ -63,11 +68,11 @@ def test_dev_part_meets_the_target() -> None:
     assert precision >= 0.97 and recall >= 0.97, (precision, recall)
 
 
-@pytest.mark.parametrize("floor", [0.93])
-def test_held_out_part_stays_above_its_floor(floor: float) -> None:
-    # Held-out items (176-200) were written blind to the cleaner and scored once, after the rules of the
-    # seventh round were final: P 0.932 (123/132), R 1.000. The floor guards that figure; it is not the
-    # 0.97 target, which the held-out part does not meet (README there).
-    precision, recall, _ = _scores("heldout")
+@pytest.mark.parametrize(("learned_filter", "floor"), [(True, 0.97), (False, 0.96)])
+def test_held_out_part_stays_above_its_floor(learned_filter: bool, floor: float) -> None:
+    # Held-out items (201-225) were written blind to the cleaner and to the learned filter, and scored
+    # once after the eighth round's rules and the filter's model were final: P 0.979 (137/140), R 1.000
+    # with the filter (the default), 0.965 (137/142) with the rules alone. The floors guard those figures.
+    precision, recall, _ = _scores("heldout", learned_filter=learned_filter)
     assert recall >= 0.97, recall
     assert precision >= floor, precision
