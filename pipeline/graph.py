@@ -22,7 +22,7 @@ from newsbeam.pipeline.config import Config
 from newsbeam.transforms.clean import CleanArticles
 from newsbeam.transforms.dedup import Deduplicate
 from newsbeam.transforms.enrich import TagRegions
-from newsbeam.transforms.fetch import FetchFeeds, host_key, lane_of
+from newsbeam.transforms.fetch import FetchFeeds, fetch_key
 from newsbeam.transforms.fulltext import FetchFullText
 from newsbeam.transforms.health import CountFeedHealth
 from newsbeam.transforms.parse import ParseEntries
@@ -63,12 +63,12 @@ def build_pipeline(
     specs = p | "ListFeeds" >> beam.Create([(feed, run.feed_states.get(feed.url)) for feed in feeds])
     fetched = specs | "FetchFeeds" >> FetchFeeds(config.fetch)
     fetched_feeds = fetched.main
-    lanes = {lane_of(host_key(feed.url), config.fetch.lanes) for feed in feeds}
+    lanes = {fetch_key(feed.url, config.fetch.lanes) for feed in feeds}
     if not config.in_one_process and len(lanes) < config.workers:
-        # Fetching runs per host lane, and parse and clean run fused after it: with fewer lanes than
-        # workers (local files are all one lane) spread the feeds first, or one worker does that work
-        # while the others wait. With enough lanes a reshuffle only costs: parsing no longer overlaps
-        # fetching, and the feeds' bodies sit in the shuffle.
+        # Fetching runs per host lane (a local file is a lane of its own), and parse and clean run fused
+        # after it: with fewer lanes than workers (the feeds of one host) spread the feeds first, or one
+        # worker does that work while the others wait. With enough lanes a reshuffle only costs: parsing
+        # no longer overlaps fetching, and the feeds' bodies cross the driver twice more.
         fetched_feeds = fetched.main | "SpreadFeeds" >> beam.Reshuffle()
     parsed = fetched_feeds | "ParseEntries" >> ParseEntries()
     entries, stage_letters = parsed.main, [fetched.dead_letters, parsed.dead_letters]

@@ -34,6 +34,7 @@ from newsbeam.transforms.fetch import (
     FetchSettings,
     failure_backoff_s,
     fetch_feed,
+    fetch_key,
     host_key,
     is_due,
     lane_of,
@@ -756,6 +757,14 @@ def test_host_key_and_lane():
     assert host_key("http://bücher.example/rss") == "xn--bcher-kva.example"
     assert host_key("/srv/feeds/a.xml") == ""
     assert lane_of("example.com", 8) == zlib.crc32(b"example.com") % 8  # stable across processes
+
+
+def test_feeds_of_a_host_share_its_lane_and_each_local_file_has_a_key_of_its_own():
+    assert fetch_key("http://example.com/a.rss", 8) == fetch_key("https://EXAMPLE.com/b.rss", 8)
+    assert fetch_key("http://example.com/a.rss", 8) == lane_of("example.com", 8)
+    files = [fetch_key(f"/srv/feeds/feed-{n:04d}.xml", 8) for n in range(20)]
+    assert len(set(files)) == 20
+    assert min(files) >= 8  # never a host's lane: a file does not wait behind a host's feeds
 
 
 def test_retries_and_redirects_wait_their_turn(httpserver):

@@ -440,24 +440,30 @@ class _KeyArticlesFn(StageFn):
 
 
 # One copy of an article on its way through the exact-dedup join: (precedence, has a URL, has a GUID,
-# sketch source, the pickled article).
+# sketch source).
 Copy = tuple
 
 
 def _copy_of(article: Article) -> tuple[str, Copy]:
-    """The article keyed by id, as what the joins need of it and, apart, the whole of it pickled once.
-
-    Beam's local runner decodes and re-encodes every element it groups, and a CoGroupByKey whose inputs
-    come from several stages copies them through one more buffer: an Article as a value was pickled and
-    unpickled 8 times between here and the writer, ~10 % of a run. As bytes it costs one pickle here and
-    one unpickle where it is written (_FinishFn); the bytes cross the joins at the cost of a copy."""
+    """The article keyed by id, as what the exact-dedup join and the sketches need of it (not the article
+    itself: it goes straight to the final join, `_pickled_copy`)."""
     return article.article_id, (
         precedence(article),
         bool(article.url),
         bool(article.guid),
         sketch_source(article),
-        pickle.dumps(article, pickle.HIGHEST_PROTOCOL),
     )
+
+
+def _pickled_copy(article: Article) -> tuple[str, tuple[tuple, bytes]]:
+    """The whole article keyed by id, pickled once, for the final join, where the copy kept is chosen again
+    (by the same precedence as `_first`).
+
+    Beam's local runner decodes and re-encodes every element it groups, and materialises the Flatten of a
+    CoGroupByKey: with several worker processes each of those is a round trip through the driver. As bytes
+    the article costs one pickle here and one unpickle where it is written (_FinishFn); it crosses only the
+    final join, not the exact-dedup join and the sketch batching as well."""
+    return article.article_id, (precedence(article), pickle.dumps(article, pickle.HIGHEST_PROTOCOL))
 
 
 def _pickled_value(element: tuple[str, SketchEntry]) -> tuple[str, bytes]:
@@ -528,7 +534,7 @@ class _KeepSurvivorsFn(beam.DoFn):
             return
         if len(copies) > 1:  # the same item twice in this run (a feed repeating it, or two feeds)
             self._duplicates.inc(len(copies) - 1)
-            _, has_url, has_guid, _, _ = copies[0]
+            _, has_url, has_guid, _ = copies[0]
             self._by_kind["url" if has_url else "guid" if has_guid else "text"].inc(len(copies) - 1)
         if all(survivor == article_id for survivor, _, _ in verdicts):
             self._kept.inc()
@@ -794,10 +800,9 @@ class _FinishFn(beam.DoFn):
 
     def process(self, element: tuple[str, dict]) -> Iterable[Article]:
         article_id, groups = element
-        articles = list(groups["article"])
-        if not articles:
+        if not list(groups["kept"]):
             return
-        article = pickle.loads(articles[0])  # pickled by _copy_of
+        article = pickle.loads(_first(groups["article"])[1])  # pickled by _pickled_copy
         verdicts = list(groups["verdict"])
         stories = list(groups["story"])
         if verdicts:
@@ -825,7 +830,7 @@ class _SketchRowFn(beam.DoFn):
     def process(self, element: tuple[str, dict]) -> Iterable[SketchEntry]:
         article_id, groups = element
         entries = list(groups["entry"])
-        if not entries or not list(groups["article"]) or (self._drop and list(groups["verdict"])):
+        if not entries or not list(groups["kept"]) or (self._drop and list(groups["verdict"])):
             return
         stories = list(groups["story"])
         yield dataclasses.replace(
@@ -874,8 +879,7 @@ class Deduplicate(beam.PTransform):
             | "GroupByIdentityKey" >> beam.CoGroupByKey()
             | "JudgeEachKey" >> ParDoWithOutputs(_JudgeKeyFn(self._seen_at), _JudgeKeyFn.INDEX)
         )
-        # The article itself crosses pickled (`_copy_of`); the exact-dedup join and the batching for
-        # sketches see plain tuples.
+        # The exact-dedup join and the batching for sketches see plain tuples, not the article (`_copy_of`).
         kept = (
             {"copy": articles | "CopyById" >> beam.Map(_copy_of), "verdict": judged[MAIN]}
             | "GroupById" >> beam.CoGroupByKey()
@@ -959,7 +963,8 @@ class Deduplicate(beam.PTransform):
         )
 
         final = {
-            "article": kept | "KeptById" >> beam.Map(lambda kv: (kv[0], kv[1][4])),
+            "article": articles | "PickleArticles" >> beam.Map(_pickled_copy),
+            "kept": kept | "KeptIds" >> beam.Map(lambda kv: (kv[0], None)),
             "entry": entries | "PickleEntries" >> beam.Map(_pickled_value),
             "verdict": verdicts,
             "story": stories,

@@ -26,6 +26,7 @@ Politeness, and why it holds with several workers
     workers run; the gates live in the session built in setup(), so they also space a host's requests
     across calls and polls on that worker. Caveat: a redirect to a *different* host is limited by this
     worker's gate only (that host's own feeds may sit in another lane, on another worker).
+    Local files have no host: each gets a key of its own (`fetch_key`), so they spread over the workers.
     Within a lane, feeds start host by host in round-robin order, so one big host does not hold every
     thread while the others wait. Outputs are emitted from the DoFn's own thread (never a pool thread), each
     as soon as its fetch completes, so parsing downstream overlaps the fetches still running.
@@ -275,6 +276,15 @@ def _normalise_host(host: str) -> str:
 def lane_of(host: str, lanes: int) -> int:
     """The lane of a host: stable across processes and runs (crc32, not Python's salted hash)."""
     return zlib.crc32(host.encode("utf-8")) % lanes
+
+
+def fetch_key(url: str, lanes: int) -> int:
+    """The key FetchFeeds groups a feed under: its host's lane. A feed without a host (a local file) has
+    no one to be polite to, and gets a key of its own above the lanes: local files then spread over the
+    workers like the feeds of many hosts (parse and clean run fused after the fetch, on the worker that
+    fetched) instead of all sitting in one lane, and need no reshuffle of their bodies to be spread."""
+    host = host_key(url)
+    return lane_of(host, lanes) if host else lanes + zlib.crc32(url.encode("utf-8"))
 
 
 # Per thread: the host gate whose turn this thread holds, from pace() until its request is written (see
@@ -1167,8 +1177,7 @@ def _key_by_lane(
     element: tuple[FeedSpec, FeedState | None], lanes: int
 ) -> tuple[int, tuple[str, FeedSpec, FeedState | None]]:
     spec, state = element
-    host = host_key(spec.url)
-    return lane_of(host, lanes), (host, spec, state)
+    return fetch_key(spec.url, lanes), (host_key(spec.url), spec, state)
 
 
 class FetchOutput(NamedTuple):
