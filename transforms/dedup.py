@@ -19,6 +19,7 @@ import logging
 import pickle
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -175,13 +176,15 @@ def local_place_names(names: Iterable[str]) -> tuple[str, ...]:
 
 def precedence(article: Article) -> tuple:
     """Which copy of a duplicate group is kept: the earliest published, ties broken by id, then by feed (two
-    feeds carrying the same URL give one id), so the choice never depends on the order of arrival."""
+    feeds carrying the same URL give one id), then by text (a feed listing one item twice, edited), so the
+    choice never depends on the order of arrival."""
     published = article.published_at
     return (
         published is None,
         published.timestamp() if published else 0.0,
         article.article_id,
         article.feed_url,
+        zlib.crc32(f"{article.title}\n{article.body}".encode("utf-8", "surrogatepass")),
     )
 
 
