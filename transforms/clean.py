@@ -1187,6 +1187,10 @@ _ESCAPED_HTML = re.compile(r"&lt;/?(?:p|div|br|span|a|h[1-6]|ul|ol|li|figure|img
 _AMP_CHAIN = re.compile(r"&(?:amp;)+", re.I)
 # C0/C1 controls (but not tab / newlines), zero-width space / word joiner / BOM, lone surrogates.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x84\x86-\x9f\u200b\u2060\ufeff\ud800-\udfff]")
+# the ASCII characters str.isprintable rejects, but line breaks and tabs (_strip_controls); and those with
+# "&" and "<" (a block that holds none of _NOT_PLAIN needs no entity decoded, no tag stripped, no repair)
+_ASCII_CONTROLS = bytes(c for c in range(0x20) if c not in b"\t\n\r") + b"\x7f"
+_NOT_PLAIN = bytes(range(0x20)) + b"\x7f&<"
 _SPACES = re.compile(r"  +")
 _BLANK_LINE = re.compile(r"\n\s*\n")
 _BULLET_LINE = re.compile(r"\n(?=[ \t]*(?:[•·▪●◦‣∙]|\*[ \t]))")
@@ -1515,8 +1519,13 @@ def _candidate_blocks(markup: str | bytes | None, rules: RuleSet) -> list[_Block
 def _strip_controls(text: str) -> str:
     """`text` without _CONTROL's characters. Every one of them is unprintable, so a text that is printable
     once its line breaks and tabs are blanked holds none: a C-speed test that spares most items the
-    regex scan (about 7 ns a character)."""
-    if text.replace("\n", " ").replace("\t", " ").replace("\r", " ").isprintable():
+    regex scan (about 7 ns a character). ASCII text (most markup) is tested as bytes, where deleting the
+    unprintable ones and comparing lengths is a quarter of the cost of `str.isprintable` (about 4 ns a
+    character)."""
+    if text.isascii():
+        if len(text.encode("ascii").translate(None, _ASCII_CONTROLS)) == len(text):
+            return text
+    elif text.replace("\n", " ").replace("\t", " ").replace("\r", " ").isprintable():
         return text
     return _CONTROL.sub("", text)
 
@@ -1642,7 +1651,8 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
             return
         text = buffer[0] if len(buffer) == 1 else "".join(buffer)
         buffer.clear()
-        if text.isascii() and text.isprintable() and "&" not in text and "<" not in text:
+        # ASCII, printable, no "&" or "<" (as bytes: one C pass, not str.isprintable's slower one)
+        if text.isascii() and len(text.encode("ascii").translate(None, _NOT_PLAIN)) == len(text):
             # _normalise_block's answer for such text, without its calls (most blocks are like this)
             if "  " in text:
                 text = _SPACES.sub(" ", text)
@@ -1783,12 +1793,16 @@ def _teaser_items(blocks: list[_Block]) -> list[RelatedItem]:
         grouped.setdefault(block.item, []).append(block)
     related = []
     for members in grouped.values():
-        head = next((b for b in members if b.heading), None) or next(
-            (b for b in members if b.link), members[0]
-        )
+        if len(members) == 1:  # most items: one linked headline (no generators to build)
+            head = members[0]
+            url = head.link or None
+        else:
+            head = next((b for b in members if b.heading), None) or next(
+                (b for b in members if b.link), members[0]
+            )
+            url = next((b.link for b in members if b.link), None)
         if _CAROUSEL_CONTROL.fullmatch(head.text):
             continue
-        url = next((b.link for b in members if b.link), None)
         related.append(RelatedItem(head.text, url))
     return related
 
