@@ -673,7 +673,8 @@ RULES: tuple[Rule, ...] = (
           r" (?:produced|made possible|supported|funded|published"
           r"|written|reported|created|undertaken|co-published)\b"
           r"(?=(?:[^.!?]{0,200}[.!] )?[^.!?]{0,200}?\b(?:support|funding|funded|grant|fund|foundation"
-          r"|sponsor\w*|partnership|fellowship|scheme|programme|program|initiative)\b)"
+          r"|sponsor\w*|partnership|fellowship|scheme|programme|program|initiative|assistance"
+          r"|European Union)\b)"
           r"|Est[ae] (?:artículo|reportaje|contenido|trabajo|publicación) (?:fue|ha sido|es)"
           r" (?:producid[oa]|realizad[oa]|elaborad[oa]|financiad[oa]|posible) (?:con|gracias)\b"
           r"|Cet(?:te)? (?:article|reportage|publication) a été (?:réalisée?|produite?|financée?)"
@@ -778,7 +779,8 @@ RULES: tuple[Rule, ...] = (
           r"|Les (?:opinions|propos|points de vue) (?:exprimée?s|tenus)\b[^.!?]{0,120}?(?:auteur|autrice"
           r"|n'engagent)"
           r"|Cet(?:te)? (?:tribune|chronique|contribution|article) n'engage que\b"
-          r"|Die (?:in diesem (?:Beitrag|Artikel|Text) )?(?:geäußerten|vertretenen|wiedergegebenen)"
+          r"|Die (?:in diesem (?:Beitrag|Artikel|Text|Gastbeitrag|Kommentar) )?"
+          r"(?:geäußerten|vertretenen|wiedergegebenen)"
           r" (?:Meinungen|Ansichten)\b[^.!?]{0,120}?\b(?:Autors|Autorin|Autoren|Verfassers|Verfasserin)"
           r"|(?:Der|Dieser) (?:Gastbeitrag|Kommentar|Beitrag) gibt (?:die|ausschließlich die) (?:Meinung"
           r"|Ansicht) (?:des|der) (?:Autors|Autorin|Verfassers|Verfasserin)"
@@ -794,7 +796,7 @@ RULES: tuple[Rule, ...] = (
           r"|podcast) is (?:part|one) of (?:an? |the |our )?[^.!?]{0,120}?\b(?:series|project|initiative"
           r"|collaboration|partnership|special|coverage|programme|program|reporting)\b"
           r"|Est[ae] (?:artículo|reportaje|columna|texto|nota|entrevista) (?:es parte|forma parte|hace parte)"
-          r" de [^.!?]{0,120}?\b(?:serie|proyecto|especial|iniciativa|alianza|cobertura)\b"
+          r" de(?:l| la)? [^.!?]{0,120}?\b(?:serie|proyecto|especial|iniciativa|alianza|cobertura)\b"
           r"|Cet(?:te)? (?:article|reportage|chronique|tribune|entretien) (?:fait partie|s'inscrit dans le"
           r" cadre) d[eu'] ?[^.!?]{0,120}?\b(?:série|projet|dossier|partenariat|initiative)\b"
           r"|Diese[rs]? (?:Artikel|Beitrag|Text|Kolumne|Interview) (?:ist|gehört zu) (?:Teil )?(?:der|des"
@@ -2009,7 +2011,7 @@ def _sort_blocks(
             i = _consume_tags(blocks, i, rules)
         elif rule.name == "story_end" and body and story_end is None and block.text in _RELEASE_ENDS:
             story_end = len(body)
-        elif rule.name == "advertisement":
+        elif rule.name == "advertisement" and _SPONSORED.search(block.text):
             i = _skip_cut_cards(blocks, i)
         elif rule.name == "release_notes" and body and story_end is None:
             story_end = len(body)  # a release's notes to editors, its "About" box and contacts follow
@@ -2526,6 +2528,8 @@ def _skip_cut_cards(blocks: list[_Block], i: int) -> int:
 
 
 _CUT_CARD_MAX_LEN = 160
+# a label over paid cards ("Sponsored Content", "Paid Content", "Promoted stories"), not "Advertisement"
+_SPONSORED = re.compile(r"(?i:sponsor|paid|promot|partner|patrocin|gesponsert)")
 
 
 def _heading_of_list(text: str, rules: RuleSet) -> bool:
