@@ -2394,7 +2394,7 @@ def test_a_status_badge_and_a_read_aloud_button_hide_no_section() -> None:
     ],
 )
 def test_an_opinion_or_funder_disclaimer_is_dropped_in_six_languages(disclaimer: str) -> None:
-    assert extract(_between(disclaimer)).paragraphs == (P1, P2)
+    assert extract(f"{P1}\n\n{P2}\n\n{disclaimer}").paragraphs == (P1, P2)
 
 
 @pytest.mark.parametrize(
@@ -2410,7 +2410,7 @@ def test_an_opinion_or_funder_disclaimer_is_dropped_in_six_languages(disclaimer:
     ],
 )
 def test_a_series_note_is_dropped_in_six_languages(note: str) -> None:
-    assert extract(_between(note)).paragraphs == (P1, P2)
+    assert extract(f"{P1}\n\n{P2}\n\n{note}").paragraphs == (P1, P2)
 
 
 @pytest.mark.parametrize(
@@ -2427,6 +2427,8 @@ def test_a_series_note_is_dropped_in_six_languages(note: str) -> None:
 )
 def test_narrative_about_views_series_and_photos_stays(sentence: str) -> None:
     assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+    # also where the disclaimers and series notes stand: after the story
+    assert extract(f"{P1}\n\n{P2}\n\n{sentence}").paragraphs == (P1, P2, sentence)
 
 
 @pytest.mark.parametrize(

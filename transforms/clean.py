@@ -286,7 +286,7 @@ RULES: tuple[Rule, ...] = (
           r" (?P<credit>[^()]{2,120}?)\.?\)?\.?"),
     # "Photo provided by Coconino National Forest", "Foto cedida por X", "Photo fournie par X", "Foto zur
     # Verfügung gestellt von X", "Foto fornita da X", "Foto cedida pela X"
-    _rule("credit_provided_by", "credit", 140,
+    _rule("credit_provided_by", "credit", 120,
           r"\(?(?:Photo|Photos|Image|Images|Picture|Pictures|Foto|Fotos|Imagen|Imagem|Bild|Bilder)"
           r" (?:provided|supplied|submitted|contributed|cedida|cedidas|proporcionada|facilitada|fournie"
           r"|transmise|fornita|concessa|fornecida|zur Verfügung gestellt|bereitgestellt)"
@@ -763,63 +763,19 @@ RULES: tuple[Rule, ...] = (
           r" [A-Z][\w'’ .\-]{0,40} coverage\b[^.]{0,120}? (?:at|on|here)\b.{0,150}"),
     _rule("standards_notice", "boilerplate", 160, r"Our Standards: .{1,140}"),
     _rule("disclaimer", "boilerplate", 500, r"(?i:disclaimer) ?: ?.{1,480}"),
-    # an opinion piece's disclaimer: "The views expressed in this article are the author's own and do not
-    # necessarily reflect ...", "Les opinions exprimées n'engagent que leur auteur", "Die geäußerten
-    # Meinungen sind die des Autors", a funder's "Its contents are the sole responsibility of X" (a sentence
-    # in which nobody is reported to speak)
-    _rule("opinion_disclaimer", "boilerplate", 500,
-          r"(?:(?:The |These |Any |All )?(?:[Vv]iews?|[Oo]pinions?)(?: and (?:views|opinions))?"
-          r" (?:expressed|stated|presented|in this (?:article|column|piece|post|blog|op-ed|commentary))\b"
-          r"[^.!?]{0,100}?\b(?:are|is|remain)\b[^.!?]{0,80}?\b(?:author|authors|writer|writers|contributor"
-          r"|contributors|columnist|own|personal)\b"
-          r"|(?:Its|The|This|These) (?:contents?|views?|opinions?)\b[^.!?]{0,80}? (?:are|is) (?:the )?"
-          r"(?:sole(?:ly)? responsib|exclusive responsib)"
-          r"|(?:Las|Los) (?:opiniones|conceptos|puntos de vista) (?:expresad[oa]s|vertid[oa]s|emitid[oa]s)\b"
-          r"[^.!?]{0,120}?\b(?:autor|autora|autores|responsabilidad)"
-          r"|Les (?:opinions|propos|points de vue) (?:exprimée?s|tenus)\b[^.!?]{0,120}?(?:auteur|autrice"
-          r"|n'engagent)"
-          r"|Cet(?:te)? (?:tribune|chronique|contribution|article) n'engage que\b"
-          r"|Die (?:in diesem (?:Beitrag|Artikel|Text|Gastbeitrag|Kommentar) )?"
-          r"(?:geäußerten|vertretenen|wiedergegebenen)"
-          r" (?:Meinungen|Ansichten)\b[^.!?]{0,120}?\b(?:Autors|Autorin|Autoren|Verfassers|Verfasserin)"
-          r"|(?:Der|Dieser) (?:Gastbeitrag|Kommentar|Beitrag) gibt (?:die|ausschließlich die) (?:Meinung"
-          r"|Ansicht) (?:des|der) (?:Autors|Autorin|Verfassers|Verfasserin)"
-          r"|Le (?:opinioni|idee) (?:espresse|riportate)\b[^.!?]{0,120}?\b(?:autore|autrice|autori|personali)"
-          r"|(?:As opiniões|Os artigos assinados|Os textos assinados|Os conceitos)\b[^.!?]{0,120}?"
-          r"\b(?:autor|autora|autores|refletem necessariamente))"
-          rf"(?![^.!?]*\b{_SAID}\b)[^.!?]{{0,250}}[.!]?(?: [^.!?]{{0,200}}[.!])?"),
-    # what series the piece belongs to: "This column is part of our Voices from the Islands series,
-    # supported by ...", "Este reportaje forma parte del especial ...", "Cet article fait partie de notre
-    # série"
-    _rule("series_note", "boilerplate", 400,
-          r"(?:This (?:article|story|column|piece|report|post|episode|feature|interview|essay|newsletter"
-          r"|podcast) is (?:part|one) of (?:an? |the |our )?[^.!?]{0,120}?\b(?:series|project|initiative"
-          r"|collaboration|partnership|special|coverage|programme|program|reporting)\b"
-          r"|Est[ae] (?:artículo|reportaje|columna|texto|nota|entrevista) (?:es parte|forma parte|hace parte)"
-          r" de(?:l| la)? [^.!?]{0,120}?\b(?:serie|proyecto|especial|iniciativa|alianza|cobertura)\b"
-          r"|Cet(?:te)? (?:article|reportage|chronique|tribune|entretien) (?:fait partie|s'inscrit dans le"
-          r" cadre) d[eu'] ?[^.!?]{0,120}?\b(?:série|projet|dossier|partenariat|initiative)\b"
-          r"|Diese[rs]? (?:Artikel|Beitrag|Text|Kolumne|Interview) (?:ist|gehört zu) (?:Teil )?(?:der|des"
-          r"|unserer|einer|eines)\b[^.!?]{0,120}?(?:Serie|Reihe|Projekt\w*|Kooperation|Schwerpunkt\w*)\b"
-          r"|Quest[oa] (?:articolo|reportage|rubrica|intervista) fa parte d[ei]\w* [^.!?]{0,120}?"
-          r"\b(?:serie|progetto|rubrica|speciale|iniziativa)\b"
-          r"|Est[ae] (?:reportagem|matéria|coluna|texto|entrevista) (?:faz parte|é parte) d[aeo]s?"
-          r" [^.!?]{0,120}?"
-          r"\b(?:série|projeto|especial|iniciativa|parceria)\b)"
-          rf"(?![^.!?]*\b{_SAID}\b)[^.!?]{{0,200}}[.!](?: [^.!?]{{0,200}}[.!])?"),
     # a comment form's login note: "You must be logged in to post a comment.", "Debes iniciar sesión para
     # comentar.", "Vous devez être connecté pour publier un commentaire.", "Sie müssen angemeldet sein, um
     # einen Kommentar zu schreiben.", "Devi essere loggato per inviare un commento.", "Faça login para
     # comentar."
-    _rule("comment_login", "boilerplate", 160,
+    _rule("comment_login", "boilerplate", 120,
           r"(?:(?:You must|You need to|You have to|Please|Only (?:registered )?(?:users|readers|subscribers"
           r"|members))(?: be| are)? (?:logged in|signed in|log in|sign in|registered|a (?:registered user"
           r"|subscriber|member)|subscribers?|members?|can)\b[^.!?]{0,40}?\bcomment(?:s|ing)?\b"
           r"|(?:Log|Sign) in(?: or (?:register|sign up|subscribe))? to (?:comment|post a comment"
           r"|leave a comment"
           r"|join the (?:conversation|discussion))"
-          r"|(?=[^.!?]*coment)(?:Debes|Tienes que|Necesitas|Para (?:comentar|dejar un comentario|publicar un"
-          r" comentario),? (?:debes|tienes que|necesitas))[^.!?]{0,60}?\b(?:iniciar sesión"
+          r"|(?:(?:Debes|Tienes que|Necesitas)(?=[^.!?]*coment)|Para (?:comentar|dejar un comentario"
+          r"|publicar un comentario),? (?:debes|tienes que|necesitas))[^.!?]{0,60}?\b(?:iniciar sesión"
           r"|estar registrad[oa]"
           r"|registrarte|suscribirte|identificarte|estar suscrit[oa])\b"
           r"|(?:Inicia sesión|Regístrate|Identifícate)[^.!?]{0,30}?\bcoment"
@@ -830,7 +786,7 @@ RULES: tuple[Rule, ...] = (
           r"|(?:Sie müssen|Du musst|Bitte)[^.!?]{0,30}?\b(?:angemeldet|eingeloggt|registriert|anmelden"
           r"|einloggen)\b[^.!?]{0,40}?(?:[Kk]ommentar\w*|kommentieren)"
           r"|Zum Kommentieren (?:anmelden|einloggen|registrieren)"
-          r"|(?=[^.!?]*comment)(?:Devi|Per (?:commentare|lasciare un commento),? (?:devi|è necessario))"
+          r"|(?:Devi(?=[^.!?]*comment)|Per (?:commentare|lasciare un commento),? (?:devi|è necessario))"
           r"[^.!?]{0,40}?\b(?:loggato|registrato|effettuare il login|accedere|iscritto|abbonato)\b"
           r"|(?:Accedi|Registrati) per (?:commentare|lasciare un commento)"
           r"|(?:Você precisa|Você deve|É (?:necessário|preciso))[^.!?]{0,30}?\b(?:estar logad[oa]|fazer login"
@@ -838,7 +794,7 @@ RULES: tuple[Rule, ...] = (
           r"|(?:Faça login|Entre|Cadastre-se) para comentar)[^.!?]{0,40}[.!]?"),
     # a release's note on media material: "Photos of the opening are available on request.", "Fotos
     # disponibles bajo petición", "Photos disponibles sur demande", "Bildmaterial auf Anfrage erhältlich"
-    _rule("media_availability", "boilerplate", 200,
+    _rule("media_availability", "boilerplate", 120,
           r"(?:(?:High[- ]resolution |Hi-res |More |Further |Additional )?(?:[Pp]hotos|[Pp]hotographs"
           r"|[Ii]mages"
           r"|[Pp]ictures|B-roll|[Vv]ideo|[Ff]ootage|[Ii]nterviews|[Ss]pokespe(?:ople|rsons)|[Vv]isuals)\b"
@@ -913,6 +869,50 @@ RULES: tuple[Rule, ...] = (
           rf"|(?:Written|Reported|Words|Text) by {_NAMES}(?: ?[,–—|-] ?[^.!?]{{1,150}})?[.!]?)"
           r"(?: (?:He|She|They) (?:is|are|was|lives|has|joined|can be reached|previously)\b[^!?]{1,150}?[.!])"
           r"{0,2}"),
+    # an opinion piece's disclaimer, which closes it: "The views expressed in this article are the author's
+    # own and do not necessarily reflect ...", "Les opinions exprimées n'engagent que leur auteur", "Die
+    # geäußerten Meinungen sind die des Autors", a funder's "Its contents are the sole responsibility of X"
+    # (a sentence in which nobody is reported to speak)
+    _rule("opinion_disclaimer", "end_note", 300,
+          r"(?:(?:The |These |Any |All )?(?:[Vv]iews?|[Oo]pinions?)(?: and (?:views|opinions))?"
+          r" (?:expressed|stated|presented|in this (?:article|column|piece|post|blog|op-ed|commentary))\b"
+          r"[^.!?]{0,100}?\b(?:are|is|remain)\b[^.!?]{0,80}?\b(?:author|authors|writer|writers|contributor"
+          r"|contributors|columnist|own|personal)\b"
+          r"|(?:Its|The|This|These) (?:contents?|views?|opinions?)\b[^.!?]{0,80}? (?:are|is) (?:the )?"
+          r"(?:sole(?:ly)? responsib|exclusive responsib)"
+          r"|(?:Las|Los) (?:opiniones|conceptos|puntos de vista) (?:expresad[oa]s|vertid[oa]s|emitid[oa]s)\b"
+          r"[^.!?]{0,120}?\b(?:autor|autora|autores|responsabilidad)"
+          r"|Les (?:opinions|propos|points de vue) (?:exprimée?s|tenus)\b[^.!?]{0,120}?(?:auteur|autrice"
+          r"|n'engagent)"
+          r"|Cet(?:te)? (?:tribune|chronique|contribution|article) n'engage que\b"
+          r"|Die (?:in diesem (?:Beitrag|Artikel|Text|Gastbeitrag|Kommentar) )?"
+          r"(?:geäußerten|vertretenen|wiedergegebenen)"
+          r" (?:Meinungen|Ansichten)\b[^.!?]{0,120}?\b(?:Autors|Autorin|Autoren|Verfassers|Verfasserin)"
+          r"|(?:Der|Dieser) (?:Gastbeitrag|Kommentar|Beitrag) gibt (?:die|ausschließlich die) (?:Meinung"
+          r"|Ansicht) (?:des|der) (?:Autors|Autorin|Verfassers|Verfasserin)"
+          r"|Le (?:opinioni|idee) (?:espresse|riportate)\b[^.!?]{0,120}?\b(?:autore|autrice|autori|personali)"
+          r"|(?:As opiniões|Os artigos assinados|Os textos assinados|Os conceitos)\b[^.!?]{0,120}?"
+          r"\b(?:autor|autora|autores|refletem necessariamente))"
+          rf"(?![^.!?]*\b{_SAID}\b)[^.!?]{{0,250}}[.!]?(?: [^.!?]{{0,200}}[.!])?"),
+    # what series the piece belongs to: "This column is part of our Voices from the Islands series,
+    # supported by ...", "Este reportaje forma parte del especial ...", "Cet article fait partie de notre
+    # série"
+    _rule("series_note", "end_note", 300,
+          r"(?:This (?:article|story|column|piece|report|post|episode|feature|interview|essay|newsletter"
+          r"|podcast) is (?:part|one) of (?:an? |the |our )?[^.!?]{0,120}?\b(?:series|project|initiative"
+          r"|collaboration|partnership|special|coverage|programme|program|reporting)\b"
+          r"|Est[ae] (?:artículo|reportaje|columna|texto|nota|entrevista) (?:es parte|forma parte|hace parte)"
+          r" de(?:l| la)? [^.!?]{0,120}?\b(?:serie|proyecto|especial|iniciativa|alianza|cobertura)\b"
+          r"|Cet(?:te)? (?:article|reportage|chronique|tribune|entretien) (?:fait partie|s'inscrit dans le"
+          r" cadre) d[eu'] ?[^.!?]{0,120}?\b(?:série|projet|dossier|partenariat|initiative)\b"
+          r"|Diese[rs]? (?:Artikel|Beitrag|Text|Kolumne|Interview) (?:ist|gehört zu) (?:Teil )?(?:der|des"
+          r"|unserer|einer|eines)\b[^.!?]{0,120}?(?:Serie|Reihe|Projekt\w*|Kooperation|Schwerpunkt\w*)\b"
+          r"|Quest[oa] (?:articolo|reportage|rubrica|intervista) fa parte d[ei]\w* [^.!?]{0,120}?"
+          r"\b(?:serie|progetto|rubrica|speciale|iniziativa)\b"
+          r"|Est[ae] (?:reportagem|matéria|coluna|texto|entrevista) (?:faz parte|é parte) d[aeo]s?"
+          r" [^.!?]{0,120}?"
+          r"\b(?:série|projeto|especial|iniciativa|parceria)\b)"
+          rf"(?![^.!?]*\b{_SAID}\b)[^.!?]{{0,200}}[.!](?: [^.!?]{{0,200}}[.!])?"),
     # a letter's or a newsletter's signature: "— Marianne", "-- The Editors" (a dash list's last item is
     # never taken: a list follows a line ending with ":")
     _rule("signoff_name", "end_note", 50, rf"(?:[—–]|--) ?{_NAME}"),
@@ -2233,9 +2233,9 @@ def _leading_section(blocks: list[_Block], header: list[str], title_key: str, ru
         ):
             continue
         if any(
-            b.text.casefold() in (f"{words_joined} logo", f"logo {words_joined}")
+            len(b.text) == len(label) + 5 and b.text.casefold() in (f"{folded} logo", f"logo {folded}")
             for b in near
-            for words_joined in (label.casefold(),)
+            for folded in (label.casefold(),)
         ):
             continue  # the outlet's name by its logo ("Arctic Weekly logo", "Arctic Weekly")
         if _KICKER.fullmatch(label) or _section_label(label, rules):
