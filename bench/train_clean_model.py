@@ -15,7 +15,7 @@ well is what the model costs in recall. So a second figure takes, for each blind
 were when it was first scored (`BLIND_RULES`: transforms/clean.py and configs/boilerplate.yaml of the
 merge that brought it in, read from git; skipped with --no-blind or without git) and filters their output
 with the model trained on the other sets: that one measures precision as a new site would see it. The
-threshold written is the lowest of the grid whose pooled out-of-fold recall stays >= 0.995 in both.
+threshold written is the lowest of the grid whose pooled out-of-fold recall stays >= 0.998 in both.
 
 Deterministic (fixed seed, sorted inputs). Writes configs/data/clean_model.npz unless --no-write.
 The items marked `heldout` are left out of everything: they are the next blind set, scored once with
@@ -45,12 +45,15 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL_PATH = ROOT / "configs" / "data" / "clean_model.npz"
 SEED = 0
 # the blind sets, by the first item of each (tests/data/clean_gold/README.md)
-GROUP_STARTS = (1, 51, 76, 101, 126, 151, 176, 201)
+GROUP_STARTS = (1, 51, 76, 101, 126, 151, 176, 201, 226)
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99)
 MIN_ITEMS = 2  # a word the model may weigh appears in at least this many training items
 MAX_WORDS = 20  # longer paragraphs are never dropped: narrative, and where a model's errors would be
 C = 3.0
-RECALL_FLOOR = 0.995
+# (0.995 until the ninth round; on 250 items the 0.7 it picked lost 5 of 1,269 gold paragraphs out of
+# fold and scored a short narrative line of tests/test_clean_model.py 0.77: a gold paragraph lost must now
+# be rarer than 1 in 500)
+RECALL_FLOOR = 0.998
 
 
 def group_of(article: dict) -> int:
@@ -147,6 +150,7 @@ BLIND_RULES = {
     5: "cffe373",
     6: "00fe379",
     7: "c5ba859",
+    8: "ecf2a91",
 }
 
 

@@ -2363,3 +2363,218 @@ def test_a_status_badge_and_a_read_aloud_button_hide_no_section() -> None:
     for button in ("Vorlesen", "Zur Merkliste", "Read aloud"):
         result = extract(f"Husum\n\n{title}\n\n{button}\n\n{P1}\n\n{P2}", title=title)
         assert (result.paragraphs, result.section) == ((P1, P2), "Husum")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Ninth round (issue 4): opinion and funder disclaimers, series notes, author bios that say where the
+# author writes from, comment-login notes, media-availability notes, a release's notes to editors, cut
+# cards under an ad label, bracketed and "provided by" credits, related headings and asides in other
+# languages, sections that are an author's or the outlet's name. Each case is in wordings the labelled
+# set does not use.
+# --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "disclaimer",
+    [
+        "The opinions expressed in this commentary are solely those of the writer.",
+        "Views expressed are the contributor's own and not those of Harbour Times.",
+        "Funded by the European Union. Views and opinions expressed are however those of the author(s) only "
+        "and do not necessarily reflect those of the European Union.",
+        "This publication has been produced with the assistance of the European Union. The contents of this "
+        "publication are the sole responsibility of Green Delta Network.",
+        "Las opiniones expresadas en esta columna son responsabilidad exclusiva de su autora.",
+        "Esta publicación fue realizada con el apoyo financiero de la Unión Europea.",
+        "Les opinions exprimées dans cette tribune n'engagent que leur auteur.",
+        "Cette publication a été réalisée avec le soutien financier de l'Union européenne.",
+        "Die in diesem Gastbeitrag geäußerten Meinungen sind die der Autorin.",
+        "Diese Veröffentlichung wurde mit finanzieller Unterstützung der Europäischen Union erstellt.",
+        "Le opinioni espresse in questo articolo sono dell'autore e non impegnano la redazione.",
+        "Questa pubblicazione è stata realizzata con il contributo dell'Unione europea.",
+        "As opiniões expressas neste texto são de responsabilidade do autor.",
+        "Esta publicação foi produzida com o apoio financeiro da União Europeia.",
+    ],
+)
+def test_an_opinion_or_funder_disclaimer_is_dropped_in_six_languages(disclaimer: str) -> None:
+    assert extract(f"{P1}\n\n{P2}\n\n{disclaimer}").paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "This story is part of Coastlines, a reporting project on rising seas funded by the Ocean Trust.",
+        "This piece is one of a series on rural schools made possible by readers.",
+        "Este reportaje forma parte del especial Agua y Tierra, realizado con apoyo de una fundación.",
+        "Cet article fait partie de notre série sur les villages de montagne.",
+        "Dieser Beitrag ist Teil unserer Serie über den Strukturwandel in der Lausitz.",
+        "Questo articolo fa parte della serie Borghi d'Italia.",
+        "Esta reportagem faz parte da série Rios do Brasil, apoiada pelo Instituto Aurora.",
+    ],
+)
+def test_a_series_note_is_dropped_in_six_languages(note: str) -> None:
+    assert extract(f"{P1}\n\n{P2}\n\n{note}").paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The views expressed at the hearing were mixed, and several residents asked for a second meeting.",
+        "The opinions expressed by the author of the petition do not reflect the council's, the mayor said.",
+        "This report is part of a UN series on water, officials said on Monday.",
+        "The project is part of a European Union programme that funded three new bridges in the valley.",
+        "Las opiniones expresadas por los vecinos fueron recogidas en un informe municipal.",
+        "Photos of the suspect are available on the police website, officers said.",
+        "Photos of the flood are available on request, the agency said, for families filing claims.",
+    ],
+)
+def test_narrative_about_views_series_and_photos_stays(sentence: str) -> None:
+    assert extract(_between(sentence)).paragraphs == (P1, sentence, P2)
+    # also where the disclaimers and series notes stand: after the story
+    assert extract(f"{P1}\n\n{P2}\n\n{sentence}").paragraphs == (P1, P2, sentence)
+
+
+@pytest.mark.parametrize(
+    "bio",
+    [
+        "Amaia Etxeberria covers energy and climate for Harbour Times from Bilbao.",
+        "Tomás Ruiz es periodista de Noticias del Valle y escribe sobre agricultura.",
+        "Claire Moreau est journaliste au Courrier du Jura.",
+        "Anna Berg ist Redakteurin im Lokalressort des Inselboten.",
+        "Marco Rossi è giornalista del Gazzettino del Lago.",
+        "Ana Lima é repórter do Jornal do Vale.",
+    ],
+)
+def test_an_authors_bio_at_the_end_is_dropped_in_six_languages(bio: str) -> None:
+    assert extract(f"{P1}\n\n{P2}\n\n{bio}").paragraphs == (P1, P2)
+
+
+def test_a_sentence_about_a_journalist_in_the_story_stays() -> None:
+    sentence = "Ana Lima é repórter do Jornal do Vale e foi detida na segunda-feira, disse a polícia."
+    assert extract(f"{P1}\n\n{sentence}\n\n{P2}").paragraphs == (P1, sentence, P2)
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Only subscribers can comment on this article.",
+        "Sign in to join the conversation.",
+        "Debes estar registrado para publicar un comentario.",
+        "Vous devez être abonné pour commenter cet article.",
+        "Sie müssen eingeloggt sein, um kommentieren zu können.",
+        "Per commentare devi essere registrato.",
+        "Você precisa estar logado para comentar.",
+    ],
+)
+def test_a_comment_login_note_is_dropped_in_six_languages(note: str) -> None:
+    assert extract(_between(note)).paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "High-resolution images of the new ward are available for download.",
+        "Interviews with the research team are available upon request.",
+        "Fotos de la inauguración disponibles bajo petición.",
+        "Visuels disponibles sur simple demande.",
+        "Pressefotos zum Download.",
+        "Foto e video disponibili su richiesta.",
+        "Fotos disponíveis mediante solicitação.",
+    ],
+)
+def test_a_media_availability_note_is_dropped_in_six_languages(note: str) -> None:
+    assert extract(_between(note)).paragraphs == (P1, P2)
+
+
+@pytest.mark.parametrize(
+    "heading", ["Notes for editors", "Note aux rédactions", "Hinweis für Redaktionen", "Notas para editores"]
+)
+def test_a_releases_notes_to_editors_end_the_story(heading: str) -> None:
+    markup = (
+        f"<p>{P1}</p><p>{P2}</p><h3>{heading}</h3><ul><li>Harbour Trust is a charity founded in 1998 to "
+        "restore the old docks.</li><li>B-roll of the works is available to accredited media.</li></ul>"
+    )
+    assert extract(markup).paragraphs == (P1, P2)
+    # a story that mentions its notes keeps its paragraphs
+    notes = "Notes to editors were sent out on Friday, the press office said, with a map of the new route."
+    assert extract(f"<p>{P1}</p><p>{notes}</p><p>{P2}</p>").paragraphs == (P1, notes, P2)
+
+
+def test_cut_cards_under_a_sponsored_label_go_and_a_trailing_sentence_stays() -> None:
+    text = (
+        f"{P1}\n\n{P2}\n\nPaid Content\n\nWhy retirees are moving to this small coastal to…\n\n"
+        "The garden tool that sold out in three da..."
+    )
+    assert extract(text).paragraphs == (P1, P2)
+    trailing = "The last ferry left at dusk, and then the island waited for news of the storm..."
+    assert extract(f"{P1}\n\nAdvertisement\n\n{trailing}\n\n{P2}").paragraphs == (P1, trailing, P2)
+
+
+@pytest.mark.parametrize(
+    ("caption", "credit"),
+    [
+        ("Crowds at the harbour on Sunday [JANE DOE/ REUTERS]", "JANE DOE/REUTERS"),
+        ("Crowds at the harbour on Sunday. Image Credit: Harbour Trust", "Harbour Trust"),
+        ("Crowds at the harbour on Sunday. Photo supplied by Harbour Trust", "Harbour Trust"),
+        ("La multitud en el puerto. Foto cedida por Ayuntamiento de Vigo", "Ayuntamiento de Vigo"),
+        ("La foule sur le port. Photo fournie par la mairie", "la mairie"),
+        ("Menschen am Hafen. Foto zur Verfügung gestellt von Stadt Husum", "Stadt Husum"),
+    ],
+)
+def test_a_bracketed_or_provided_credit_in_a_caption_is_a_credit(caption: str, credit: str) -> None:
+    markup = f'<p>{P1}</p><figure><img src="x.jpg"><figcaption>{caption}</figcaption></figure><p>{P2}</p>'
+    result = extract(markup)
+    assert (result.paragraphs, result.credits) == ((P1, P2), (credit,))
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Latest News", "More for You", "Te recomendamos", "À voir aussi", "Wir empfehlen", "Mirá también"],
+)
+def test_more_related_headings_head_a_teaser_list(heading: str) -> None:
+    text = f"{P1}\n\n{P2}\n\n{heading}\n\nPort reopens after the storm\n\nFerry fares rise in July"
+    result = extract(text)
+    assert result.paragraphs == (P1, P2)
+    assert [r.title for r in result.related] == ["Port reopens after the storm", "Ferry fares rise in July"]
+
+
+def test_an_aside_headed_by_a_related_heading_is_read_as_teasers_whatever_its_class() -> None:
+    markup = (
+        f'<p>{P1}</p><aside class="box-42"><h3>Mehr aus Husum</h3><ul><li><a href="/a">Hafen wieder offen'
+        '</a></li></ul></aside><aside class="box-43"><h3>Wetter</h3><p>Sonnig, 21 Grad</p></aside>'
+        f"<p>{P2}</p>"
+    )
+    result = extract(markup)
+    assert result.paragraphs == (P1, P2)
+    assert result.related == (RelatedItem("Hafen wieder offen", "/a"),)
+
+
+def test_a_list_of_outside_links_is_no_teaser_list() -> None:
+    text = (
+        f"{P1}\n\n{P2}\n\nMore on this story\n\n  • Port reopens after the storm\n\nRelated Internet "
+        "Links\n\n  • Harbour Trust\n\n  • Met Office"
+    )
+    result = extract(text)
+    assert result.paragraphs == (P1, P2)
+    assert [r.title for r in result.related] == ["Port reopens after the storm"]
+
+
+def test_more_from_the_author_names_no_section_but_more_from_a_section_does() -> None:
+    teasers = '<ul><li><a href="/a">Port reopens after the storm</a></li></ul>'
+    author = f'<p><a href="/@mk">Mele Kainoa</a> · Follow</p><p>{P1}</p><p>{P2}</p>'
+    title = "Port reopens after the storm"
+    result = extract(
+        f'{author}<div class="more-from"><h3>More from Mele Kainoa</h3>{teasers}</div>', title=title
+    )
+    assert (result.paragraphs, result.section) == ((P1, P2), None)
+    result = extract(
+        f'<p>{P1}</p><p>{P2}</p><div class="more-from"><h3>More from Pacific News</h3>{teasers}</div>'
+    )
+    assert result.section == "Pacific News"
+
+
+def test_the_outlets_name_by_its_logo_is_no_section_and_a_linked_place_kicker_is() -> None:
+    title = "Port reopens after the storm"
+    result = extract(f"Harbour Times logo\n\nHarbour Times\n\n{title}\n\n{P1}\n\n{P2}", title=title)
+    assert (result.paragraphs, result.section) == ((P1, P2), None)
+    markup = f'<p><a href="/le-havre/">Le Havre</a></p><p>par Claire Moreau</p><p>{P1}</p><p>{P2}</p>'
+    assert extract(markup, title=title).section == "Le Havre"
+    # a trailing button is no section label either
+    assert extract(f"{P1}\n\n{P2}\n\nFeedback").section is None

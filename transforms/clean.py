@@ -154,7 +154,8 @@ _PRODUCTION_LABEL = (
 )
 _PHOTO_WORD = (
     r"(?:Photograph|Photographs|Photo|Photos|Picture|Pictures|Image|Images|Illustration|Photo illustration"
-    r"|Photo credit|Image credit|Credit|Credits|File|File photo|Foto|Fotos|Fotografía|Bild|Photographie"
+    r"|Photo [Cc]redit|Image [Cc]redit|Picture [Cc]redit|Credit|Credits|File|File photo|Foto|Fotos"
+    r"|Fotografía|Bild|Photographie"
     # in capitals ("PHOTO: Screengrab from TikTok"), and the other pictures a caption credits
     r"|PHOTO|PHOTOS|FOTO|FOTOS|IMAGE|Pic|Pics|PIC|Visualisierung|Visualization|Rendering|Grafik|Graphic"
     r"|Infografik"
@@ -166,7 +167,7 @@ _READ_ALSO = (
     r"read more|also read|read also|read|see also|related(?: article| story)?|recommended|more"
     r"|lee también|leé también|lea también|ver también|te puede interesar|le puede interesar"
     r"|leia também|leia mais|veja também|lire aussi|à lire aussi|a lire aussi|voir aussi"
-    r"|lesen sie auch|mehr zum thema|siehe auch|leggi anche"
+    r"|lesen sie auch|mehr zum thema|siehe auch|leggi anche|mirá también|mira también|te recomendamos"
 )
 # "comments" in the languages of the other rules
 _COMMENTS = r"(?:comments?|comentarios?|comentários?|commentaires?|kommentare?|commenti|commento)"
@@ -283,6 +284,13 @@ RULES: tuple[Rule, ...] = (
     _rule("credit_photo_by", "credit", 140,
           r"\(?(?:Photo|Photograph|Picture|Image|Photos|Pictures)(?: and video)? by"
           r" (?P<credit>[^()]{2,120}?)\.?\)?\.?"),
+    # "Photo provided by Coconino National Forest", "Foto cedida por X", "Photo fournie par X", "Foto zur
+    # Verfügung gestellt von X", "Foto fornita da X", "Foto cedida pela X"
+    _rule("credit_provided_by", "credit", 120,
+          r"\(?(?:Photo|Photos|Image|Images|Picture|Pictures|Foto|Fotos|Imagen|Imagem|Bild|Bilder)"
+          r" (?:provided|supplied|submitted|contributed|cedida|cedidas|proporcionada|facilitada|fournie"
+          r"|transmise|fornita|concessa|fornecida|zur Verfügung gestellt|bereitgestellt)"
+          r" (?:by|por|pela|pelo|par|von|da|dal|dalla) (?P<credit>[^()]{2,120}?)\.?\)?\.?"),
     _rule("credit_name_agency", "credit", 120,
           rf"(?P<credit>(?:{_UPPER_NAME}|{_NAME}) ?/ ?{_AGENCY}(?: ?/ ?{_AGENCY})*(?: via {_AGENCY})?"
           rf"|{_UPPER_NAME} ?/ ?{_UPPER_NAME}(?: via {_AGENCY})?"
@@ -300,7 +308,7 @@ RULES: tuple[Rule, ...] = (
           r" (?P<section>[A-ZÀ-Þ][\w'’&\-]*+(?: [\w'’&\-]++){0,4}) ?:?"),
     _rule("related_heading", "related_heading", 40,
           r"(?i:related(?: (?:stories|story|articles|article|content|coverage|news|links|reading|posts|videos"
-          r"|internet links))?|read more|more on this (?:story|topic)|more stories|more news"
+          r"))?|read more|more on this (?:story|topic)|more stories|more news"
           r"|most (?:read|popular|viewed|shared|watched)|you (?:may|might) also (?:like|be interested in)"
           r"|recommended(?: for you| stories| reading)?|top stories|also read|read also|read next|see also"
           r"|further reading|editor['’]s picks|trending(?: now)?|what to read next|popular(?: now)?"
@@ -317,9 +325,14 @@ RULES: tuple[Rule, ...] = (
           r"|(?:ti )?potrebbe(?:ro)? interessarti|ti potrebbe interessare|articoli correlati"
           r"|notizie correlate"
           r"|(?:i )?più letti|vedi anche|(?:as |os )?mais (?:lidas|lidos|vistas|vistos)|artigos relacionados"
-          r"|(?:você )?(?:também )?pode (?:gostar|interessar)) ?:?"),
+          r"|(?:você )?(?:também )?pode (?:gostar|interessar)"
+          # "Latest News", "More for You", "Te recomendamos", "À voir aussi", "Wir empfehlen"
+          r"|latest (?:news|stories|headlines|articles)|more for you|more to (?:read|explore)"
+          r"|(?:te|le|les) recomendamos|mirá también|mira también|(?:à |a )?voir aussi|à voir également"
+          r"|nous vous recommandons|wir empfehlen(?: ihnen)?|ti consigliamo|recomendamos para você) ?:?"),
     _rule("tag_heading", "tag_heading", 40,
           r"(?i:related topics|topics|tags|explore more on these topics|more on these topics|keywords"
+          r"|related (?:internet|external|web) links|external links|useful links"
           r"|themen|sujets|temas|etiquetas|tópicos|argomenti) ?:?"),
     # a news aggregator's teaser line: "Headline Outlet Name · 2 days ago" (the outlet: up to four capitalised
     # words before the stamp), in the languages of the gold set
@@ -382,7 +395,10 @@ RULES: tuple[Rule, ...] = (
           # the same invitation in es / pt / fr / de / it
           r"|(?:Iscriviti|Inscrivez-vous|Abonnez-vous|Suscr[ií]bete|Suscribite|Reg[ií]strate|Assine"
           r"|Inscreva-se|Abonnieren Sie|Melden Sie sich)\b[^.!?]{0,60}?"
-          r"\b(?i:newsletters?|bolet[ií]n|infolettre)\b.{0,150}"),
+          r"\b(?i:newsletters?|bolet[ií]n|infolettre)\b.{0,150}"
+          # a label and its pitch: "Newsletter : recevez chaque matin l'essentiel", "Boletín: recibe ..."
+          r"|(?:Newsletters?|NEWSLETTERS?|Boletín|Boletim|Infolettre|Lettre d'information) ?: ?"
+          r"[^.!?]{1,200}[.!]?"),
     # "Subscribe here for more.", "New here? Sign up for free."; a lead-in only when it is a question
     _rule("subscribe_here", "boilerplate", 160,
           r"(?:[^.!?]{1,60}\? )?(?:Subscribe|Sign up)(?: here| now| today| for free)"
@@ -651,19 +667,25 @@ RULES: tuple[Rule, ...] = (
           r" [^.!?]{0,30}?\b\d{1,2}[:h]\d{2}\b[^.!?]{0,30})[.!]?"),
     # what paid for the piece: "This article was produced with the support of a foundation that ..."
     _rule("funding_note", "boilerplate", 500,
-          r"(?:This (?:article|story|piece|coverage|series|reporting|investigation|project|podcast|episode"
-          r"|newsletter|feature) (?:was|is|has been) (?:produced|made possible|supported|funded|published"
+          r"(?:(?:Co-)?[Ff]unded by the European Union\b[^.!?]{0,120}[.!]?(?= |$)"
+          r"|This (?:article|story|piece|coverage|series|reporting|investigation|project|podcast|episode"
+          r"|newsletter|feature|publication|content|material|website|video) (?:was|is|has been)"
+          r" (?:produced|made possible|supported|funded|published"
           r"|written|reported|created|undertaken|co-published)\b"
           r"(?=(?:[^.!?]{0,200}[.!] )?[^.!?]{0,200}?\b(?:support|funding|funded|grant|fund|foundation"
-          r"|sponsor\w*|partnership|fellowship|scheme|programme|program|initiative)\b)"
-          r"|Este (?:artículo|reportaje|contenido|trabajo) (?:fue|ha sido|es) (?:producido|realizado"
-          r"|elaborado"
-          r"|financiado|posible) (?:con|gracias)\b"
-          r"|Cet (?:article|reportage) a été (?:réalisé|produit|financé) (?:avec|grâce)\b"
-          r"|Dieser (?:Artikel|Beitrag|Text) (?:wurde|entstand) (?:mit|durch|dank)\b"
+          r"|sponsor\w*|partnership|fellowship|scheme|programme|program|initiative|assistance"
+          r"|European Union)\b)"
+          r"|Est[ae] (?:artículo|reportaje|contenido|trabajo|publicación) (?:fue|ha sido|es)"
+          r" (?:producid[oa]|realizad[oa]|elaborad[oa]|financiad[oa]|posible) (?:con|gracias)\b"
+          r"|Cet(?:te)? (?:article|reportage|publication) a été (?:réalisée?|produite?|financée?)"
+          r" (?:avec|grâce)\b"
+          r"|(?:Dieser (?:Artikel|Beitrag|Text)|Diese (?:Veröffentlichung|Publikation)) (?:wurde|entstand)"
+          r" (?:mit|durch|dank)\b"
           r"(?=[^.!?]{0,200}?(?:Unterstützung|gefördert|Förderung))"
-          r"|Questo (?:articolo|reportage) è stato (?:realizzato|prodotto|finanziato) (?:con|grazie)\b"
-          r"|Esta (?:reportagem|matéria|notícia) foi (?:produzida|realizada|financiada) (?:com|graças)\b)"
+          r"|Quest[oa] (?:articolo|reportage|pubblicazione) è stat[oa] (?:realizzat[oa]|prodott[oa]"
+          r"|finanziat[oa]) (?:con|grazie)\b"
+          r"|Esta (?:reportagem|matéria|notícia|publicação) foi (?:produzida|realizada|financiada)"
+          r" (?:com|graças)\b)"
           r"[^.!?]{0,200}[.!](?: [^.!?]{0,200}[.!]){0,2}"),
     # "This post may contain affiliate links. If you book through them, I may earn a commission.", "As an
     # Amazon Associate I earn from qualifying purchases.", "Cet article contient des liens affiliés."
@@ -741,6 +763,62 @@ RULES: tuple[Rule, ...] = (
           r" [A-Z][\w'’ .\-]{0,40} coverage\b[^.]{0,120}? (?:at|on|here)\b.{0,150}"),
     _rule("standards_notice", "boilerplate", 160, r"Our Standards: .{1,140}"),
     _rule("disclaimer", "boilerplate", 500, r"(?i:disclaimer) ?: ?.{1,480}"),
+    # a comment form's login note: "You must be logged in to post a comment.", "Debes iniciar sesión para
+    # comentar.", "Vous devez être connecté pour publier un commentaire.", "Sie müssen angemeldet sein, um
+    # einen Kommentar zu schreiben.", "Devi essere loggato per inviare un commento.", "Faça login para
+    # comentar."
+    _rule("comment_login", "boilerplate", 120,
+          r"(?:(?:You must|You need to|You have to|Please|Only (?:registered )?(?:users|readers|subscribers"
+          r"|members))(?: be| are)? (?:logged in|signed in|log in|sign in|registered|a (?:registered user"
+          r"|subscriber|member)|subscribers?|members?|can)\b[^.!?]{0,40}?\bcomment(?:s|ing)?\b"
+          r"|(?:Log|Sign) in(?: or (?:register|sign up|subscribe))? to (?:comment|post a comment"
+          r"|leave a comment"
+          r"|join the (?:conversation|discussion))"
+          r"|(?:(?:Debes|Tienes que|Necesitas)(?=[^.!?]*coment)|Para (?:comentar|dejar un comentario"
+          r"|publicar un comentario),? (?:debes|tienes que|necesitas))[^.!?]{0,60}?\b(?:iniciar sesión"
+          r"|estar registrad[oa]"
+          r"|registrarte|suscribirte|identificarte|estar suscrit[oa])\b"
+          r"|(?:Inicia sesión|Regístrate|Identifícate)[^.!?]{0,30}?\bcoment"
+          r"|(?:Vous devez|Il faut) (?:être |vous )?(?:connecté|identifié|inscrit|abonné)e?s?\b[^.!?]{0,40}?"
+          r"\b(?:commentaires?|commenter)"
+          r"|(?:Connectez-vous|Identifiez-vous|Inscrivez-vous) pour (?:commenter|réagir"
+          r"|laisser un commentaire)"
+          r"|(?:Sie müssen|Du musst|Bitte)[^.!?]{0,30}?\b(?:angemeldet|eingeloggt|registriert|anmelden"
+          r"|einloggen)\b[^.!?]{0,40}?(?:[Kk]ommentar\w*|kommentieren)"
+          r"|Zum Kommentieren (?:anmelden|einloggen|registrieren)"
+          r"|(?:Devi(?=[^.!?]*comment)|Per (?:commentare|lasciare un commento),? (?:devi|è necessario))"
+          r"[^.!?]{0,40}?\b(?:loggato|registrato|effettuare il login|accedere|iscritto|abbonato)\b"
+          r"|(?:Accedi|Registrati) per (?:commentare|lasciare un commento)"
+          r"|(?:Você precisa|Você deve|É (?:necessário|preciso))[^.!?]{0,30}?\b(?:estar logad[oa]|fazer login"
+          r"|estar cadastrad[oa]|ser assinante|entrar)\b[^.!?]{0,40}?\bcoment\w*"
+          r"|(?:Faça login|Entre|Cadastre-se) para comentar)[^.!?]{0,40}[.!]?"),
+    # a release's note on media material: "Photos of the opening are available on request.", "Fotos
+    # disponibles bajo petición", "Photos disponibles sur demande", "Bildmaterial auf Anfrage erhältlich"
+    _rule("media_availability", "boilerplate", 120,
+          r"(?:(?:High[- ]resolution |Hi-res |More |Further |Additional )?(?:[Pp]hotos|[Pp]hotographs"
+          r"|[Ii]mages"
+          r"|[Pp]ictures|B-roll|[Vv]ideo|[Ff]ootage|[Ii]nterviews|[Ss]pokespe(?:ople|rsons)|[Vv]isuals)\b"
+          r"[^.!?]{0,80}? (?:are|is) available (?:on request|upon request|for download|to (?:accredited )?"
+          r"(?:media|journalists|the press)|from (?:the )?(?:press office|media team|communications team))"
+          r"|(?:Fotos|Imágenes|Entrevistas|Vídeos?)\b[^.!?]{0,60}? disponibles? (?:bajo|a|previa)"
+          r" (?:petición|solicitud|demanda)"
+          r"|(?:Photos|Images|Visuels|Interviews|Entretiens)\b[^.!?]{0,60}? disponibles? sur"
+          r" (?:simple )?demande"
+          r"|(?:Fotos|Bilder|Bildmaterial|Interviews|Pressefotos)\b[^.!?]{0,60}? (?:auf Anfrage|zum Download)"
+          r"(?: erhältlich| verfügbar| bereit)?"
+          r"|(?:Foto|Immagini|Interviste)\b[^.!?]{0,60}? disponibili su richiesta"
+          r"|(?:Fotos|Imagens|Entrevistas)\b[^.!?]{0,60}? disponíve(?:l|is) (?:mediante|sob) (?:solicitação"
+          r"|pedido|consulta))"
+          rf"(?![^.!?]*\b{_SAID}\b)[^.!?]{{0,80}}[.!]?"),
+    # the heading that opens a release's notes ("Notes to editors", "Note aux rédactions", "Hinweis für
+    # Redaktionen"): the story ends before it
+    _rule("release_notes", "boilerplate", 40,
+          r"(?i:notes? (?:to|for) (?:the )?editors?|notes? (?:aux|à la) rédactions?"
+          r"|notas? (?:para|a) (?:los |las )?"
+          r"(?:editores|redactores|periodistas|redacciones)|hinweise? für (?:die )?redaktion(?:en)?"
+          r"|nota (?:per|alle) (?:le )?redazion[ei]"
+          r"|notas? (?:aos|para os|para) (?:editores|jornalistas|redações))"
+          r" ?:?"),
     _rule("tag_line", "boilerplate", 240,
           r"(?i:tags?|topics?|keywords?|filed under|categories|themen|temas|etiquetas|sujets)"
           r" ?: ?[^.!?]{1,200}"),
@@ -776,13 +854,65 @@ RULES: tuple[Rule, ...] = (
     _rule("author_note", "end_note", 320,
           rf"(?:{_NAME} (?:covers|reports on|writes about|writes on"
           rf"|is (?:a|an|the) [^.!?]{{0,60}}?(?i:{_JOB}|columnist|editor)s?)"
-          rf"\b[^.!?]{{0,120}}? (?:for|at|with) (?:the )?{_OUTLET}[.!]"
+          rf"\b[^.!?]{{0,120}}? (?:for|at|with) (?:the )?{_OUTLET}"
+          rf"(?: (?:from|in|based in|out of) {_TITLE_WORD}(?: {_TITLE_WORD}){{0,2}})?[.!]"
+          # the same in es / fr / de / it / pt: "Ana Ruiz es periodista de X.", "Jean Dupont est
+          # journaliste à X.", "Anna Berg ist Redakteurin bei X.", "Marco Rossi è giornalista di X."
+          rf"|{_NAME_WORD}(?: {_NAME_WORD}){{1,3}} (?:es|est|ist|è|é)"
+          r" (?:una? |le |la |il |lo |der |die |o |a )?"
+          r"(?:[\w-]+ )?(?:periodista|corresponsal|redactor|redactora|journaliste|correspondante?|rédacteur"
+          r"|rédactrice|Journalist(?:in)?|Korrespondent(?:in)?|Redakteur(?:in)?|giornalista|corrispondente"
+          r"|redattore|redattrice|jornalista|correspondente|repórter)\b[^.!?]{0,150}[.!]"
           # "Luisa Gomes is Mines & Metals Week's Latin America correspondent, based in Georgetown."
           rf"|{_NAME} is (?:the )?{_OUTLET}(?<=['’]s) [^.!?]{{0,60}}?(?i:{_JOB}|columnist)s?"
           rf"\b[^.!?]{{0,80}}[.!]"
           rf"|(?:Written|Reported|Words|Text) by {_NAMES}(?: ?[,–—|-] ?[^.!?]{{1,150}})?[.!]?)"
           r"(?: (?:He|She|They) (?:is|are|was|lives|has|joined|can be reached|previously)\b[^!?]{1,150}?[.!])"
           r"{0,2}"),
+    # an opinion piece's disclaimer, which closes it: "The views expressed in this article are the author's
+    # own and do not necessarily reflect ...", "Les opinions exprimées n'engagent que leur auteur", "Die
+    # geäußerten Meinungen sind die des Autors", a funder's "Its contents are the sole responsibility of X"
+    # (a sentence in which nobody is reported to speak)
+    _rule("opinion_disclaimer", "end_note", 300,
+          r"(?:(?:The |These |Any |All )?(?:[Vv]iews?|[Oo]pinions?)(?: and (?:views|opinions))?"
+          r" (?:expressed|stated|presented|in this (?:article|column|piece|post|blog|op-ed|commentary))\b"
+          r"[^.!?]{0,100}?\b(?:are|is|remain)\b[^.!?]{0,80}?\b(?:author|authors|writer|writers|contributor"
+          r"|contributors|columnist|own|personal)\b"
+          r"|(?:Its|The|This|These) (?:contents?|views?|opinions?)\b[^.!?]{0,80}? (?:are|is) (?:the )?"
+          r"(?:sole(?:ly)? responsib|exclusive responsib)"
+          r"|(?:Las|Los) (?:opiniones|conceptos|puntos de vista) (?:expresad[oa]s|vertid[oa]s|emitid[oa]s)\b"
+          r"[^.!?]{0,120}?\b(?:autor|autora|autores|responsabilidad)"
+          r"|Les (?:opinions|propos|points de vue) (?:exprimée?s|tenus)\b[^.!?]{0,120}?(?:auteur|autrice"
+          r"|n'engagent)"
+          r"|Cet(?:te)? (?:tribune|chronique|contribution|article) n'engage que\b"
+          r"|Die (?:in diesem (?:Beitrag|Artikel|Text|Gastbeitrag|Kommentar) )?"
+          r"(?:geäußerten|vertretenen|wiedergegebenen)"
+          r" (?:Meinungen|Ansichten)\b[^.!?]{0,120}?\b(?:Autors|Autorin|Autoren|Verfassers|Verfasserin)"
+          r"|(?:Der|Dieser) (?:Gastbeitrag|Kommentar|Beitrag) gibt (?:die|ausschließlich die) (?:Meinung"
+          r"|Ansicht) (?:des|der) (?:Autors|Autorin|Verfassers|Verfasserin)"
+          r"|Le (?:opinioni|idee) (?:espresse|riportate)\b[^.!?]{0,120}?\b(?:autore|autrice|autori|personali)"
+          r"|(?:As opiniões|Os artigos assinados|Os textos assinados|Os conceitos)\b[^.!?]{0,120}?"
+          r"\b(?:autor|autora|autores|refletem necessariamente))"
+          rf"(?![^.!?]*\b{_SAID}\b)[^.!?]{{0,250}}[.!]?(?: [^.!?]{{0,200}}[.!])?"),
+    # what series the piece belongs to: "This column is part of our Voices from the Islands series,
+    # supported by ...", "Este reportaje forma parte del especial ...", "Cet article fait partie de notre
+    # série"
+    _rule("series_note", "end_note", 300,
+          r"(?:This (?:article|story|column|piece|report|post|episode|feature|interview|essay|newsletter"
+          r"|podcast) is (?:part|one) of (?:an? |the |our )?[^.!?]{0,120}?\b(?:series|project|initiative"
+          r"|collaboration|partnership|special|coverage|programme|program|reporting)\b"
+          r"|Est[ae] (?:artículo|reportaje|columna|texto|nota|entrevista) (?:es parte|forma parte|hace parte)"
+          r" de(?:l| la)? [^.!?]{0,120}?\b(?:serie|proyecto|especial|iniciativa|alianza|cobertura)\b"
+          r"|Cet(?:te)? (?:article|reportage|chronique|tribune|entretien) (?:fait partie|s'inscrit dans le"
+          r" cadre) d[eu'] ?[^.!?]{0,120}?\b(?:série|projet|dossier|partenariat|initiative)\b"
+          r"|Diese[rs]? (?:Artikel|Beitrag|Text|Kolumne|Interview) (?:ist|gehört zu) (?:Teil )?(?:der|des"
+          r"|unserer|einer|eines)\b[^.!?]{0,120}?(?:Serie|Reihe|Projekt\w*|Kooperation|Schwerpunkt\w*)\b"
+          r"|Quest[oa] (?:articolo|reportage|rubrica|intervista) fa parte d[ei]\w* [^.!?]{0,120}?"
+          r"\b(?:serie|progetto|rubrica|speciale|iniziativa)\b"
+          r"|Est[ae] (?:reportagem|matéria|coluna|texto|entrevista) (?:faz parte|é parte) d[aeo]s?"
+          r" [^.!?]{0,120}?"
+          r"\b(?:série|projeto|especial|iniciativa|parceria)\b)"
+          rf"(?![^.!?]*\b{_SAID}\b)[^.!?]{{0,200}}[.!](?: [^.!?]{{0,200}}[.!])?"),
     # a letter's or a newsletter's signature: "— Marianne", "-- The Editors" (a dash list's last item is
     # never taken: a list follows a line ending with ":")
     _rule("signoff_name", "end_note", 50, rf"(?:[—–]|--) ?{_NAME}"),
@@ -826,7 +956,8 @@ RULES: tuple[Rule, ...] = (
           # the same containers named in es / pt / de / it, after any prefix ("box-correlati",
           # "noticias-relacionadas", "mas-leidas")
           r"|[\w-]*?(?:correlat[oie]|relacionad[oa]s?|lies-?auch|meistgelesen|mas-?leid[oa]s|mais-?lid[oa]s"
-          r"|plus-?lus|piu-?lett[ie]|leia-?tambem|lee-?tambien|leggi-?anche|vedi-?anche)[\w-]*"),
+          r"|plus-?lus|piu-?lett[ie]|leia-?tambem|lee-?tambien|leggi-?anche|vedi-?anche|mira-?tambien"
+          r"|ver-?tambien|veja-?tambem|recomendamos|mehr-?aus|a-?voir)[\w-]*"),
 )
 # fmt: on
 
@@ -1198,7 +1329,7 @@ _BULLET = re.compile(r"[ \t]*(?:[•·▪●◦‣∙]|\*[ \t])[ \t]*")
 _LEADING_BULLETS = re.compile(r"(?:[•·▪●◦‣∙] ?|\* )+")
 _BULLET_STARTS = frozenset("•·▪●◦‣∙*")  # what _LEADING_BULLETS can start with
 _CREDIT_SLASH = re.compile(r"\s*/\s*")
-_CAPTION_SPLIT = re.compile(r"(?:[.!?:;|–—]\s+|\s+(?=\())")
+_CAPTION_SPLIT = re.compile(r"(?:[.!?:;|–—]\s+|\s+(?=[(\[]))")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _HEADLINE_END = (".", "!", "?", ":", ";", ",", '"', "”", "’", "'", "»", "…")
 # How a paragraph of running text ends (after quotes are straightened), in the scripts of the samples.
@@ -1628,6 +1759,15 @@ def _class_role(names: tuple[str | None, str | None], rules: RuleSet) -> int:
     return role
 
 
+def _teaser_aside(el: etree._Element, rules: RuleSet) -> bool:
+    """An <aside> whose first heading is a related heading ("Mehr aus Münster", "Te recomendamos") holds
+    teasers, whatever its class says."""
+    for heading in el.iter("h2", "h3", "h4", "h5", "h6"):
+        found = _classify(clean_inline(_TEXT_OF(heading)), rules)
+        return found is not None and found[0].kind == "related_heading"
+    return False
+
+
 def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
     """Blocks of an HTML fragment, in document order, walked without recursion (any nesting depth)."""
     try:
@@ -1675,6 +1815,8 @@ def _html_blocks(markup: str, rules: RuleSet) -> list[_Block]:
             if flags < 0 or not isinstance(tag, str):
                 # an <aside> of teasers ("more-on", "related") is read as one; any other is skipped
                 role = _element_role(el.attrib, rules) if tag == "aside" and el.attrib else 0
+                if tag == "aside" and not role & (_NOISE | _TEASER_ELEMENT) and _teaser_aside(el, rules):
+                    role |= _TEASER_ELEMENT
                 if role & _TEASER_ELEMENT and not role & _NOISE:
                     flags = _IS_BLOCK | _IS_TEASER
                 else:
@@ -1832,7 +1974,7 @@ def _sort_blocks(
             start = i - 1
             while i < n and blocks[i].teaser:
                 i += 1
-            section = _teaser_container(blocks[start:i], related, rules) or section
+            section = _not_author(_teaser_container(blocks[start:i], related, rules), blocks) or section
             continue
         if block.caption:
             # the page's own copyright line in a "copyright" element outside any figure credits no picture:
@@ -1877,12 +2019,16 @@ def _sort_blocks(
         elif rule.kind == "related_link":
             related.append(RelatedItem(_group(groups, "title") or block.text, block.link))
         elif rule.kind == "related_heading":
-            section = section or _group(groups, "section")
+            section = section or _not_author(_group(groups, "section"), blocks)
             i = _consume_teasers(blocks, i, related, rules)
         elif rule.kind == "tag_heading":
             i = _consume_tags(blocks, i, rules)
         elif rule.name == "story_end" and body and story_end is None and block.text in _RELEASE_ENDS:
             story_end = len(body)
+        elif rule.name == "advertisement" and _SPONSORED.search(block.text):
+            i = _skip_cut_cards(blocks, i)
+        elif rule.name == "release_notes" and body and story_end is None:
+            story_end = len(body)  # a release's notes to editors, its "About" box and contacts follow
         # boilerplate: dropped
     if story_end is not None:
         del body[story_end:]
@@ -2100,17 +2246,47 @@ def _leading_section(blocks: list[_Block], header: list[str], title_key: str, ru
             or words[-1] in _TRAILING_WORDS
         ):
             continue
+        if any(
+            len(b.text) == len(label) + 5 and b.text.casefold() in (f"{folded} logo", f"logo {folded}")
+            for b in near
+            for folded in (label.casefold(),)
+        ):
+            continue  # the outlet's name by its logo ("Arctic Weekly logo", "Arctic Weekly")
         if _KICKER.fullmatch(label) or _section_label(label, rules):
             return label
+        if near[i].link and near[i].link_text == near[i].text and _ARTICLE_PLACE.fullmatch(label):
+            return label  # a linked place name after its article: "La Spezia", "El Alto", "Le Havre"
         if i == above and _PLACE_KICKER.fullmatch(label):
             return label
     return None
+
+
+def _not_author(name: str | None, blocks: list[_Block]) -> str | None:
+    """`name`, unless the item's byline names it ("By X", "X · Follow"): "More from X" is then the
+    author's other stories, not a section."""
+    if name is None or name.count(" ") == 0:
+        return name
+    for block in blocks:
+        text = block.text
+        at = text.find(name)
+        if at < 0:
+            continue
+        before, after = text[:at], text[at + len(name) :]
+        if (before and _BYLINE_LEAD.fullmatch(before)) or (
+            not before and after[:3] in (" · ", " | ", " • ") and after[3:].casefold() in _UI_LABELS
+        ):
+            return None
+    return name
+
+
+_BYLINE_LEAD = re.compile(r"(?i:(?:written |story |words |text |reported )?by|von|por|par|di|door) ")
 
 
 def _is_narrative(text: str) -> bool:
     return _ends_sentence(text) and text.count(" ") >= _SUBHEAD_MAX_WORDS
 
 
+_ARTICLE_PLACE = re.compile(r"(?:La|Le|Les|El|Los|Las|Il|Lo|O|A|Os|As|Den) [A-ZÀ-ÞĀ-Ž][\w'’\-]{2,}")
 _KICKER_REACH = 8  # the headline is among an item's first blocks, or not repeated at all
 _CRUMB_SEPARATOR = re.compile(r" [>›»→] ")
 _KICKER = re.compile(
@@ -2151,7 +2327,7 @@ _TRAILING_WORDS = frozenset({"by", "of", "from", "for", "with", "por", "de", "pa
 _UI_LABELS = frozenset(
     {"save", "saved", "share", "comment", "comments", "print", "email", "e-mail", "follow", "like",
      "bookmark", "listen", "copy link", "reply", "subscribe", "login", "log in", "sign in", "menu",
-     "search", "close", "read aloud", "gift article", "gift this article",
+     "search", "close", "read aloud", "gift article", "gift this article", "feedback",
      "guardar", "guardado", "compartir", "comentar", "imprimir", "seguir", "escuchar", "suscribirse",
      "enregistrer", "sauvegarder", "partager", "commenter", "imprimer", "suivre", "écouter", "s'abonner",
      "merken", "gemerkt", "zur merkliste", "merkliste", "vorlesen", "speichern", "teilen",
@@ -2259,6 +2435,8 @@ def _drop_footer(body: list[str], rules: RuleSet) -> str | None:
         return None
     del body[last + 1 :]
     label = tail[-1]
+    if label.casefold() in _UI_LABELS:  # "Feedback", "Share": a button, not a section
+        return None
     return _section_label(label, rules) or (label if _LABEL.fullmatch(label) else None)
 
 
@@ -2315,7 +2493,13 @@ def _consume_teasers(blocks: list[_Block], i: int, related: list[RelatedItem], r
         block = blocks[i]
         if block.item >= 0:
             members.append(block)
-        elif members and i + 1 < n and blocks[i + 1].item >= 0 and not block.caption:
+        elif (
+            members
+            and i + 1 < n
+            and blocks[i + 1].item >= 0
+            and not block.caption
+            and not _heading_of_list(block.text, rules)
+        ):
             pass  # unindented teaser text between two items of the list
         else:
             break
@@ -2340,6 +2524,32 @@ def _consume_teasers(blocks: list[_Block], i: int, related: list[RelatedItem], r
         related.append(RelatedItem(text[number.end() :] if number else text, blocks[i].link))
         i += 1
     return i
+
+
+def _skip_cut_cards(blocks: list[_Block], i: int) -> int:
+    """Skip the cards under an ad or sponsored label whose headlines the page cut short ("5 habits that help
+    you retire early, according to finan…"): one clause each, ending in an ellipsis right after a word."""
+    n = len(blocks)
+    while (
+        i < n
+        and not blocks[i].caption
+        and len(text := blocks[i].text) <= _CUT_CARD_MAX_LEN
+        and _CUT_SUMMARY.search(text)
+        and not _SENTENCE_MARK.search(text, 0, len(text) - 3)
+    ):
+        i += 1
+    return i
+
+
+_CUT_CARD_MAX_LEN = 160
+# a label over paid cards ("Sponsored Content", "Paid Content", "Promoted stories"), not "Advertisement"
+_SPONSORED = re.compile(r"(?i:sponsor|paid|promot|partner|patrocin|gesponsert)")
+
+
+def _heading_of_list(text: str, rules: RuleSet) -> bool:
+    """A line that heads a list of its own ("Related Internet Links", "Tags"): no teaser text in a list."""
+    found = _classify(text, rules)
+    return found is not None and found[0].kind in _HEADING_KINDS
 
 
 # a teaser's summary cut mid-word by the page: "... by ha...", "... ein Zert…"
