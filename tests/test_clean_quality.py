@@ -68,12 +68,11 @@ def test_dev_part_meets_the_target() -> None:
     assert precision >= 0.97 and recall >= 0.97, (precision, recall)
 
 
-@pytest.mark.parametrize(("learned_filter", "floor"), [(True, 0.96), (False, 0.95)])
+@pytest.mark.parametrize(("learned_filter", "floor"), [(True, 0.98), (False, 0.95)])
 def test_held_out_part_stays_above_its_floor(learned_filter: bool, floor: float) -> None:
-    # Held-out items (201-225, 226-250: two sets) were written blind to the cleaner and to the learned
-    # filter, and scored once after the eighth round's rules and the filter's model were final: P 0.968
-    # (276/285), R 1.000 with the filter (the default), 0.952 (276/290) with the rules alone (per set
-    # 0.979 and 0.959; 0.965 and 0.939). The floors guard those figures.
+    # Held-out items (251-275) were written blind to the cleaner and to the learned filter, and scored
+    # once after the ninth round's rules and the retrained model were final: P 0.985 (131/133), R 1.000
+    # with the filter (the default), 0.956 (131/137) with the rules alone. The floors guard those figures.
     precision, recall, _ = _scores("heldout", learned_filter=learned_filter)
     assert recall >= 0.97, recall
     assert precision >= floor, precision
