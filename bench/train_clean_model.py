@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL_PATH = ROOT / "configs" / "data" / "clean_model.npz"
 SEED = 0
 # the blind sets, by the first item of each (tests/data/clean_gold/README.md)
-GROUP_STARTS = (1, 51, 76, 101, 126, 151, 176, 201, 226)
+GROUP_STARTS = (1, 51, 76, 101, 126, 151, 176, 201, 226, 251)
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99)
 MIN_ITEMS = 2  # a word the model may weigh appears in at least this many training items
 MAX_WORDS = 20  # longer paragraphs are never dropped: narrative, and where a model's errors would be
@@ -151,6 +151,7 @@ BLIND_RULES = {
     6: "00fe379",
     7: "c5ba859",
     8: "ecf2a91",
+    9: "6def31e",
 }
 
 
