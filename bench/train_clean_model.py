@@ -157,21 +157,24 @@ BLIND_RULES = {
 
 def old_cleaner(revision: str):
     """extract and the rule table of transforms/clean.py + configs/boilerplate.yaml as at `revision`."""
-    folder = Path(tempfile.mkdtemp(prefix=f"clean_{revision}_"))
-    for source, target in (("transforms/clean.py", "clean.py"), ("configs/boilerplate.yaml", "rules.yaml")):
-        text = subprocess.run(
-            ["git", "-C", str(ROOT), "show", f"{revision}:{source}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        (folder / target).write_text(text, encoding="utf-8")
-    name = f"_clean_{revision}"
-    spec = importlib.util.spec_from_file_location(name, folder / "clean.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module.extract, module.load_rules(str(folder / "rules.yaml"))
+    with tempfile.TemporaryDirectory(prefix=f"clean_{revision}_") as where:
+        folder = Path(where)
+        sources = (("transforms/clean.py", "clean.py"), ("configs/boilerplate.yaml", "rules.yaml"))
+        for source, target in sources:
+            text = subprocess.run(
+                ["git", "-C", str(ROOT), "show", f"{revision}:{source}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            (folder / target).write_text(text, encoding="utf-8")
+        name = f"_clean_{revision}"
+        spec = importlib.util.spec_from_file_location(name, folder / "clean.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        # both files are read here, before the folder goes
+        return module.extract, module.load_rules(str(folder / "rules.yaml"))
 
 
 def score_blind(articles: list[dict], revision: str, models: dict[float, object]) -> dict:
