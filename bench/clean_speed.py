@@ -90,22 +90,18 @@ def main(argv: list[str] | None = None) -> int:
         if not (directory / "feeds.txt").exists():
             generate_isolated(directory, args.feeds, args.items, args.seed)
     entries = load_entries(directory)
+    # the working tree as the pipeline runs it by default: rules plus the learned paragraph filter
+    drop_filter = clean.learned_drop_filter(clean.CleanSettings())
+    build = functools.partial(clean.build_article, drop_filter=drop_filter)
     if args.profile:
         from pyinstrument import Profiler
 
-        build = functools.partial(
-            clean.build_article, drop_filter=clean.learned_drop_filter(clean.CleanSettings())
-        )
         one_round(build, entries)  # warm: rule tables, caches
         with Profiler(interval=0.0005) as profiler:
             one_round(build, entries)
         print(profiler.output_text(unicode=True, color=False, show_all=False))
         return 0
-    # the working tree as the pipeline runs it by default: rules plus the learned paragraph filter
-    drop_filter = clean.learned_drop_filter(clean.CleanSettings())
-    versions: dict[str, Callable[[RawEntry], object]] = {
-        "working tree": functools.partial(clean.build_article, drop_filter=drop_filter)
-    }
+    versions: dict[str, Callable[[RawEntry], object]] = {"working tree": build}
     if args.rules_only:
         versions["rules only"] = clean.build_article
     for revision in args.ref:
