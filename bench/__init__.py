@@ -1,9 +1,10 @@
 """Benchmarks of newsbeam (not run by CI, not tests): a synthetic feed generator, per-stage timings of the
-stages' plain functions, a plain-Python baseline of the whole chain, and end-to-end `newsbeam run` timings.
+stages' plain functions, a plain-Python baseline of the whole chain, newsbeam's own work without Beam, and
+end-to-end `newsbeam run` timings.
 
     python -m bench                    # all of it on a fresh 20 x 100 set; writes bench/results.json
     python -m bench.generate --help    # only the feeds
-    python -m bench.stages --help      # only the per-stage loops and the baseline
+    python -m bench.stages --help      # only the per-stage loops, the baseline and the no-Beam floor
 
 See bench/README.md for what each figure means and the figures measured so far.
 """
@@ -44,6 +45,15 @@ def run_isolated(directory: Path, only: str, *flags: str) -> list[dict]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def compare_to_baseline(rows: list[dict]) -> None:
+    """The floor row's ratios to the plain-Python baseline of the same rows (wall and per CPU second)."""
+    baseline = next((r for r in rows if r["stage"].startswith("baseline")), None)
+    for row in rows:
+        if "steps" in row and baseline:
+            row["x_base"] = round(row["items_per_s"] / baseline["items_per_s"], 2)
+            row["x_base_cpu"] = round(row["items_per_cpu_s"] / baseline["items_per_cpu_s"], 2)
+
+
 def _note(row: dict) -> str:
     parts = []
     if row.get("py_peak_mb") is not None:
@@ -52,6 +62,15 @@ def _note(row: dict) -> str:
         parts.append(f"{row['fast_path_feeds']} feeds by the fast path")
     if "written" in row:
         parts.append(f"{row['written']} written")
+    if "near_duplicates" in row and "stories" in row:
+        parts.append(f"{row['near_duplicates']} near-dups, {row['stories']} stories")
+    if "serial_cpu_s" in row:
+        parts.append(
+            f"{row['cpu_ms_per_item']:.2f} CPU ms/item, {row['serial_cpu_s']:.1f} s serial; "
+            f"2 cores at best {row['two_core_items_per_s']:,.0f} items/s"
+        )
+    if "x_base_cpu" in row:
+        parts.append(f"x base per CPU-s {row['x_base_cpu']:.2f}")
     if "gazetteer_build_s" in row:
         parts.append(f"Gazetteer.build {row['gazetteer_build_s']:.2f} s")
     if "cores_busy" in row:
@@ -82,6 +101,29 @@ def print_table(rows: list[dict], file=None) -> None:
             f"{_count(per_cpu):>11} {ratio:>7} {row['rss_mb']:>11.0f}  {_note(row)}",
             file=file,
         )
+    for row in rows:
+        if "steps" in row:
+            print_steps(row, file)
+
+
+def print_steps(row: dict, file=None) -> None:
+    """A floor row's CPU per step: seconds, ms per item, and whether two workers could share it."""
+    file = file or sys.stdout
+    print(f"\n{row['stage']}: CPU per step ({row['items']} items)", file=file)
+    print(f"{'step':<46} {'CPU s':>7} {'ms/item':>8} {'groups':>7}  share", file=file)
+    for step in row["steps"]:
+        groups = step["groups"] if step["groups"] is not None else "-"
+        share = f"serial: {step['why']}" if step["serial"] else "parallel"
+        print(
+            f"{step['step']:<46} {step['cpu_s']:>7.2f} {step['ms_per_item']:>8.3f} {groups:>7}  {share}",
+            file=file,
+        )
+    print(
+        f"{'all':<46} {row['cpu_seconds']:>7.2f} {row['cpu_ms_per_item']:>8.3f}          "
+        f"parallel {row['parallel_cpu_s']:.2f} s, serial {row['serial_cpu_s']:.2f} s: one core "
+        f"{row['items_per_cpu_s']:,.0f} items/s, two at best {row['two_core_items_per_s']:,.0f}",
+        file=file,
+    )
 
 
 def _count(value: float | None) -> str:

@@ -1,6 +1,6 @@
-"""`python -m bench` (what `make bench` runs): generate a fresh set in bench/out/, time the stages and the
-plain-Python baseline (bench/stages.py), then time `newsbeam run` end to end as a subprocess at each
---workers count; print one table and write bench/results.json.
+"""`python -m bench` (what `make bench` runs): generate a fresh set in bench/out/, time the stages, the
+plain-Python baseline and newsbeam's own work without Beam (bench/stages.py), then time `newsbeam run` end
+to end as a subprocess at each --workers count; print one table and write bench/results.json.
 
     python -m bench                                 # 20 feeds x 100 items, workers 1 and 2
     python -m bench --feeds 40 --items 500          # 20,000 items
@@ -36,7 +36,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from bench import BENCH_OUT, generate_isolated, print_table, run_isolated, set_dir
+from bench import BENCH_OUT, compare_to_baseline, generate_isolated, print_table, run_isolated, set_dir
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -236,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         flags = ["--py-peak"] if args.py_peak else []
         phase("stages (one core, plain loops)", run_isolated, directory, "stages", *flags)
         phase("plain-Python baseline", run_isolated, directory, "baseline")
+        phase("newsbeam stages, no Beam", run_isolated, directory, "floor")
+        compare_to_baseline(rows)
     if not args.skip_e2e:
         feeds_file = Path(manifest["feeds_file"])
         for workers in args.workers:

@@ -25,6 +25,16 @@ defaults (sanitize_html and resolve_relative_uris on, unlike the parse stage), t
 functions in one loop, one pyarrow write. It runs in a fresh interpreter (its own peak RSS, nothing warm).
 Its items/s counts parsed entries over the whole time, Gazetteer.build included, as `newsbeam run`
 reports entries_parsed / wall_seconds; `written` should equal the run's articles_written.
+
+"newsbeam stages, no Beam" (`--only floor`) is all of `newsbeam run`'s own work with no runner: the default
+config (`load_config`, as the CLI loads it), and each step the pipeline's own function or DoFn method
+(`process` / `handle` called directly, Metrics counters doing nothing), in the graph's order, each step over
+all items before the next, dicts standing in for the GroupByKeys. Each step's CPU time is timed on its own
+and marked serial when newsbeam's design runs it as one group for the whole run (story clustering is one
+ordered pass per language); the rest is per item, per feed or per key of many keys, which two workers
+share. One core: items / all CPU; two cores at best: items / (parallel CPU / 2 + serial CPU). Run once
+against a `newsbeam run` of the same set, its `written`, `near_duplicates` and `stories` must equal the
+run's articles_written and its dedup counters.
 """
 
 from __future__ import annotations
@@ -39,21 +49,66 @@ import resource
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import feedparser
 import pyarrow as pa
 import pyarrow.parquet as pq
+from apache_beam.pvalue import TaggedOutput
 
-from bench import generate_isolated, print_table, run_isolated, set_dir
-from newsbeam.transforms.clean import build_article
-from newsbeam.transforms.dedup import canonical_url, identity_keys
-from newsbeam.transforms.enrich import Gazetteer
+from bench import compare_to_baseline, generate_isolated, print_table, run_isolated, set_dir
+from newsbeam.pipeline.config import load_config, resolve_feeds
+
+# The floor calls the pipeline's own DoFns and helpers, private ones included, so that it does the work the
+# run does and not a copy of it that could drift.
+from newsbeam.transforms.clean import (
+    RepeatedParagraphs,
+    _CleanEntryFn,
+    _DropRepeatedFn,
+    _paragraph_keys,
+    build_article,
+)
+from newsbeam.transforms.dedup import (
+    SKETCH_BATCH,
+    BatchByKey,
+    DedupSettings,
+    _batch_keys,
+    _chunks,
+    _ClusterStoriesFn,
+    _compared,
+    _copy_of,
+    _first,
+    _JudgeKeyFn,
+    _KeepSurvivorsFn,
+    _KeyArticlesFn,
+    _new_band_rows,
+    _shard_of,
+    _ShardPairsFn,
+    _SketchBatchFn,
+    _SortedKeysFn,
+    _VerifyFn,
+    canonical_url,
+    identity_keys,
+    precedence,
+)
+from newsbeam.transforms.enrich import Gazetteer, _TagRegionsFn
 from newsbeam.transforms.fetch import FetchSettings, fetch_feed
+from newsbeam.transforms.neardup import find_near_duplicates
 from newsbeam.transforms.parse import parse_feed
-from newsbeam.transforms.records import ARTICLE_SCHEMA, Article, FeedSpec, RawEntry
+from newsbeam.transforms.records import ARTICLE_SCHEMA, Article, FeedSpec, RawEntry, utc_micros
+from newsbeam.transforms.sink import (
+    WriteArticles,
+    WriteDeadLetters,
+    WriteIndex,
+    WriteSketches,
+    _microsecond_columns,
+    _shard,
+    _WriteFileFn,
+    _WritePartitioned,
+    partition_date,
+)
 
 FETCHED_AT = dt.datetime(2024, 6, 3, tzinfo=dt.UTC)  # after the generator's END: no date is clamped
 
@@ -265,6 +320,303 @@ def run_baseline(paths: list[Path]) -> dict:
     }
 
 
+# --------------------------------------------------------------------------------------------------------
+# newsbeam's own work, no Beam
+
+FLOOR_STAGE = "newsbeam stages, no Beam"
+# Deduplicate pairs each LSH bucket's members with at most this many better-ranked ones (_ShardPairsFn)
+PAIRS_PER_MEMBER = 16
+
+
+class _Steps:
+    """CPU seconds of each step of the floor, in order, each marked serial or not."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+        self._mark = time.process_time()
+
+    def done(self, name: str, *, serial: bool = False, groups: int | None = None, why: str = "") -> None:
+        now = time.process_time()
+        if groups is not None and groups < 2:  # a keyed step with one key runs on one worker
+            serial, why = True, why or "one group"
+        self.rows.append(
+            {"step": name, "cpu_s": now - self._mark, "serial": serial, "groups": groups, "why": why}
+        )
+        self._mark = now
+
+
+def _split(outputs: Iterable) -> tuple[list, list]:
+    """A DoFn's outputs: (main outputs, tagged outputs' values)."""
+    main, tagged = [], []
+    for output in outputs:
+        if isinstance(output, TaggedOutput):
+            tagged.append(output.value)
+        else:
+            main.append(output)
+    return main, tagged
+
+
+def _grouped(pairs: Iterable[tuple]) -> dict:
+    """What a GroupByKey gives: key -> its values, in arrival order."""
+    groups: dict = {}
+    for key, value in pairs:
+        groups.setdefault(key, []).append(value)
+    return groups
+
+
+def _files_of(writer: _WritePartitioned, records: Iterable) -> dict[tuple[str, int], list]:
+    """A writer's GroupByFile in memory: (date partition, shard) -> (record id, row) with microsecond
+    timestamps, as the writer's ToRow step makes them."""
+    stamps = _microsecond_columns(writer._schema)
+    shards = writer._settings.files_per_partition
+    files: dict[tuple[str, int], list] = {}
+    for record in records:
+        record_id = writer._id_of(record)
+        row = record.to_row()
+        for name in stamps:
+            if name in row:
+                row[name] = utc_micros(row[name])
+        files.setdefault((partition_date(writer._date_of(record)), _shard(record_id, shards)), []).append(
+            (record_id, row)
+        )
+    return files
+
+
+def _write_files(writer: _WritePartitioned, output: str, run_id: str, files: dict) -> int:
+    write = _WriteFileFn(output, run_id, writer._dataset, writer._schema, writer._settings)
+    write.setup()
+    return sum(rows for key, keyed_rows in files.items() for _, _, rows in write.process((key, keyed_rows)))
+
+
+def run_floor(directory: Path, output: Path | None = None) -> dict:
+    """`newsbeam run`'s work on the set in `directory` with the default config, no runner: see the module
+    docstring. `output`: keep the written files there (default: a temporary directory)."""
+    with tempfile.TemporaryDirectory(prefix="newsbeam-floor-") as tmp:
+        return _floor(directory, str(output or tmp))
+
+
+def _floor(directory: Path, output: str) -> dict:
+    gc.collect()
+    start = time.perf_counter()
+    steps = _Steps()
+    run_at, run_id = FETCHED_AT, "floor"  # the run's clock: its fetch time and the index's seen_at
+    feeds_file = str((directory / "feeds.txt").resolve())
+    config, _ = load_config(None, {"feeds": [], "feeds_file": feeds_file, "output": output})
+    feeds = resolve_feeds(config, Path.cwd())
+    clean_fn = _CleanEntryFn(config.clean)
+    clean_fn.setup()  # the rules and the learned filter
+    tag_fn = _TagRegionsFn(config.enrich.min_city_population, config.enrich.taxonomy_path)
+    tag_fn.setup()  # the gazetteer
+    steps.done("set-up (config, rules, filter, gazetteer)", serial=True, why="once per worker process")
+
+    fetched = [fetch_feed(feed, None, config.fetch, now=lambda: run_at) for feed in feeds]
+    steps.done("fetch (file read)", groups=len(fetched))
+    entries = [entry for feed in fetched for entry in parse_feed(feed).entries]
+    steps.done("parse", groups=len(fetched))
+    articles, letters = _split(out for entry in entries for out in clean_fn.process(entry))
+    steps.done("clean (build_article + learned filter)")
+
+    settings = config.clean
+    if settings.repeat_min_items:
+        keyed = [_paragraph_keys(article) for article in articles]
+        steps.done("repeated chrome: paragraph keys")
+        combine = RepeatedParagraphs(settings.repeat_min_items, settings.repeat_min_share)
+        accumulators: dict[str, dict] = {}
+        for source, value in keyed:
+            accumulator = accumulators.get(source)
+            accumulators[source] = combine.add_input(
+                combine.create_accumulator() if accumulator is None else accumulator, value
+            )
+        repeated = {
+            source: keys for source, acc in accumulators.items() if (keys := combine.extract_output(acc))
+        }
+        steps.done("repeated chrome: per source (CombinePerKey)", groups=len(accumulators))
+        drop_fn = _DropRepeatedFn()
+        articles = [out for article in articles for out in drop_fn.process(article, repeated)]
+        steps.done("repeated chrome: drop_repeated")
+    tagged, more = _split(out for article in articles for out in tag_fn.process(article))
+    letters += more
+    steps.done("tag (Gazetteer.tag + source_country)")
+
+    # -- exact duplicates: identity keys, judged per key, survivors per id
+    dedup = config.dedup
+    key_fn = _KeyArticlesFn()
+    key_rows, more = _split(out for article in tagged for out in key_fn.process(article))
+    letters += more
+    by_key = _grouped(key_rows)
+    steps.done("exact dedup: identity keys + precedence")
+    judge = _JudgeKeyFn(run_at)
+    verdict_rows, index_entries = _split(
+        out for key, ranked in by_key.items() for out in judge.process((key, {"new": ranked, "seen": []}))
+    )
+    steps.done("exact dedup: judge each key", groups=len(by_key))
+    copies = _grouped(_copy_of(article) for article in tagged)
+    verdicts_of = _grouped(verdict_rows)
+    keep = _KeepSurvivorsFn()
+    kept = [
+        out
+        for article_id, group in copies.items()
+        for out in keep.process((article_id, {"copy": group, "verdict": verdicts_of.get(article_id, [])}))
+    ]
+    steps.done("exact dedup: keep survivors", groups=len(copies))
+
+    # -- near-duplicates: sketches in the pipeline's batches, band rows per shard, pairs, verification
+    shards = BatchByKey(SKETCH_BATCH)._shards
+    by_shard = _grouped(_shard_of(copy[3], shards) for _, copy in kept)  # BatchByKey's GroupByKey
+    sources = [batch for shard in by_shard.items() for batch in _chunks(shard, SKETCH_BATCH)]
+    sketch_fn = _SketchBatchFn(dedup)
+    batches = [found for batch in sources for found in sketch_fn.process(batch)]
+    entries_of = [entry for batch in batches for entry in batch]
+    steps.done("sketches + story terms", groups=len(batches))
+    band_rows = _grouped(row for batch in batches for row in _new_band_rows(batch, dedup.lsh_bands))
+    new_keys = [_batch_keys(batch, dedup.lsh_bands) for batch in batches]
+    steps.done("near-dups: band keys")
+    sorted_keys = _SortedKeysFn()
+    accumulator = sorted_keys.create_accumulator()
+    for _, keys in new_keys:
+        accumulator = sorted_keys.add_input(accumulator, keys)
+    sorted_keys.extract_output(accumulator)  # the look-back's side input: computed by every run
+    steps.done("near-dups: sorted band keys (one key)", serial=True, groups=1, why="CombinePerKey on one key")
+    pairs_fn = _ShardPairsFn(PAIRS_PER_MEMBER)
+    pairs = set(out for shard in band_rows.items() for out in pairs_fn.process(shard))  # DistinctPairs
+    steps.done("near-dups: buckets -> candidate pairs", groups=len(band_rows))
+    compared = {entry.article_id: _compared(entry) for entry in entries_of}
+    candidates = _grouped((later, compared[earlier]) for later, earlier, _ in pairs)
+    verify = _VerifyFn(dedup)
+    verdicts = dict(
+        out
+        for later, offered in candidates.items()
+        for out in verify.process((later, {"entry": [compared[later]], "candidate": offered}))
+    )
+    steps.done("near-dups: verify", groups=len(candidates))
+
+    # -- stories: one ordered pass per language
+    fields = _grouped(
+        (entry.story_group, entry.story_fields(verdicts.get(entry.article_id, (None,))[0]))
+        for entry in entries_of
+    )
+    steps.done("stories: story fields + verdicts")
+    cluster = _ClusterStoriesFn(dedup)
+    stories = dict(
+        out for group, new in fields.items() for out in cluster.process((group, {"new": new, "earlier": []}))
+    )
+    steps.done(
+        "stories: cluster per language",
+        serial=len(fields) < 2,
+        groups=len(fields),
+        why="one ordered pass per language",
+    )
+
+    # -- the final join (_FinishFn, _SketchRowFn): the article itself is at hand, not pickled for a shuffle
+    kept_ids = {article_id for article_id, _ in kept}
+    final = _finished(tagged, kept_ids, verdicts, stories, dedup)
+    sketch_rows = [
+        dataclasses.replace(entry, story_id=stories.get(entry.article_id, entry.article_id), seen_at=run_at)
+        for entry in entries_of
+        if entry.article_id in kept_ids and not (dedup.drop_near_duplicates and entry.article_id in verdicts)
+    ]
+    steps.done("finish: duplicate_of, story_id")
+
+    sink = config.sink
+    writers = [
+        ("articles", WriteArticles(output, run_id, sink), final),
+        ("index", WriteIndex(output, run_id, sink), index_entries),
+        ("sketches", WriteSketches(output, run_id, sink), sketch_rows),
+        ("dead letters", WriteDeadLetters(output, run_id, sink), letters),
+    ]
+    files = []
+    for name, writer, records in writers:
+        if records:
+            files.append((name, writer, _files_of(writer, records)))
+    steps.done("rows (to_row)")
+    written = {}
+    for name, writer, grouped in files:
+        written[name] = _write_files(writer, output, run_id, grouped)
+        steps.done(f"write {name}", serial=len(grouped) < 2, groups=len(grouped), why="one file")
+    seconds = time.perf_counter() - start
+
+    # the same decisions as the in-memory near-duplicate search (untimed: a check, not the run's work)
+    check_start = time.process_time()
+    docs = [(entry.article_id, entry.rank(), entry.sketch) for entry in entries_of]
+    found = find_near_duplicates(
+        docs,
+        bands=dedup.lsh_bands,
+        threshold=dedup.near_duplicate_threshold,
+        fact_threshold=dedup.near_duplicate_fact_overlap,
+        limit=PAIRS_PER_MEMBER,
+    )
+    in_memory_s = time.process_time() - check_start
+    if found != verdicts:
+        raise AssertionError("the pipeline's near-duplicate steps and find_near_duplicates disagree")
+    return _floor_row(steps.rows, len(entries), seconds, written, verdicts, stories, in_memory_s, letters)
+
+
+def _finished(
+    tagged: list[Article], kept_ids: set[str], verdicts: dict, stories: dict, dedup: DedupSettings
+) -> list[Article]:
+    """What _FinishFn writes: per kept id the copy first by precedence, with its near-duplicate verdict and
+    story (_FinishFn reads the same from the pickled copy its join carries)."""
+    copies = _grouped(
+        (article.article_id, (precedence(article), article))
+        for article in tagged
+        if article.article_id in kept_ids
+    )
+    final = []
+    for article_id, group in copies.items():
+        article = _first(group)[1]
+        if article_id in verdicts:
+            if dedup.drop_near_duplicates:
+                continue
+            original, similarity = verdicts[article_id]
+            article = dataclasses.replace(
+                article,
+                duplicate_of=original,
+                dedup_reason="near-text",
+                dedup_similarity=round(similarity, 4),
+            )
+        final.append(dataclasses.replace(article, story_id=stories.get(article_id, article_id)))
+    return final
+
+
+def _floor_row(
+    steps: list[dict],
+    items: int,
+    seconds: float,
+    written: dict,
+    verdicts: dict,
+    stories: dict,
+    in_memory_s: float,
+    letters: list,
+) -> dict:
+    cpu = sum(step["cpu_s"] for step in steps)
+    serial = sum(step["cpu_s"] for step in steps if step["serial"])
+    parallel = cpu - serial
+    for step in steps:
+        step["ms_per_item"] = round(1000 * step["cpu_s"] / items, 3) if items else None
+        step["cpu_s"] = round(step["cpu_s"], 3)
+    return {
+        "stage": FLOOR_STAGE,
+        "items": items,
+        "written": written.get("articles", 0),
+        "files_rows": written,
+        "near_duplicates": len(verdicts),
+        "stories": sum(1 for article_id, story_id in stories.items() if article_id == story_id),
+        "dead_letters": len(letters),
+        "seconds": round(seconds, 3),
+        "items_per_s": round(items / seconds, 1) if seconds else None,
+        "cpu_seconds": round(cpu, 3),
+        "items_per_cpu_s": round(items / cpu, 1) if cpu else None,
+        "cpu_ms_per_item": round(1000 * cpu / items, 3) if items else None,
+        "serial_cpu_s": round(serial, 3),
+        "parallel_cpu_s": round(parallel, 3),
+        # two workers at best: the parallel steps split evenly, the serial ones on one of them
+        "two_core_items_per_s": round(items / (parallel / 2 + serial), 1) if cpu else None,
+        "find_near_duplicates_cpu_s": round(in_memory_s, 3),
+        "rss_mb": round(peak_rss_mb(), 1),
+        "steps": steps,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.stages", description=__doc__.split("\n")[0])
     parser.add_argument("--dir", type=Path, help="an existing generated set (default: generate one)")
@@ -272,7 +624,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=100, help="items per feed")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--py-peak", action="store_true", help="re-run each stage under tracemalloc (slow)")
-    parser.add_argument("--only", choices=("stages", "baseline"), help="default: both")
+    parser.add_argument("--only", choices=("stages", "baseline", "floor"), help="default: all three")
+    parser.add_argument(
+        "--floor-output",
+        type=Path,
+        help="--only floor: keep the files it writes here (to compare with a run)",
+    )
     parser.add_argument("--json", action="store_true", help="print the rows as one JSON line, no table")
     args = parser.parse_args(argv)
     directory = args.dir
@@ -282,10 +639,14 @@ def main(argv: list[str] | None = None) -> int:
     paths = [Path(line) for line in (directory / "feeds.txt").read_text().split()]
     if args.only == "baseline":
         rows = [run_baseline(paths)]
+    elif args.only == "floor":
+        rows = [run_floor(directory, args.floor_output)]
     else:
         rows = run_stages(paths, py_peak=args.py_peak)
         if args.only is None:
             rows += run_isolated(directory, "baseline")
+            rows += run_isolated(directory, "floor")
+    compare_to_baseline(rows)
     if args.json:
         print(json.dumps(rows))
     else:
