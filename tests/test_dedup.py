@@ -1048,3 +1048,23 @@ def test_story_clustering_is_that_of_the_reference_implementation():
         for story_id, story in got._stories.items():  # the centroids, to the bit
             assert list(story.centroid.items()) == list(expected._stories[story_id].centroid.items())
             assert story.norm == expected._stories[story_id].norm
+
+
+# -- the sorted distinct band keys (the look-back's side input) ---------------------------------------------
+
+from newsbeam.transforms.dedup import _SortedKeysFn  # noqa: E402
+
+
+@pytest.mark.parametrize("sizes", [[], [0], [1], [5, 0, 7], [300] * 300])
+def test_sorted_band_keys_are_numpys_unique_of_every_batch(sizes):
+    rng = np.random.default_rng(len(sizes))
+    batches = [rng.integers(0, 2**64 - 1, size, dtype=np.uint64, endpoint=True) for size in sizes]
+    batches += [batch[: len(batch) // 2] for batch in batches]  # every key of the first halves twice
+    combine = _SortedKeysFn()
+    halves = [combine.create_accumulator(), combine.create_accumulator()]
+    for number, batch in enumerate(batches):
+        halves[number % 2] = combine.add_input(halves[number % 2], batch)
+    merged = combine.extract_output(combine.merge_accumulators(halves))
+    expected = np.unique(np.concatenate(batches or [np.empty(0, dtype=np.uint64)]))
+    assert merged.dtype == np.uint64
+    np.testing.assert_array_equal(merged, expected)
