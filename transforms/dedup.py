@@ -409,15 +409,23 @@ def sketch_entries_or_none(articles: list[Article], settings: DedupSettings) -> 
 def _source_entries_or_none(
     sources: list[SketchSource], settings: DedupSettings
 ) -> tuple[list[SketchEntry], int]:
+    entries, failed = _entries_and_failures(sources, settings)
+    return entries, len(failed)
+
+
+def _entries_and_failures(
+    sources: list[SketchSource], settings: DedupSettings
+) -> tuple[list[SketchEntry], list[str]]:
+    """The SketchEntry of each source that can be sketched, and the article ids of those that cannot."""
     try:
-        return _entries_of_sources(sources, settings), 0
+        return _entries_of_sources(sources, settings), []
     except Exception:  # one odd text must not cost the batch its sketches: retry one by one
-        entries, failed = [], 0
+        entries, failed = [], []
         for source in sources:
             try:
                 entries += _entries_of_sources([source], settings)
             except Exception as exc:
-                failed += 1
+                failed.append(source[0])
                 log.warning("dedup: no sketch for %s: %s", source[0], exc)
         return entries, failed
 
@@ -483,8 +491,10 @@ class _JudgeKeyFn(beam.DoFn):
     """For one key: the (precedence, article_id) of this run's articles that hold it, and what earlier
     runs saw under it.
 
-    Emits a verdict (article_id, (survivor_id, written_before)) per article, and the index entries to
-    remember. An article is kept only when every verdict names itself and none was written before.
+    Emits the index entries to remember, and a verdict (article_id, (survivor_id, written_before, key
+    kind)) for each article the key drops: another article survives it, or it was written before. An
+    article with no verdict is kept; only the verdicts that drop one cross the join by id (a third of an
+    article's keys at most drop it: most articles are kept).
     """
 
     INDEX = "index"
@@ -507,11 +517,22 @@ class _JudgeKeyFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(self.INDEX, IndexEntry(key, survivor, self._seen_at))
         kind = key.split(":", 1)[0]
         for _, article_id in ranked:
-            yield article_id, (survivor, bool(earlier), kind)
+            if earlier or article_id != survivor:
+                yield article_id, (survivor, bool(earlier), kind)
 
 
-class _KeepSurvivorsFn(beam.DoFn):
-    def __init__(self) -> None:
+class _KeepAndSketchFn(beam.DoFn):
+    """One shard of article ids: each id's copies and the verdicts that drop it -> the copies kept, sketched
+    in batches of SKETCH_BATCH: (their SketchEntry list, the ids whose sketch failed) per batch.
+
+    The join by id is keyed by a shard of the id, so that the survivors of a shard are a batch already:
+    no second GroupByKey to batch them for the vectorised sketches. An article whose sketch cannot be
+    computed is still written (as its own story, never a near-duplicate): the failure is counted and
+    logged, not turned into a lost article.
+    """
+
+    def __init__(self, settings: DedupSettings) -> None:
+        self._settings = settings
         self._kept = Metrics.counter("dedup", "kept")
         self._duplicates = Metrics.counter("dedup", "exact_duplicates")
         self._written_before = Metrics.counter("dedup", "written_before")
@@ -519,87 +540,66 @@ class _KeepSurvivorsFn(beam.DoFn):
         self._by_kind = {
             kind: Metrics.counter("dedup", f"dropped_{kind}") for kind in ("url", "guid", "text")
         }
+        self._failed = Metrics.counter("dedup", "sketch_failures")
 
-    def _count_reason(self, article_id: str, verdicts: list, copies: int) -> None:
-        kinds = sorted({kind for survivor, before, kind in verdicts if before or survivor != article_id})
+    def _count_reason(self, verdicts: list, copies: int) -> None:
+        kinds = sorted({kind for _, _, kind in verdicts})
         if kinds:
             self._by_kind[kinds[-1] if "url" not in kinds else "url"].inc(copies)
 
-    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, Copy]]:
-        article_id, groups = element
-        copies = list(groups["copy"])
-        verdicts = list(groups["verdict"])
-        if not copies:
-            return
+    def _survivor(self, copies: list[Copy], verdicts: list) -> Copy | None:
+        """The copy of one id to keep, if any: the verdicts are those of the keys that drop it."""
         if any(before for _, before, _ in verdicts):
             self._written_before.inc(len(copies))
-            self._count_reason(article_id, verdicts, len(copies))
-            return
+            self._count_reason(verdicts, len(copies))
+            return None
         if len(copies) > 1:  # the same item twice in this run (a feed repeating it, or two feeds)
             self._duplicates.inc(len(copies) - 1)
             _, has_url, has_guid, _ = copies[0]
             self._by_kind["url" if has_url else "guid" if has_guid else "text"].inc(len(copies) - 1)
-        if all(survivor == article_id for survivor, _, _ in verdicts):
-            self._kept.inc()
-            yield article_id, _first(copies)
-        else:
+        if verdicts:
             self._duplicates.inc()
-            self._count_reason(article_id, verdicts, 1)
+            self._count_reason(verdicts, 1)
+            return None
+        self._kept.inc()
+        return _first(copies)
+
+    def process(self, element: tuple[int, dict]) -> Iterable[tuple[list[SketchEntry], list[str]]]:
+        _, groups = element
+        copies: dict[str, list[Copy]] = {}
+        for article_id, copy in groups["copy"]:
+            copies.setdefault(article_id, []).append(copy)
+        verdicts: dict[str, list] = {}
+        for article_id, verdict in groups["verdict"]:
+            verdicts.setdefault(article_id, []).append(verdict)
+        sources = []
+        for article_id in sorted(copies):  # batches that do not depend on the order of arrival
+            survivor = self._survivor(copies[article_id], verdicts.get(article_id, []))
+            if survivor is not None:
+                sources.append(survivor[3])
+        for start in range(0, len(sources), SKETCH_BATCH):
+            entries, failed = _entries_and_failures(sources[start : start + SKETCH_BATCH], self._settings)
+            self._failed.inc(len(failed))
+            yield entries, failed
 
 
 SKETCH_BATCH = 64  # articles per vectorised sketch pass
+# The join by id groups ids by shard: ~40 articles a shard for 10,000 (the sketch batches are as full as
+# they were behind a GroupByKey of their own), full batches of 64 from ~16,000 on.
+ID_SHARDS = 256
 
 
-def _shard_of(element: tuple, shards: int) -> tuple[int, tuple]:
-    return int(element[0][:8], 16) % shards, element
+def _shard_of(element: tuple) -> tuple[int, tuple]:
+    """(article_id, value) -> (shard of the id, (article_id, value)); ids are hex digests."""
+    return int(element[0][:8], 16) % ID_SHARDS, element
 
 
-def _chunks(element: tuple[int, Iterable[tuple]], size: int) -> Iterable[list[tuple]]:
-    _, elements = element
-    batch: list[tuple] = []
-    for item in elements:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-class BatchByKey(beam.PTransform):
-    """Tuples whose first item is an article id -> lists of at most `size`, through a GroupByKey on a
-    shard of the id. Not BatchElements: it emits its last batch in finish_bundle, which Beam 2.77's Dask
-    runner drops."""
-
-    def __init__(self, size: int, shards: int = 256) -> None:
-        super().__init__()
-        self._size, self._shards = size, shards
-
-    def expand(self, elements: beam.PCollection) -> beam.PCollection:
-        return (
-            elements
-            | "Shard" >> beam.Map(_shard_of, self._shards)
-            | "GroupByShard" >> beam.GroupByKey()
-            | "Chunks" >> beam.FlatMap(_chunks, self._size)
-        )
-
-
-class _SketchBatchFn(beam.DoFn):
-    """A batch of sketch sources -> the list of their SketchEntry: one vectorised pass per batch, kept as
-    one element so that the band keys too are computed for the whole batch at once.
-
-    An article whose sketch cannot be computed is still written (as its own story, never a
-    near-duplicate): the failure is counted and logged, not turned into a lost article.
-    """
-
-    def __init__(self, settings: DedupSettings) -> None:
-        self._settings = settings
-        self._failed = Metrics.counter("dedup", "sketch_failures")
-
-    def process(self, batch: list[SketchSource]) -> Iterable[list[SketchEntry]]:
-        entries, failed = _source_entries_or_none(batch, self._settings)
-        self._failed.inc(failed)
-        yield entries
+def _kept_ids(sketched: tuple[list[SketchEntry], list[str]]) -> Iterable[tuple[str, None]]:
+    entries, failed = sketched
+    for entry in entries:
+        yield entry.article_id, None
+    for article_id in failed:
+        yield article_id, None
 
 
 def _keyed_entries(batch: list[SketchEntry]) -> list[tuple[str, SketchEntry]]:
@@ -882,20 +882,19 @@ class Deduplicate(beam.PTransform):
             | "GroupByIdentityKey" >> beam.CoGroupByKey()
             | "JudgeEachKey" >> ParDoWithOutputs(_JudgeKeyFn(self._seen_at), _JudgeKeyFn.INDEX)
         )
-        # The exact-dedup join and the batching for sketches see plain tuples, not the article (`_copy_of`).
-        kept = (
-            {"copy": articles | "CopyById" >> beam.Map(_copy_of), "verdict": judged[MAIN]}
-            | "GroupById" >> beam.CoGroupByKey()
-            | "KeepSurvivors" >> beam.ParDo(_KeepSurvivorsFn())
+        # The exact-dedup join sees plain tuples, not the article (`_copy_of`), keyed by a shard of the id:
+        # the survivors of a shard are sketched there, in batches, with no GroupByKey of their own.
+        sketched = (
+            {
+                "copy": articles | "CopyByIdShard" >> beam.Map(lambda article: _shard_of(_copy_of(article))),
+                "verdict": judged[MAIN] | "VerdictByIdShard" >> beam.Map(_shard_of),
+            }
+            | "GroupByIdShard" >> beam.CoGroupByKey()
+            | "KeepAndSketch" >> beam.ParDo(_KeepAndSketchFn(settings))
         )
 
         # -- near-duplicates
-        batches = (
-            kept
-            | "SketchSources" >> beam.Map(lambda kv: kv[1][3])
-            | "BatchForSketches" >> BatchByKey(SKETCH_BATCH)
-            | "Sketch" >> beam.ParDo(_SketchBatchFn(settings))
-        )
+        batches = sketched | "SketchEntries" >> beam.Map(lambda batch: batch[0])
         entries = batches | "KeyEntriesById" >> beam.FlatMap(_keyed_entries)
         earlier = self._sketches
         if earlier is None:
@@ -967,7 +966,7 @@ class Deduplicate(beam.PTransform):
 
         final = {
             "article": articles | "PickleArticles" >> beam.Map(_pickled_copy),
-            "kept": kept | "KeptIds" >> beam.Map(lambda kv: (kv[0], None)),
+            "kept": sketched | "KeptIds" >> beam.FlatMap(_kept_ids),
             "entry": entries | "PickleEntries" >> beam.Map(_pickled_value),
             "verdict": verdicts,
             "story": stories,
