@@ -477,12 +477,6 @@ def _pickled_copy(article: Article) -> tuple[str, tuple[tuple, bytes]]:
     return article.article_id, (precedence(article), pickle.dumps(article, pickle.HIGHEST_PROTOCOL))
 
 
-def _pickled_value(element: tuple[str, SketchEntry]) -> tuple[str, bytes]:
-    """The entry pickled once for the final join (see `_copy_of`), not once per copy it goes through."""
-    key, value = element
-    return key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-
-
 def _first(copies: Iterable[Copy]) -> Copy:
     return min(copies, key=lambda copy: copy[0])  # by precedence
 
@@ -594,12 +588,14 @@ def _shard_of(element: tuple) -> tuple[int, tuple]:
     return int(element[0][:8], 16) % ID_SHARDS, element
 
 
-def _kept_ids(sketched: tuple[list[SketchEntry], list[str]]) -> Iterable[tuple[str, None]]:
+def _kept_entries(sketched: tuple[list[SketchEntry], list[str]]) -> Iterable[tuple[str, bytes]]:
+    """Every article kept, for the final join: its entry pickled once (not once per join it crosses), or
+    b"" when its sketch failed. An article is written when it has one: no separate "kept" channel."""
     entries, failed = sketched
     for entry in entries:
-        yield entry.article_id, None
+        yield entry.article_id, pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
     for article_id in failed:
-        yield article_id, None
+        yield article_id, b""
 
 
 def _keyed_entries(batch: list[SketchEntry]) -> list[tuple[str, SketchEntry]]:
@@ -742,55 +738,71 @@ def _offer_original(element: tuple[str, dict]) -> Iterable[tuple[str, tuple]]:
             yield later, entries[0]
 
 
+# What the verification of one article of this run needs, and what its story clustering does: (its
+# `_compared`, its story group, its `story_fields`).
+Judged = tuple
+
+
+def _judged(element: tuple[str, SketchEntry]) -> tuple[str, Judged]:
+    article_id, entry = element
+    return article_id, (_compared(entry), entry.story_group, entry.story_fields())
+
+
 class _VerifyFn(beam.DoFn):
-    """For one article: its candidate originals; emits (article_id, (original_id, similarity))."""
+    """For one article of this run: its candidate originals -> its story input, (story group,
+    (story_fields with duplicate_of set, similarity)), for every article, a near-duplicate or not: the
+    verdict rides to the clustering and from there to the final join, with no join of its own.
+    """
 
     def __init__(self, settings: DedupSettings) -> None:
         self._settings = settings
 
-    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, tuple[str, float]]]:
-        article_id, groups = element
-        entries = list(groups["entry"])
-        if not entries:
+    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, tuple[StoryFields, float | None]]]:
+        _, groups = element
+        judged = list(groups["entry"])
+        if not judged:
             return
-        _, _, sketch = _as_doc(entries[0])
-        chosen = neardup.pick_near_original(
-            sketch,
-            [_as_doc(c) for c in groups["candidate"]],
-            self._settings.near_duplicate_threshold,
-            self._settings.near_duplicate_fact_overlap,
-        )
-        if chosen is not None:
-            yield article_id, chosen
-
-
-def _story_input(element: tuple[str, dict]) -> Iterable[tuple[str, StoryFields]]:
-    _, groups = element
-    docs = list(groups["doc"])
-    verdicts = list(groups["verdict"])
-    if docs:
-        group, fields = docs[0]
-        yield group, (*fields[:5], verdicts[0][0], *fields[6:]) if verdicts else fields
+        compared, group, fields = judged[0]
+        candidates = [_as_doc(c) for c in groups["candidate"]]
+        chosen = None
+        if candidates:
+            chosen = neardup.pick_near_original(
+                _as_doc(compared)[2],
+                candidates,
+                self._settings.near_duplicate_threshold,
+                self._settings.near_duplicate_fact_overlap,
+            )
+        if chosen is None:
+            yield group, (fields, None)
+        else:
+            original, similarity = chosen
+            yield group, ((*fields[:5], original, *fields[6:]), similarity)
 
 
 class _ClusterStoriesFn(beam.DoFn):
     """For one story group (a language): earlier runs' articles with their stories and this run's
-    articles -> (article_id, story_id) for this run's, by one ordered pass of `cluster_stories`."""
+    articles -> (article_id, (story_id, (original_id, similarity) or None)) for this run's, by one ordered
+    pass of `cluster_stories`: the near-duplicate verdict goes on to the final join with the story."""
 
     def __init__(self, settings: DedupSettings) -> None:
         self._settings = settings
         self._stories = Metrics.counter("dedup", "stories")  # started by this run
 
-    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, str]]:
+    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, tuple[str, tuple | None]]]:
         _, groups = element
-        new = [story_doc_of(fields) for fields in groups["new"]]
+        new, verdicts = [], {}
+        for fields, similarity in groups["new"]:
+            doc = story_doc_of(fields)
+            new.append(doc)
+            if doc.duplicate_of is not None:
+                verdicts[doc.article_id] = (doc.duplicate_of, similarity)
         if not new:
             return
         earlier = (story_doc_of(fields) for fields in groups["earlier"])
         for article_id, story_id in cluster_stories(new, earlier, self._settings.stories).items():
             if story_id == article_id:
                 self._stories.inc()
-            yield article_id, story_id
+            yield article_id, (story_id, verdicts.get(article_id))
 
 
 class _FinishFn(beam.DoFn):
@@ -803,24 +815,29 @@ class _FinishFn(beam.DoFn):
 
     def process(self, element: tuple[str, dict]) -> Iterable[Article]:
         article_id, groups = element
-        if not list(groups["kept"]):
+        if not list(groups["entry"]):  # not kept by the exact dedup
             return
         article = pickle.loads(_first(groups["article"])[1])  # pickled by _pickled_copy
-        verdicts = list(groups["verdict"])
-        stories = list(groups["story"])
-        if verdicts:
+        story_id, verdict = _story_and_verdict(article_id, groups["story"])
+        if verdict is not None:
             if self._drop:
                 self._dropped.inc()
                 return
             self._linked.inc()
-            original, similarity = verdicts[0]
+            original, similarity = verdict
             article = dataclasses.replace(
                 article,
                 duplicate_of=original,
                 dedup_reason="near-text",
                 dedup_similarity=round(similarity, 4),
             )
-        yield dataclasses.replace(article, story_id=stories[0] if stories else article_id)
+        yield dataclasses.replace(article, story_id=story_id)
+
+
+def _story_and_verdict(article_id: str, stories: Iterable[tuple]) -> tuple[str, tuple | None]:
+    """An article's story and near-duplicate verdict; one with no sketch is a story of its own."""
+    stories = list(stories)
+    return stories[0] if stories else (article_id, None)
 
 
 class _SketchRowFn(beam.DoFn):
@@ -833,12 +850,12 @@ class _SketchRowFn(beam.DoFn):
     def process(self, element: tuple[str, dict]) -> Iterable[SketchEntry]:
         article_id, groups = element
         entries = list(groups["entry"])
-        if not entries or not list(groups["kept"]) or (self._drop and list(groups["verdict"])):
+        if not entries or not entries[0]:  # not kept, or kept with no sketch
             return
-        stories = list(groups["story"])
-        yield dataclasses.replace(
-            pickle.loads(entries[0]), story_id=stories[0] if stories else article_id, seen_at=self._seen_at
-        )
+        story_id, verdict = _story_and_verdict(article_id, groups["story"])
+        if self._drop and verdict is not None:
+            return
+        yield dataclasses.replace(pickle.loads(entries[0]), story_id=story_id, seen_at=self._seen_at)
 
 
 class Deduplicate(beam.PTransform):
@@ -846,7 +863,8 @@ class Deduplicate(beam.PTransform):
 
     1. Exact duplicates (one identity key shared: canonical URL, GUID in its feed, normalised text) are
        written once: CoGroupByKey over identity keys, with `seen` (key, (article_id, seen_at)) from the
-       index of earlier runs.
+       index of earlier runs; the verdicts that drop an article meet its copies in a join keyed by a
+       shard of the id, where the survivors are sketched.
     2. Near-duplicates: each survivor's sketch (MinHash signature + fact hashes, neardup.py), LSH band
        keys -> GroupByKey per shard of band keys -> buckets -> candidate pairs -> the candidate's sketch
        joined by id -> verified -> `duplicate_of` = the best-ranked original (earlier runs' first, then
@@ -855,7 +873,11 @@ class Deduplicate(beam.PTransform):
        (this run's keys are a side input), and an earlier sketch reaches the verification only when it
        is a candidate (the candidates' ids are a side input): the look-back is read, not regrouped.
     3. Stories: per language, one ordered pass of the online clustering (stories.py) over this run's
-       articles, seeded with the earlier runs' articles and their stories from `sketches`.
+       articles, seeded with the earlier runs' articles and their stories from `sketches`. The
+       verification hands each article's story input to the clustering, with its verdict, and the
+       clustering hands the story and the verdict to the final join by id (article, entry, story):
+       Beam's local runner writes and re-reads each CoGroupByKey's input, so every channel and every
+       join fewer is a round trip of ~10,000 elements fewer.
 
     `sketches` is the look-back index of earlier runs' SketchEntry rows (None: a first run).
     Everything is GroupByKey / CoGroupByKey, so it runs on every Beam runner.
@@ -940,8 +962,9 @@ class Deduplicate(beam.PTransform):
             | "GroupByOriginal" >> beam.CoGroupByKey()
             | "OfferOriginal" >> beam.FlatMap(_offer_original)
         )
-        verdicts = (
-            {"candidate": offered, "entry": compared}
+        # every article's story input, its duplicate_of set when it is a near-duplicate
+        story_inputs = (
+            {"candidate": offered, "entry": entries | "NewJudged" >> beam.Map(_judged)}
             | "GroupByLater" >> beam.CoGroupByKey()
             | "VerifyNearDuplicates" >> beam.ParDo(_VerifyFn(settings))
         )
@@ -949,14 +972,7 @@ class Deduplicate(beam.PTransform):
         # -- stories: story fields only (terms, countries, places), not signatures, cross the shuffle
         stories = (
             {
-                "new": {
-                    "doc": entries
-                    | "NewStoryDocs"
-                    >> beam.Map(lambda kv: (kv[0], (kv[1].story_group, kv[1].story_fields()))),
-                    "verdict": verdicts,
-                }
-                | "JoinVerdicts" >> beam.CoGroupByKey()
-                | "ByStoryGroup" >> beam.FlatMap(_story_input),
+                "new": story_inputs,
                 "earlier": earlier
                 | "EarlierByStoryGroup" >> beam.Map(lambda e: (e.story_group, e.story_fields())),
             }
@@ -964,11 +980,10 @@ class Deduplicate(beam.PTransform):
             | "ClusterStories" >> beam.ParDo(_ClusterStoriesFn(settings))
         )
 
+        # three channels: the article, its entry (kept or not), its story with its near-duplicate verdict
         final = {
             "article": articles | "PickleArticles" >> beam.Map(_pickled_copy),
-            "kept": sketched | "KeptIds" >> beam.FlatMap(_kept_ids),
-            "entry": entries | "PickleEntries" >> beam.Map(_pickled_value),
-            "verdict": verdicts,
+            "entry": sketched | "KeptEntries" >> beam.FlatMap(_kept_entries),
             "story": stories,
         } | "JoinDecisions" >> beam.CoGroupByKey()
         main = final | "Finish" >> beam.ParDo(_FinishFn(settings))
