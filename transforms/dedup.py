@@ -517,10 +517,11 @@ class _JudgeKeyFn(beam.DoFn):
 
 class _KeepAndSketchFn(beam.DoFn):
     """One shard of article ids: each id's copies and the verdicts that drop it -> the copies kept, sketched
-    in batches of SKETCH_BATCH: (their SketchEntry list, the ids whose sketch failed) per batch.
+    SKETCH_BATCH at a time: (their SketchEntry list, the ids whose sketch failed), one element a shard.
 
     The join by id is keyed by a shard of the id, so that the survivors of a shard are a batch already:
-    no second GroupByKey to batch them for the vectorised sketches. An article whose sketch cannot be
+    no second GroupByKey to batch them for the vectorised sketches, and their band rows leave as one
+    element per band shard for the whole id shard. An article whose sketch cannot be
     computed is still written (as its own story, never a near-duplicate): the failure is counted and
     logged, not turned into a lost article.
     """
@@ -571,16 +572,23 @@ class _KeepAndSketchFn(beam.DoFn):
             survivor = self._survivor(copies[article_id], verdicts.get(article_id, []))
             if survivor is not None:
                 sources.append(survivor[3])
+        entries, failed = [], []
         for start in range(0, len(sources), SKETCH_BATCH):
-            entries, failed = _entries_and_failures(sources[start : start + SKETCH_BATCH], self._settings)
-            self._failed.inc(len(failed))
+            sketched, unsketched = _entries_and_failures(
+                sources[start : start + SKETCH_BATCH], self._settings
+            )
+            entries += sketched
+            failed += unsketched
+        self._failed.inc(len(failed))
+        if entries or failed:
             yield entries, failed
 
 
 SKETCH_BATCH = 64  # articles per vectorised sketch pass
-# The join by id groups ids by shard: ~40 articles a shard for 10,000 (the sketch batches are as full as
-# they were behind a GroupByKey of their own), full batches of 64 from ~16,000 on.
-ID_SHARDS = 256
+# The join by id groups ids by shard: ~150 articles a shard for 10,000, ~800 for 50,000 (held in memory
+# while the shard is judged). Fewer shards, fewer band-row elements: each id shard sends its band rows
+# as one element per band shard (ID_SHARDS x BAND_SHARDS at most).
+ID_SHARDS = 64
 
 
 def _shard_of(element: tuple) -> tuple[int, tuple]:
