@@ -740,7 +740,7 @@ def _earlier_compared(entry: SketchEntry, wanted: dict) -> Iterable[tuple[str, t
 def _offer_original(element: tuple[str, dict]) -> Iterable[tuple[str, tuple]]:
     """For one possible original: what verification needs of it, to every later article that may copy it."""
     _, groups = element
-    entries = list(groups["entry"])
+    entries = [*groups["entry"], *groups["earlier_entry"]]
     if entries:
         for later in groups["later"]:
             yield later, entries[0]
@@ -959,13 +959,12 @@ class Deduplicate(beam.PTransform):
         offered = (
             {
                 "later": pairs | "ByEarlier" >> beam.Map(lambda pair: (pair[1], pair[0])),
-                "entry": (
-                    compared,
-                    earlier
-                    | "EarlierCompared"
-                    >> beam.FlatMap(_earlier_compared, wanted=beam.pvalue.AsDict(earlier_originals)),
-                )
-                | "AllCompared" >> beam.Flatten(),
+                # two channels, not one Flatten: the local runner would write and re-read every entry
+                # for that Flatten, then again for the join's own
+                "entry": compared,
+                "earlier_entry": earlier
+                | "EarlierCompared"
+                >> beam.FlatMap(_earlier_compared, wanted=beam.pvalue.AsDict(earlier_originals)),
             }
             | "GroupByOriginal" >> beam.CoGroupByKey()
             | "OfferOriginal" >> beam.FlatMap(_offer_original)
