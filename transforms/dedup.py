@@ -746,45 +746,41 @@ def _offer_original(element: tuple[str, dict]) -> Iterable[tuple[str, tuple]]:
             yield later, entries[0]
 
 
-# What the verification of one article of this run needs, and what its story clustering does: (its
-# `_compared`, its story group, its `story_fields`).
-Judged = tuple
-
-
-def _judged(element: tuple[str, SketchEntry]) -> tuple[str, Judged]:
-    article_id, entry = element
-    return article_id, (_compared(entry), entry.story_group, entry.story_fields())
-
-
 class _VerifyFn(beam.DoFn):
-    """For one article of this run: its candidate originals -> its story input, (story group,
-    (story_fields with duplicate_of set, similarity)), for every article, a near-duplicate or not: the
-    verdict rides to the clustering and from there to the final join, with no join of its own.
-    """
+    """For one article: its candidate originals; emits (article_id, (original_id, similarity))."""
 
     def __init__(self, settings: DedupSettings) -> None:
         self._settings = settings
 
-    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, tuple[StoryFields, float | None]]]:
-        _, groups = element
-        judged = list(groups["entry"])
-        if not judged:
+    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, tuple[str, float]]]:
+        article_id, groups = element
+        entries = list(groups["entry"])
+        if not entries:
             return
-        compared, group, fields = judged[0]
-        candidates = [_as_doc(c) for c in groups["candidate"]]
-        chosen = None
-        if candidates:
-            chosen = neardup.pick_near_original(
-                _as_doc(compared)[2],
-                candidates,
-                self._settings.near_duplicate_threshold,
-                self._settings.near_duplicate_fact_overlap,
-            )
-        if chosen is None:
-            yield group, (fields, None)
-        else:
-            original, similarity = chosen
+        _, _, sketch = _as_doc(entries[0])
+        chosen = neardup.pick_near_original(
+            sketch,
+            [_as_doc(c) for c in groups["candidate"]],
+            self._settings.near_duplicate_threshold,
+            self._settings.near_duplicate_fact_overlap,
+        )
+        if chosen is not None:
+            yield article_id, chosen
+
+
+def _story_input(element: tuple[str, dict]) -> Iterable[tuple[str, tuple[StoryFields, float | None]]]:
+    """An article's story fields with duplicate_of set from its verdict, and the verdict's similarity: the
+    verdict goes on with the story, from the clustering to the final join."""
+    _, groups = element
+    docs = list(groups["doc"])
+    verdicts = list(groups["verdict"])
+    if docs:
+        group, fields = docs[0]
+        if verdicts:
+            original, similarity = verdicts[0]
             yield group, ((*fields[:5], original, *fields[6:]), similarity)
+        else:
+            yield group, (fields, None)
 
 
 class _ClusterStoriesFn(beam.DoFn):
@@ -969,11 +965,20 @@ class Deduplicate(beam.PTransform):
             | "GroupByOriginal" >> beam.CoGroupByKey()
             | "OfferOriginal" >> beam.FlatMap(_offer_original)
         )
-        # every article's story input, its duplicate_of set when it is a near-duplicate
-        story_inputs = (
-            {"candidate": offered, "entry": entries | "NewJudged" >> beam.Map(_judged)}
+        verdicts = (
+            {"candidate": offered, "entry": compared}
             | "GroupByLater" >> beam.CoGroupByKey()
             | "VerifyNearDuplicates" >> beam.ParDo(_VerifyFn(settings))
+        )
+        # every article's story input, its duplicate_of set when it is a near-duplicate
+        story_inputs = (
+            {
+                "doc": entries
+                | "NewStoryDocs" >> beam.Map(lambda kv: (kv[0], (kv[1].story_group, kv[1].story_fields()))),
+                "verdict": verdicts,
+            }
+            | "JoinVerdicts" >> beam.CoGroupByKey()
+            | "ByStoryGroup" >> beam.FlatMap(_story_input)
         )
 
         # -- stories: story fields only (terms, countries, places), not signatures, cross the shuffle
