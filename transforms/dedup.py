@@ -521,9 +521,9 @@ class _KeepAndSketchFn(beam.DoFn):
 
     The join by id is keyed by a shard of the id, so that the survivors of a shard are a batch already:
     no second GroupByKey to batch them for the vectorised sketches, and their band rows leave as one
-    element per band shard for the whole id shard. An article whose sketch cannot be
-    computed is still written (as its own story, never a near-duplicate): the failure is counted and
-    logged, not turned into a lost article.
+    element per band shard for the whole id shard. An article whose sketch cannot be computed is still
+    written (as its own story, never a near-duplicate): the failure is counted and logged, not turned
+    into a lost article.
     """
 
     def __init__(self, settings: DedupSettings) -> None:
@@ -877,11 +877,11 @@ class Deduplicate(beam.PTransform):
        (this run's keys are a side input), and an earlier sketch reaches the verification only when it
        is a candidate (the candidates' ids are a side input): the look-back is read, not regrouped.
     3. Stories: per language, one ordered pass of the online clustering (stories.py) over this run's
-       articles, seeded with the earlier runs' articles and their stories from `sketches`. The
-       verification hands each article's story input to the clustering, with its verdict, and the
-       clustering hands the story and the verdict to the final join by id (article, entry, story):
-       Beam's local runner writes and re-reads each CoGroupByKey's input, so every channel and every
-       join fewer is a round trip of ~10,000 elements fewer.
+       articles, seeded with the earlier runs' articles and their stories from `sketches`. Each
+       article's story input meets its verdict (JoinVerdicts), and the clustering hands the story and
+       the verdict on to the final join by id, which has three channels (article, entry, story): Beam's
+       local runner writes and re-reads each CoGroupByKey's input, so a channel fewer is a round trip of
+       ~10,000 elements fewer.
 
     `sketches` is the look-back index of earlier runs' SketchEntry rows (None: a first run).
     Everything is GroupByKey / CoGroupByKey, so it runs on every Beam runner.
