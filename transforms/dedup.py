@@ -579,8 +579,8 @@ class _KeepAndSketchFn(beam.DoFn):
             )
             entries += sketched
             failed += unsketched
-        self._failed.inc(len(failed))
-        if entries or failed:
+        if sources:  # a shard with nothing to sketch leaves the counter alone, as no batch did before
+            self._failed.inc(len(failed))
             yield entries, failed
 
 
