@@ -240,6 +240,7 @@ from newsbeam.transforms.dedup import (  # noqa: E402
     DedupSettings,
     SketchEntry,
     sketch_entries,
+    sketch_entries_or_none,
 )
 from newsbeam.transforms.stories import StoryDoc, StorySettings, cluster_stories, story_terms  # noqa: E402
 
@@ -597,6 +598,26 @@ def test_drop_near_duplicates_leaves_them_out():
     edited = _news("https://meridian.co.uk/izmir", "17 dead as quake shakes Izmir", EDITED, 3)
     with deduplicated([edited, original], DedupSettings(drop_near_duplicates=True)) as out:
         assert_that(out.main | beam.Map(lambda a: a.article_id), equal_to([original.article_id]))
+        assert_that(
+            out.sketches | beam.Map(lambda e: e.article_id), equal_to([original.article_id]), label="s"
+        )
+
+
+def test_an_article_whose_sketch_fails_is_written_once_as_its_own_story():
+    """Without a sketch an article is still kept (no sketch entry, no near-duplicate, a story of its own),
+    and its exact copy is still dropped."""
+    original = _news("https://wire.com/izmir-quake", "Magnitude 6.4 quake strikes near Izmir", ORIGINAL, 0)
+    # a language that is no string: the sketch (its story group) fails, the identity keys do not
+    odd = dataclasses.replace(_news("https://meridian.co.uk/izmir", "17 dead", EDITED, 3), language=7)
+    copy = dataclasses.replace(odd, feed_url="https://feed-b/rss")
+    assert sketch_entries_or_none([odd], DedupSettings()) == ([], 1)
+    with deduplicated([copy, original, odd]) as out:
+        assert_that(
+            out.main | beam.Map(lambda a: (a.article_id, a.duplicate_of, a.story_id)),
+            equal_to(
+                [(original.article_id, None, original.article_id), (odd.article_id, None, odd.article_id)]
+            ),
+        )
         assert_that(
             out.sketches | beam.Map(lambda e: e.article_id), equal_to([original.article_id]), label="s"
         )

@@ -409,15 +409,23 @@ def sketch_entries_or_none(articles: list[Article], settings: DedupSettings) -> 
 def _source_entries_or_none(
     sources: list[SketchSource], settings: DedupSettings
 ) -> tuple[list[SketchEntry], int]:
+    entries, failed = _entries_and_failures(sources, settings)
+    return entries, len(failed)
+
+
+def _entries_and_failures(
+    sources: list[SketchSource], settings: DedupSettings
+) -> tuple[list[SketchEntry], list[str]]:
+    """The SketchEntry of each source that can be sketched, and the article ids of those that cannot."""
     try:
-        return _entries_of_sources(sources, settings), 0
+        return _entries_of_sources(sources, settings), []
     except Exception:  # one odd text must not cost the batch its sketches: retry one by one
-        entries, failed = [], 0
+        entries, failed = [], []
         for source in sources:
             try:
                 entries += _entries_of_sources([source], settings)
             except Exception as exc:
-                failed += 1
+                failed.append(source[0])
                 log.warning("dedup: no sketch for %s: %s", source[0], exc)
         return entries, failed
 
@@ -469,12 +477,6 @@ def _pickled_copy(article: Article) -> tuple[str, tuple[tuple, bytes]]:
     return article.article_id, (precedence(article), pickle.dumps(article, pickle.HIGHEST_PROTOCOL))
 
 
-def _pickled_value(element: tuple[str, SketchEntry]) -> tuple[str, bytes]:
-    """The entry pickled once for the final join (see `_copy_of`), not once per copy it goes through."""
-    key, value = element
-    return key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-
-
 def _first(copies: Iterable[Copy]) -> Copy:
     return min(copies, key=lambda copy: copy[0])  # by precedence
 
@@ -483,8 +485,10 @@ class _JudgeKeyFn(beam.DoFn):
     """For one key: the (precedence, article_id) of this run's articles that hold it, and what earlier
     runs saw under it.
 
-    Emits a verdict (article_id, (survivor_id, written_before)) per article, and the index entries to
-    remember. An article is kept only when every verdict names itself and none was written before.
+    Emits the index entries to remember, and a verdict (article_id, (survivor_id, written_before, key
+    kind)) for each article the key drops: another article survives it, or it was written before. An
+    article with no verdict is kept; only the verdicts that drop one cross the join by id (a third of an
+    article's keys at most drop it: most articles are kept).
     """
 
     INDEX = "index"
@@ -507,11 +511,23 @@ class _JudgeKeyFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(self.INDEX, IndexEntry(key, survivor, self._seen_at))
         kind = key.split(":", 1)[0]
         for _, article_id in ranked:
-            yield article_id, (survivor, bool(earlier), kind)
+            if earlier or article_id != survivor:
+                yield article_id, (survivor, bool(earlier), kind)
 
 
-class _KeepSurvivorsFn(beam.DoFn):
-    def __init__(self) -> None:
+class _KeepAndSketchFn(beam.DoFn):
+    """One shard of article ids: each id's copies and the verdicts that drop it -> the copies kept, sketched
+    SKETCH_BATCH at a time: (their SketchEntry list, the ids whose sketch failed), one element a shard.
+
+    The join by id is keyed by a shard of the id, so that the survivors of a shard are a batch already:
+    no second GroupByKey to batch them for the vectorised sketches, and their band rows leave as one
+    element per band shard for the whole id shard. An article whose sketch cannot be computed is still
+    written (as its own story, never a near-duplicate): the failure is counted and logged, not turned
+    into a lost article.
+    """
+
+    def __init__(self, settings: DedupSettings) -> None:
+        self._settings = settings
         self._kept = Metrics.counter("dedup", "kept")
         self._duplicates = Metrics.counter("dedup", "exact_duplicates")
         self._written_before = Metrics.counter("dedup", "written_before")
@@ -519,87 +535,75 @@ class _KeepSurvivorsFn(beam.DoFn):
         self._by_kind = {
             kind: Metrics.counter("dedup", f"dropped_{kind}") for kind in ("url", "guid", "text")
         }
+        self._failed = Metrics.counter("dedup", "sketch_failures")
 
-    def _count_reason(self, article_id: str, verdicts: list, copies: int) -> None:
-        kinds = sorted({kind for survivor, before, kind in verdicts if before or survivor != article_id})
+    def _count_reason(self, verdicts: list, copies: int) -> None:
+        kinds = sorted({kind for _, _, kind in verdicts})
         if kinds:
             self._by_kind[kinds[-1] if "url" not in kinds else "url"].inc(copies)
 
-    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, Copy]]:
-        article_id, groups = element
-        copies = list(groups["copy"])
-        verdicts = list(groups["verdict"])
-        if not copies:
-            return
+    def _survivor(self, copies: list[Copy], verdicts: list) -> Copy | None:
+        """The copy of one id to keep, if any: the verdicts are those of the keys that drop it."""
         if any(before for _, before, _ in verdicts):
             self._written_before.inc(len(copies))
-            self._count_reason(article_id, verdicts, len(copies))
-            return
+            self._count_reason(verdicts, len(copies))
+            return None
         if len(copies) > 1:  # the same item twice in this run (a feed repeating it, or two feeds)
             self._duplicates.inc(len(copies) - 1)
             _, has_url, has_guid, _ = copies[0]
             self._by_kind["url" if has_url else "guid" if has_guid else "text"].inc(len(copies) - 1)
-        if all(survivor == article_id for survivor, _, _ in verdicts):
-            self._kept.inc()
-            yield article_id, _first(copies)
-        else:
+        if verdicts:
             self._duplicates.inc()
-            self._count_reason(article_id, verdicts, 1)
+            self._count_reason(verdicts, 1)
+            return None
+        self._kept.inc()
+        return _first(copies)
+
+    def process(self, element: tuple[int, dict]) -> Iterable[tuple[list[SketchEntry], list[str]]]:
+        _, groups = element
+        copies: dict[str, list[Copy]] = {}
+        for article_id, copy in groups["copy"]:
+            copies.setdefault(article_id, []).append(copy)
+        verdicts: dict[str, list] = {}
+        for article_id, verdict in groups["verdict"]:
+            verdicts.setdefault(article_id, []).append(verdict)
+        sources = []
+        for article_id in sorted(copies):  # batches that do not depend on the order of arrival
+            survivor = self._survivor(copies[article_id], verdicts.get(article_id, []))
+            if survivor is not None:
+                sources.append(survivor[3])
+        entries, failed = [], []
+        for start in range(0, len(sources), SKETCH_BATCH):
+            sketched, unsketched = _entries_and_failures(
+                sources[start : start + SKETCH_BATCH], self._settings
+            )
+            entries += sketched
+            failed += unsketched
+        if sources:  # a shard with nothing to sketch leaves the counter alone, as no batch did before
+            self._failed.inc(len(failed))
+            yield entries, failed
 
 
 SKETCH_BATCH = 64  # articles per vectorised sketch pass
+# The join by id groups ids by shard: ~150 articles a shard for 10,000, ~800 for 50,000 (held in memory
+# while the shard is judged). Fewer shards, fewer band-row elements: each id shard sends its band rows
+# as one element per band shard (ID_SHARDS x BAND_SHARDS at most).
+ID_SHARDS = 64
 
 
-def _shard_of(element: tuple, shards: int) -> tuple[int, tuple]:
-    return int(element[0][:8], 16) % shards, element
+def _shard_of(element: tuple) -> tuple[int, tuple]:
+    """(article_id, value) -> (shard of the id, (article_id, value)); ids are hex digests."""
+    return int(element[0][:8], 16) % ID_SHARDS, element
 
 
-def _chunks(element: tuple[int, Iterable[tuple]], size: int) -> Iterable[list[tuple]]:
-    _, elements = element
-    batch: list[tuple] = []
-    for item in elements:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-class BatchByKey(beam.PTransform):
-    """Tuples whose first item is an article id -> lists of at most `size`, through a GroupByKey on a
-    shard of the id. Not BatchElements: it emits its last batch in finish_bundle, which Beam 2.77's Dask
-    runner drops."""
-
-    def __init__(self, size: int, shards: int = 256) -> None:
-        super().__init__()
-        self._size, self._shards = size, shards
-
-    def expand(self, elements: beam.PCollection) -> beam.PCollection:
-        return (
-            elements
-            | "Shard" >> beam.Map(_shard_of, self._shards)
-            | "GroupByShard" >> beam.GroupByKey()
-            | "Chunks" >> beam.FlatMap(_chunks, self._size)
-        )
-
-
-class _SketchBatchFn(beam.DoFn):
-    """A batch of sketch sources -> the list of their SketchEntry: one vectorised pass per batch, kept as
-    one element so that the band keys too are computed for the whole batch at once.
-
-    An article whose sketch cannot be computed is still written (as its own story, never a
-    near-duplicate): the failure is counted and logged, not turned into a lost article.
-    """
-
-    def __init__(self, settings: DedupSettings) -> None:
-        self._settings = settings
-        self._failed = Metrics.counter("dedup", "sketch_failures")
-
-    def process(self, batch: list[SketchSource]) -> Iterable[list[SketchEntry]]:
-        entries, failed = _source_entries_or_none(batch, self._settings)
-        self._failed.inc(failed)
-        yield entries
+def _kept_entries(sketched: tuple[list[SketchEntry], list[str]]) -> Iterable[tuple[str, bytes]]:
+    """Every article kept, for the final join: its entry pickled once (not once per join it crosses), or
+    b"" when its sketch failed. An article is written when it has one: no separate "kept" channel."""
+    entries, failed = sketched
+    for entry in entries:
+        yield entry.article_id, pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
+    for article_id in failed:
+        yield article_id, b""
 
 
 def _keyed_entries(batch: list[SketchEntry]) -> list[tuple[str, SketchEntry]]:
@@ -743,7 +747,7 @@ def _earlier_compared(entry: SketchEntry, wanted: dict) -> Iterable[tuple[str, t
 def _offer_original(element: tuple[str, dict]) -> Iterable[tuple[str, tuple]]:
     """For one possible original: what verification needs of it, to every later article that may copy it."""
     _, groups = element
-    entries = list(groups["entry"])
+    entries = [*groups["entry"], *groups["earlier_entry"]]
     if entries:
         for later in groups["later"]:
             yield later, entries[0]
@@ -771,33 +775,45 @@ class _VerifyFn(beam.DoFn):
             yield article_id, chosen
 
 
-def _story_input(element: tuple[str, dict]) -> Iterable[tuple[str, StoryFields]]:
+def _story_input(element: tuple[str, dict]) -> Iterable[tuple[str, tuple[StoryFields, float | None]]]:
+    """An article's story fields with duplicate_of set from its verdict, and the verdict's similarity: the
+    verdict goes on with the story, from the clustering to the final join."""
     _, groups = element
     docs = list(groups["doc"])
     verdicts = list(groups["verdict"])
     if docs:
         group, fields = docs[0]
-        yield group, (*fields[:5], verdicts[0][0], *fields[6:]) if verdicts else fields
+        if verdicts:
+            original, similarity = verdicts[0]
+            yield group, ((*fields[:5], original, *fields[6:]), similarity)
+        else:
+            yield group, (fields, None)
 
 
 class _ClusterStoriesFn(beam.DoFn):
     """For one story group (a language): earlier runs' articles with their stories and this run's
-    articles -> (article_id, story_id) for this run's, by one ordered pass of `cluster_stories`."""
+    articles -> (article_id, (story_id, (original_id, similarity) or None)) for this run's, by one ordered
+    pass of `cluster_stories`: the near-duplicate verdict goes on to the final join with the story."""
 
     def __init__(self, settings: DedupSettings) -> None:
         self._settings = settings
         self._stories = Metrics.counter("dedup", "stories")  # started by this run
 
-    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, str]]:
+    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, tuple[str, tuple | None]]]:
         _, groups = element
-        new = [story_doc_of(fields) for fields in groups["new"]]
+        new, verdicts = [], {}
+        for fields, similarity in groups["new"]:
+            doc = story_doc_of(fields)
+            new.append(doc)
+            if doc.duplicate_of is not None:
+                verdicts[doc.article_id] = (doc.duplicate_of, similarity)
         if not new:
             return
         earlier = (story_doc_of(fields) for fields in groups["earlier"])
         for article_id, story_id in cluster_stories(new, earlier, self._settings.stories).items():
             if story_id == article_id:
                 self._stories.inc()
-            yield article_id, story_id
+            yield article_id, (story_id, verdicts.get(article_id))
 
 
 class _FinishFn(beam.DoFn):
@@ -810,24 +826,29 @@ class _FinishFn(beam.DoFn):
 
     def process(self, element: tuple[str, dict]) -> Iterable[Article]:
         article_id, groups = element
-        if not list(groups["kept"]):
+        if not list(groups["entry"]):  # not kept by the exact dedup
             return
         article = pickle.loads(_first(groups["article"])[1])  # pickled by _pickled_copy
-        verdicts = list(groups["verdict"])
-        stories = list(groups["story"])
-        if verdicts:
+        story_id, verdict = _story_and_verdict(article_id, groups["story"])
+        if verdict is not None:
             if self._drop:
                 self._dropped.inc()
                 return
             self._linked.inc()
-            original, similarity = verdicts[0]
+            original, similarity = verdict
             article = dataclasses.replace(
                 article,
                 duplicate_of=original,
                 dedup_reason="near-text",
                 dedup_similarity=round(similarity, 4),
             )
-        yield dataclasses.replace(article, story_id=stories[0] if stories else article_id)
+        yield dataclasses.replace(article, story_id=story_id)
+
+
+def _story_and_verdict(article_id: str, stories: Iterable[tuple]) -> tuple[str, tuple | None]:
+    """An article's story and near-duplicate verdict; one with no sketch is a story of its own."""
+    stories = list(stories)
+    return stories[0] if stories else (article_id, None)
 
 
 class _SketchRowFn(beam.DoFn):
@@ -840,12 +861,12 @@ class _SketchRowFn(beam.DoFn):
     def process(self, element: tuple[str, dict]) -> Iterable[SketchEntry]:
         article_id, groups = element
         entries = list(groups["entry"])
-        if not entries or not list(groups["kept"]) or (self._drop and list(groups["verdict"])):
+        if not entries or not entries[0]:  # not kept, or kept with no sketch
             return
-        stories = list(groups["story"])
-        yield dataclasses.replace(
-            pickle.loads(entries[0]), story_id=stories[0] if stories else article_id, seen_at=self._seen_at
-        )
+        story_id, verdict = _story_and_verdict(article_id, groups["story"])
+        if self._drop and verdict is not None:
+            return
+        yield dataclasses.replace(pickle.loads(entries[0]), story_id=story_id, seen_at=self._seen_at)
 
 
 class Deduplicate(beam.PTransform):
@@ -853,7 +874,8 @@ class Deduplicate(beam.PTransform):
 
     1. Exact duplicates (one identity key shared: canonical URL, GUID in its feed, normalised text) are
        written once: CoGroupByKey over identity keys, with `seen` (key, (article_id, seen_at)) from the
-       index of earlier runs.
+       index of earlier runs; the verdicts that drop an article meet its copies in a join keyed by a
+       shard of the id, where the survivors are sketched.
     2. Near-duplicates: each survivor's sketch (MinHash signature + fact hashes, neardup.py), LSH band
        keys -> GroupByKey per shard of band keys -> buckets -> candidate pairs -> the candidate's sketch
        joined by id -> verified -> `duplicate_of` = the best-ranked original (earlier runs' first, then
@@ -862,7 +884,11 @@ class Deduplicate(beam.PTransform):
        (this run's keys are a side input), and an earlier sketch reaches the verification only when it
        is a candidate (the candidates' ids are a side input): the look-back is read, not regrouped.
     3. Stories: per language, one ordered pass of the online clustering (stories.py) over this run's
-       articles, seeded with the earlier runs' articles and their stories from `sketches`.
+       articles, seeded with the earlier runs' articles and their stories from `sketches`. Each
+       article's story input meets its verdict (JoinVerdicts), and the clustering hands the story and
+       the verdict on to the final join by id, which has three channels (article, entry, story): Beam's
+       local runner writes and re-reads each CoGroupByKey's input, so a channel fewer is a round trip of
+       ~10,000 elements fewer.
 
     `sketches` is the look-back index of earlier runs' SketchEntry rows (None: a first run).
     Everything is GroupByKey / CoGroupByKey, so it runs on every Beam runner.
@@ -889,20 +915,19 @@ class Deduplicate(beam.PTransform):
             | "GroupByIdentityKey" >> beam.CoGroupByKey()
             | "JudgeEachKey" >> ParDoWithOutputs(_JudgeKeyFn(self._seen_at), _JudgeKeyFn.INDEX)
         )
-        # The exact-dedup join and the batching for sketches see plain tuples, not the article (`_copy_of`).
-        kept = (
-            {"copy": articles | "CopyById" >> beam.Map(_copy_of), "verdict": judged[MAIN]}
-            | "GroupById" >> beam.CoGroupByKey()
-            | "KeepSurvivors" >> beam.ParDo(_KeepSurvivorsFn())
+        # The exact-dedup join sees plain tuples, not the article (`_copy_of`), keyed by a shard of the id:
+        # the survivors of a shard are sketched there, in batches, with no GroupByKey of their own.
+        sketched = (
+            {
+                "copy": articles | "CopyByIdShard" >> beam.Map(lambda article: _shard_of(_copy_of(article))),
+                "verdict": judged[MAIN] | "VerdictByIdShard" >> beam.Map(_shard_of),
+            }
+            | "GroupByIdShard" >> beam.CoGroupByKey()
+            | "KeepAndSketch" >> beam.ParDo(_KeepAndSketchFn(settings))
         )
 
         # -- near-duplicates
-        batches = (
-            kept
-            | "SketchSources" >> beam.Map(lambda kv: kv[1][3])
-            | "BatchForSketches" >> BatchByKey(SKETCH_BATCH)
-            | "Sketch" >> beam.ParDo(_SketchBatchFn(settings))
-        )
+        batches = sketched | "SketchEntries" >> beam.Map(lambda batch: batch[0])
         entries = batches | "KeyEntriesById" >> beam.FlatMap(_keyed_entries)
         earlier = self._sketches
         if earlier is None:
@@ -937,13 +962,12 @@ class Deduplicate(beam.PTransform):
         offered = (
             {
                 "later": pairs | "ByEarlier" >> beam.Map(lambda pair: (pair[1], pair[0])),
-                "entry": (
-                    compared,
-                    earlier
-                    | "EarlierCompared"
-                    >> beam.FlatMap(_earlier_compared, wanted=beam.pvalue.AsDict(earlier_originals)),
-                )
-                | "AllCompared" >> beam.Flatten(),
+                # two channels, not one Flatten: the local runner would write and re-read every entry
+                # for that Flatten, then again for the join's own
+                "entry": compared,
+                "earlier_entry": earlier
+                | "EarlierCompared"
+                >> beam.FlatMap(_earlier_compared, wanted=beam.pvalue.AsDict(earlier_originals)),
             }
             | "GroupByOriginal" >> beam.CoGroupByKey()
             | "OfferOriginal" >> beam.FlatMap(_offer_original)
@@ -953,18 +977,21 @@ class Deduplicate(beam.PTransform):
             | "GroupByLater" >> beam.CoGroupByKey()
             | "VerifyNearDuplicates" >> beam.ParDo(_VerifyFn(settings))
         )
+        # every article's story input, its duplicate_of set when it is a near-duplicate
+        story_inputs = (
+            {
+                "doc": entries
+                | "NewStoryDocs" >> beam.Map(lambda kv: (kv[0], (kv[1].story_group, kv[1].story_fields()))),
+                "verdict": verdicts,
+            }
+            | "JoinVerdicts" >> beam.CoGroupByKey()
+            | "ByStoryGroup" >> beam.FlatMap(_story_input)
+        )
 
         # -- stories: story fields only (terms, countries, places), not signatures, cross the shuffle
         stories = (
             {
-                "new": {
-                    "doc": entries
-                    | "NewStoryDocs"
-                    >> beam.Map(lambda kv: (kv[0], (kv[1].story_group, kv[1].story_fields()))),
-                    "verdict": verdicts,
-                }
-                | "JoinVerdicts" >> beam.CoGroupByKey()
-                | "ByStoryGroup" >> beam.FlatMap(_story_input),
+                "new": story_inputs,
                 "earlier": earlier
                 | "EarlierByStoryGroup" >> beam.Map(lambda e: (e.story_group, e.story_fields())),
             }
@@ -972,11 +999,10 @@ class Deduplicate(beam.PTransform):
             | "ClusterStories" >> beam.ParDo(_ClusterStoriesFn(settings))
         )
 
+        # three channels: the article, its entry (kept or not), its story with its near-duplicate verdict
         final = {
             "article": articles | "PickleArticles" >> beam.Map(_pickled_copy),
-            "kept": kept | "KeptIds" >> beam.Map(lambda kv: (kv[0], None)),
-            "entry": entries | "PickleEntries" >> beam.Map(_pickled_value),
-            "verdict": verdicts,
+            "entry": sketched | "KeptEntries" >> beam.FlatMap(_kept_entries),
             "story": stories,
         } | "JoinDecisions" >> beam.CoGroupByKey()
         main = final | "Finish" >> beam.ParDo(_FinishFn(settings))
