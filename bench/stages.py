@@ -71,22 +71,18 @@ from newsbeam.transforms.clean import (
     build_article,
 )
 from newsbeam.transforms.dedup import (
-    SKETCH_BATCH,
-    BatchByKey,
     DedupSettings,
     _batch_keys,
-    _chunks,
     _ClusterStoriesFn,
     _compared,
     _copy_of,
     _first,
     _JudgeKeyFn,
-    _KeepSurvivorsFn,
+    _KeepAndSketchFn,
     _KeyArticlesFn,
     _new_band_rows,
     _shard_of,
     _ShardPairsFn,
-    _SketchBatchFn,
     _SortedKeysFn,
     _VerifyFn,
     canonical_url,
@@ -450,24 +446,19 @@ def _floor(directory: Path, output: str) -> dict:
         out for key, ranked in by_key.items() for out in judge.process((key, {"new": ranked, "seen": []}))
     )
     steps.done("exact dedup: judge each key", groups=len(by_key))
-    copies = _grouped(_copy_of(article) for article in tagged)
-    verdicts_of = _grouped(verdict_rows)
-    keep = _KeepSurvivorsFn()
-    kept = [
+    # the join by id shard: each id's copies and the verdicts that drop it; the survivors sketched there
+    copies = _grouped(_shard_of(_copy_of(article)) for article in tagged)
+    verdicts_of = _grouped(_shard_of(row) for row in verdict_rows)
+    keep = _KeepAndSketchFn(dedup)
+    sketched = [
         out
-        for article_id, group in copies.items()
-        for out in keep.process((article_id, {"copy": group, "verdict": verdicts_of.get(article_id, [])}))
+        for shard, group in copies.items()
+        for out in keep.process((shard, {"copy": group, "verdict": verdicts_of.get(shard, [])}))
     ]
-    steps.done("exact dedup: keep survivors", groups=len(copies))
-
-    # -- near-duplicates: sketches in the pipeline's batches, band rows per shard, pairs, verification
-    shards = BatchByKey(SKETCH_BATCH)._shards
-    by_shard = _grouped(_shard_of(copy[3], shards) for _, copy in kept)  # BatchByKey's GroupByKey
-    sources = [batch for shard in by_shard.items() for batch in _chunks(shard, SKETCH_BATCH)]
-    sketch_fn = _SketchBatchFn(dedup)
-    batches = [found for batch in sources for found in sketch_fn.process(batch)]
+    batches = [entries for entries, _ in sketched]
     entries_of = [entry for batch in batches for entry in batch]
-    steps.done("sketches + story terms", groups=len(batches))
+    kept_ids = {entry.article_id for entry in entries_of} | {i for _, failed in sketched for i in failed}
+    steps.done("exact dedup: keep survivors + sketches", groups=len(copies))
     band_rows = _grouped(row for batch in batches for row in _new_band_rows(batch, dedup.lsh_bands))
     new_keys = [_batch_keys(batch, dedup.lsh_bands) for batch in batches]
     steps.done("near-dups: band keys")
@@ -492,14 +483,22 @@ def _floor(directory: Path, output: str) -> dict:
 
     # -- stories: one ordered pass per language
     fields = _grouped(
-        (entry.story_group, entry.story_fields(verdicts.get(entry.article_id, (None,))[0]))
+        (
+            entry.story_group,
+            (
+                entry.story_fields(verdicts.get(entry.article_id, (None,))[0]),
+                verdicts.get(entry.article_id, (None, None))[1],
+            ),
+        )
         for entry in entries_of
     )
     steps.done("stories: story fields + verdicts")
     cluster = _ClusterStoriesFn(dedup)
-    stories = dict(
-        out for group, new in fields.items() for out in cluster.process((group, {"new": new, "earlier": []}))
-    )
+    stories = {
+        article_id: story_id
+        for group, new in fields.items()
+        for article_id, (story_id, _) in cluster.process((group, {"new": new, "earlier": []}))
+    }
     steps.done(
         "stories: cluster per language",
         serial=len(fields) < 2,
@@ -508,7 +507,6 @@ def _floor(directory: Path, output: str) -> dict:
     )
 
     # -- the final join (_FinishFn, _SketchRowFn): the article itself is at hand, not pickled for a shuffle
-    kept_ids = {article_id for article_id, _ in kept}
     final = _finished(tagged, kept_ids, verdicts, stories, dedup)
     sketch_rows = [
         dataclasses.replace(entry, story_id=stories.get(entry.article_id, entry.article_id), seen_at=run_at)
