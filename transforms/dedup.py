@@ -403,13 +403,7 @@ def _entries_of_sources(sources: list[SketchSource], settings: DedupSettings) ->
 def sketch_entries_or_none(articles: list[Article], settings: DedupSettings) -> tuple[list[SketchEntry], int]:
     """`sketch_entries` of a batch, without the articles whose sketch cannot be computed (logged), and how
     many those were: such an article is still written, as its own story and never a near-duplicate."""
-    return _source_entries_or_none([sketch_source(a) for a in articles], settings)
-
-
-def _source_entries_or_none(
-    sources: list[SketchSource], settings: DedupSettings
-) -> tuple[list[SketchEntry], int]:
-    entries, failed = _entries_and_failures(sources, settings)
+    entries, failed = _entries_and_failures([sketch_source(a) for a in articles], settings)
     return entries, len(failed)
 
 
