@@ -46,12 +46,11 @@ def run_isolated(directory: Path, only: str, *flags: str) -> list[dict]:
 
 
 def compare_to_baseline(rows: list[dict]) -> None:
-    """The floor row's ratios to the plain-Python baseline of the same rows (wall and per CPU second)."""
-    baseline = next((r for r in rows if r["stage"].startswith("baseline")), None)
+    """Each row's items/s over the plain-Python baseline's (`x_base`), when the rows hold a baseline."""
+    baseline = next((r["items_per_s"] for r in rows if r["stage"].startswith("baseline")), None)
     for row in rows:
-        if "steps" in row and baseline:
-            row["x_base"] = round(row["items_per_s"] / baseline["items_per_s"], 2)
-            row["x_base_cpu"] = round(row["items_per_cpu_s"] / baseline["items_per_cpu_s"], 2)
+        if baseline and row.get("items_per_s") and row["items"] > 1:
+            row["x_base"] = round(row["items_per_s"] / baseline, 2)
 
 
 def _note(row: dict) -> str:
@@ -69,8 +68,6 @@ def _note(row: dict) -> str:
             f"{row['cpu_ms_per_item']:.2f} CPU ms/item, {row['serial_cpu_s']:.1f} s serial; "
             f"2 cores at best {row['two_core_items_per_s']:,.0f} items/s"
         )
-    if "x_base_cpu" in row:
-        parts.append(f"x base per CPU-s {row['x_base_cpu']:.2f}")
     if "gazetteer_build_s" in row:
         parts.append(f"Gazetteer.build {row['gazetteer_build_s']:.2f} s")
     if "cores_busy" in row:
@@ -86,7 +83,6 @@ def print_table(rows: list[dict], file=None) -> None:
     """stage, items, seconds, items/s (wall, and per CPU second), the ratio to the plain-Python baseline's
     items/s, peak RSS, and what else the row knows."""
     file = file or sys.stdout
-    baseline = next((r["items_per_s"] for r in rows if r["stage"].startswith("baseline")), None)
     header = (
         f"{'stage':<30} {'items':>7} {'seconds':>8} {'items/s':>9} {'items/CPU-s':>11} {'x base':>7} "
         f"{'peak RSS MB':>11}  note"
@@ -95,7 +91,7 @@ def print_table(rows: list[dict], file=None) -> None:
     print("-" * (len(header) + 40), file=file)
     for row in rows:
         rate, per_cpu = row.get("items_per_s"), row.get("items_per_cpu_s")
-        ratio = f"{rate / baseline:.2f}" if rate and baseline and row["items"] > 1 else "-"
+        ratio = f"{row['x_base']:.2f}" if "x_base" in row else "-"
         print(
             f"{row['stage']:<30} {row['items']:>7} {row['seconds']:>8.2f} {_count(rate):>9} "
             f"{_count(per_cpu):>11} {ratio:>7} {row['rss_mb']:>11.0f}  {_note(row)}",

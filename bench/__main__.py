@@ -226,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         found = run(*run_args)
         rows.extend(found if isinstance(found, list) else [found])
         rows[-1]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        compare_to_baseline(rows)
         # the floor under every child's ru_maxrss (see the module docstring)
         results["orchestrator_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         args.results.parent.mkdir(parents=True, exist_ok=True)
@@ -237,7 +238,6 @@ def main(argv: list[str] | None = None) -> int:
         phase("stages (one core, plain loops)", run_isolated, directory, "stages", *flags)
         phase("plain-Python baseline", run_isolated, directory, "baseline")
         phase("newsbeam stages, no Beam", run_isolated, directory, "floor")
-        compare_to_baseline(rows)
     if not args.skip_e2e:
         feeds_file = Path(manifest["feeds_file"])
         for workers in args.workers:
