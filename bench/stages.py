@@ -93,17 +93,14 @@ from newsbeam.transforms.enrich import Gazetteer, _TagRegionsFn
 from newsbeam.transforms.fetch import FetchSettings, fetch_feed
 from newsbeam.transforms.neardup import find_near_duplicates
 from newsbeam.transforms.parse import parse_feed
-from newsbeam.transforms.records import ARTICLE_SCHEMA, Article, FeedSpec, RawEntry, utc_micros
+from newsbeam.transforms.records import ARTICLE_SCHEMA, Article, FeedSpec, RawEntry
 from newsbeam.transforms.sink import (
     WriteArticles,
     WriteDeadLetters,
     WriteIndex,
     WriteSketches,
-    _microsecond_columns,
-    _shard,
     _WriteFileFn,
     _WritePartitioned,
-    partition_date,
 )
 
 FETCHED_AT = dt.datetime(2024, 6, 3, tzinfo=dt.UTC)  # after the generator's END: no date is clamped
@@ -361,20 +358,13 @@ def _grouped(pairs: Iterable[tuple]) -> dict:
 
 
 def _files_of(writer: _WritePartitioned, records: Iterable) -> dict[tuple[str, int], list]:
-    """A writer's GroupByFile in memory: (date partition, shard) -> (record id, row) with microsecond
-    timestamps, as the writer's ToRow step makes them."""
-    stamps = _microsecond_columns(writer._schema)
-    shards = writer._settings.files_per_partition
+    """A writer's GroupByFile in memory: (date partition, shard) -> (record id, row), each made by the
+    writer's own ToRow step."""
+    keyed_row = writer.keyed_row_fn()
     files: dict[tuple[str, int], list] = {}
     for record in records:
-        record_id = writer._id_of(record)
-        row = record.to_row()
-        for name in stamps:
-            if name in row:
-                row[name] = utc_micros(row[name])
-        files.setdefault((partition_date(writer._date_of(record)), _shard(record_id, shards)), []).append(
-            (record_id, row)
-        )
+        key, row = keyed_row(record)
+        files.setdefault(key, []).append(row)
     return files
 
 

@@ -175,7 +175,9 @@ class _WritePartitioned(beam.PTransform):
         self._dataset, self._schema, self._output, self._run_id = dataset, schema, output, run_id
         self._settings, self._date_of, self._id_of = settings, date_of, id_of
 
-    def expand(self, records: beam.PCollection) -> beam.PCollection:
+    def keyed_row_fn(self) -> Callable[[Any], tuple[tuple[str, int], tuple[str, dict]]]:
+        """record -> ((date partition, shard), (record id, row)), datetimes as integer microseconds: what
+        crosses the writer's GroupByFile."""
         shards, date_of, id_of = self._settings.files_per_partition, self._date_of, self._id_of
         stamps = _microsecond_columns(self._schema)
 
@@ -187,9 +189,12 @@ class _WritePartitioned(beam.PTransform):
                     row[name] = utc_micros(row[name])
             return (partition_date(date_of(record)), _shard(record_id, shards)), (record_id, row)
 
+        return to_keyed_row
+
+    def expand(self, records: beam.PCollection) -> beam.PCollection:
         return (
             records
-            | "ToRow" >> beam.Map(to_keyed_row)
+            | "ToRow" >> beam.Map(self.keyed_row_fn())
             | "GroupByFile" >> beam.GroupByKey()
             | "WriteFile"
             >> beam.ParDo(
