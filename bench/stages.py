@@ -71,6 +71,7 @@ from newsbeam.transforms.clean import (
     build_article,
 )
 from newsbeam.transforms.dedup import (
+    CANDIDATES_PER_MEMBER,
     DedupSettings,
     _batch_keys,
     _ClusterStoriesFn,
@@ -317,8 +318,6 @@ def run_baseline(paths: list[Path]) -> dict:
 # newsbeam's own work, no Beam
 
 FLOOR_STAGE = "newsbeam stages, no Beam"
-# Deduplicate pairs each LSH bucket's members with at most this many better-ranked ones (_ShardPairsFn)
-PAIRS_PER_MEMBER = 16
 
 
 class _Steps:
@@ -458,7 +457,7 @@ def _floor(directory: Path, output: str) -> dict:
         accumulator = sorted_keys.add_input(accumulator, keys)
     sorted_keys.extract_output(accumulator)  # the look-back's side input: computed by every run
     steps.done("near-dups: sorted band keys (one key)", serial=True, groups=1, why="CombinePerKey on one key")
-    pairs_fn = _ShardPairsFn(PAIRS_PER_MEMBER)
+    pairs_fn = _ShardPairsFn(CANDIDATES_PER_MEMBER)
     pairs = set(out for shard in band_rows.items() for out in pairs_fn.process(shard))  # DistinctPairs
     steps.done("near-dups: buckets -> candidate pairs", groups=len(band_rows))
     compared = {entry.article_id: _compared(entry) for entry in entries_of}
@@ -531,7 +530,7 @@ def _floor(directory: Path, output: str) -> dict:
         bands=dedup.lsh_bands,
         threshold=dedup.near_duplicate_threshold,
         fact_threshold=dedup.near_duplicate_fact_overlap,
-        limit=PAIRS_PER_MEMBER,
+        limit=CANDIDATES_PER_MEMBER,
     )
     in_memory_s = time.process_time() - check_start
     if found != verdicts:

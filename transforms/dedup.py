@@ -481,8 +481,8 @@ class _JudgeKeyFn(beam.DoFn):
 
     Emits the index entries to remember, and a verdict (article_id, (survivor_id, written_before, key
     kind)) for each article the key drops: another article survives it, or it was written before. An
-    article with no verdict is kept; only the verdicts that drop one cross the join by id (a third of an
-    article's keys at most drop it: most articles are kept).
+    article with no verdict is kept, so only the verdicts that drop one cross the join by id (most
+    articles are kept: most keys emit nothing).
     """
 
     INDEX = "index"
@@ -618,6 +618,7 @@ def _band_key_rows(entries: list[SketchEntry], bands: int) -> tuple[list[SketchE
     return keyed, np.concatenate(keys) if keys else np.empty((0, bands), dtype=np.uint64)
 
 
+CANDIDATES_PER_MEMBER = 16  # an LSH bucket's member is paired with at most this many better-ranked ones
 BAND_SHARDS = 128  # band rows cross the shuffle grouped by key % BAND_SHARDS, a list per batch and shard
 
 
@@ -944,7 +945,7 @@ class Deduplicate(beam.PTransform):
         )
         pairs = (
             buckets
-            | "CandidatePairs" >> beam.ParDo(_ShardPairsFn(limit=16))
+            | "CandidatePairs" >> beam.ParDo(_ShardPairsFn(limit=CANDIDATES_PER_MEMBER))
             | "DistinctPairs" >> beam.Distinct()
         )
         earlier_originals = (
